@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Turns a loaded profile and the global configuration into the text of their units. */
+
+#include <string.h>
+
+#include "config.h"
+#include "strv.h"
+#include "template.h"
+#include "templates.h"
+#include "unit-writer.h"
+
+/* Room for one variable per schema key plus the generator's own facts. */
+#define VARIABLES_MAX 32
+
+typedef struct Variables {
+        TemplateVariable vars[VARIABLES_MAX];
+        char *owned[VARIABLES_MAX];
+        size_t n;
+} Variables;
+
+static void variables_clear(Variables *v) {
+        for (size_t i = 0; i < v->n; i++)
+                free(v->owned[i]);
+        *v = (Variables) {};
+}
+
+/* Adds name with value, taking ownership of value (NULL means "leave the line out"). */
+static int variables_add(Variables *v, const char *name, char *value) {
+        if (v->n >= VARIABLES_MAX) {
+                free(value);
+                return -E2BIG;
+        }
+        v->vars[v->n] = (TemplateVariable) { name, value };
+        v->owned[v->n++] = value;
+        return 0;
+}
+
+static int variables_add_copy(Variables *v, const char *name, const char *value) {
+        char *copy = NULL;
+
+        if (value) {
+                copy = strdup(value);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        return variables_add(v, name, copy);
+}
+
+/* Adds @Key@ for every key of schema that goes into target. */
+static int variables_add_settings(Variables *v, const ConfigSchema *schema, const Setting *settings,
+                                  ConfigTarget target, RuntimeScope scope) {
+        int r;
+
+        for (size_t i = 0; i < schema->n_keys; i++) {
+                const ConfigKey *k = schema->keys + i;
+                char *value = NULL;
+
+                if (k->target != target)
+                        continue;
+                if (settings[i].set && !(k->system_only && scope != RUNTIME_SCOPE_SYSTEM)) {
+                        r = setting_format_for_unit(k->kind, &settings[i], &value);
+                        if (r < 0)
+                                return r;
+                }
+                r = variables_add(v, k->key, value);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+/* Adds @SOURCE_PATH@ and @DROPINS@ from the files a unit was made from. */
+static int variables_add_sources(Variables *v, char * const *files) {
+        _cleanup_free_ char *dropins = NULL;
+        int r;
+
+        r = variables_add_copy(v, "SOURCE_PATH", files && files[0] ? files[0] : NULL);
+        if (r < 0)
+                return r;
+        if (files && files[0])
+                STRV_FOREACH(f, files + 1) {
+                        char *joined;
+
+                        if (asprintf(&joined, "%s%s%s", strempty(dropins), dropins ? " " : "", *f) < 0)
+                                return -ENOMEM;
+                        free(dropins);
+                        dropins = joined;
+                }
+        return variables_add(v, "DROPINS", TAKE_PTR(dropins));
+}
+
+static int variables_add_common(Variables *v, const char *profile_name, RuntimeScope scope) {
+        int r;
+
+        r = variables_add_copy(v, "PROFILE", profile_name);
+        if (r < 0)
+                return r;
+        return variables_add_copy(v, "SYSTEM", scope == RUNTIME_SCOPE_SYSTEM ? "" : NULL);
+}
+
+static int render(const char *template, const Variables *v, char *name, UnitFile *ret, char **ret_bad_name) {
+        _cleanup_free_ char *owned_name = name, *content = NULL;
+        int r;
+
+        if (!owned_name)
+                return -ENOMEM;
+        r = template_render(template, v->vars, v->n, &content, ret_bad_name);
+        if (r < 0)
+                return r;
+        *ret = (UnitFile) { TAKE_PTR(owned_name), TAKE_PTR(content) };
+        return 0;
+}
+
+void unit_file_clear(UnitFile *u) {
+        free(u->name);
+        free(u->content);
+        *u = (UnitFile) {};
+}
+
+int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
+        _cleanup_(variables_clear) Variables v = {};
+        char *name = NULL, *slice = NULL;
+        int r;
+
+        r = variables_add_common(&v, p->name, scope);
+        if (r < 0)
+                return r;
+        r = variables_add_sources(&v, p->files);
+        if (r < 0)
+                return r;
+        r = variables_add_settings(&v, &profile_schema, p->settings, CONFIG_TARGET_SERVICE, scope);
+        if (r < 0)
+                return r;
+        /* Without Exec= the runner gets no fallback command, but ExecStart= itself must stay. */
+        for (size_t i = 0; i < v.n; i++)
+                if (strcmp(v.vars[i].name, "Exec") == 0 && !v.vars[i].value) {
+                        v.owned[i] = strdup("");
+                        if (!v.owned[i])
+                                return -ENOMEM;
+                        v.vars[i].value = v.owned[i];
+                }
+        r = variables_add_copy(&v, "RUNNER", RUNNER_PATH);
+        if (r < 0)
+                return r;
+        r = profile_slice_name(p->name, &slice);
+        if (r < 0)
+                return r;
+        r = variables_add(&v, "SLICE", slice);
+        if (r < 0)
+                return r;
+        r = profile_service_template_name(p->name, &name);
+        if (r < 0)
+                return r;
+        return render(template_service, &v, name, ret, ret_bad_name);
+}
+
+int unit_writer_render_profile_slice(const Profile *p, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
+        _cleanup_(variables_clear) Variables v = {};
+        char *name = NULL;
+        int r;
+
+        r = variables_add_common(&v, p->name, scope);
+        if (r < 0)
+                return r;
+        r = variables_add_sources(&v, p->files);
+        if (r < 0)
+                return r;
+        r = variables_add_settings(&v, &profile_schema, p->settings, CONFIG_TARGET_SLICE, scope);
+        if (r < 0)
+                return r;
+        r = profile_slice_name(p->name, &name);
+        if (r < 0)
+                return r;
+        return render(template_profile_slice, &v, name, ret, ret_bad_name);
+}
+
+int unit_writer_render_root_slice(const GlobalConfig *c, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
+        _cleanup_(variables_clear) Variables v = {};
+        int r;
+
+        r = variables_add_common(&v, NULL, scope);
+        if (r < 0)
+                return r;
+        r = variables_add_sources(&v, c->files);
+        if (r < 0)
+                return r;
+        r = variables_add_settings(&v, &global_schema, c->settings, CONFIG_TARGET_SLICE, scope);
+        if (r < 0)
+                return r;
+        return render(template_root_slice, &v, strdup("analysis.slice"), ret, ret_bad_name);
+}

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Writing a file so that readers see the old content or the whole new content, never a part. */
+#pragma once
+
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Writes size bytes of data to name in dir_fd with mode: into a new temporary file in the same directory,
+ * fsync()ed, then renamed over name. On failure nothing is left behind. Returns 0 or a negative errno. */
+int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);

@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reads one INI file with inih, with line numbers, strict limits and the reason for the first error kept. */
+
+#include <fcntl.h>
+#include <ini.h>
+#include <stdarg.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+
+#include "ini-file.h"
+
+/* Debian's inih is built with 200-byte lines (the buffer holds 197 characters plus "\r\n\0"). */
+#define INI_LINE_MAX 200
+
+void config_error_clear(ConfigError *e) {
+        free(e->path);
+        free(e->message);
+        *e = (ConfigError) {};
+}
+
+int config_error_set(ConfigError *e, const char *path, unsigned line, const char *format, ...) {
+        va_list ap;
+        char *message;
+
+        if (!e || e->message)
+                return -EINVAL;
+        va_start(ap, format);
+        if (vasprintf(&message, format, ap) < 0)
+                message = NULL;
+        va_end(ap);
+        e->message = message;
+        e->path = path ? strdup(path) : NULL;
+        e->line = line;
+        return -EINVAL;
+}
+
+typedef struct IniReader {
+        FILE *file;
+        const char *path;
+        unsigned line;
+        IniAssignmentHandler handler;
+        void *userdata;
+        ConfigError *error;
+        int r;
+} IniReader;
+
+/* inih's line source. inih calls it once per physical line, so counting calls gives the line number its
+ * handler callback lacks (Debian builds inih without INI_HANDLER_LINENO). It also refuses what inih would
+ * silently mangle: NUL bytes, over-long lines (inih would split them), indented continuation lines and
+ * inline comments (which would cut a value such as Exec=/bin/sh -c "a ; b"). */
+static char *ini_reader_read_line(char *buf, int size, void *stream) {
+        IniReader *reader = stream;
+        const char *content;
+        int n = 0, c;
+
+        if (reader->r < 0)
+                return NULL;
+        while (n < size - 1 && (c = getc_unlocked(reader->file)) != EOF) {
+                if (c == '\0') {
+                        reader->r = config_error_set(reader->error, reader->path, reader->line + 1,
+                                                     "file contains a NUL byte, not a text profile");
+                        return NULL;
+                }
+                buf[n++] = (char) c;
+                if (c == '\n')
+                        break;
+        }
+        if (n == 0)
+                return NULL;
+        buf[n] = '\0';
+        reader->line++;
+        if (buf[n - 1] != '\n' && n == size - 1 && !feof(reader->file)) {
+                reader->r = config_error_set(reader->error, reader->path, reader->line,
+                                             "line longer than %d bytes", INI_LINE_MAX - 3);
+                return NULL;
+        }
+        content = buf + strspn(buf, " \t");
+        if (content != buf && !strchr(";#\r\n", *content)) {
+                reader->r = config_error_set(reader->error, reader->path, reader->line,
+                                             "indented line: continuation lines are not supported");
+                return NULL;
+        }
+        if (!strchr(";#[", *content) && (strstr(content, " ;") || strstr(content, "\t;"))) {
+                reader->r = config_error_set(reader->error, reader->path, reader->line,
+                                             "';' after a space starts a comment and would cut this value; "
+                                             "put comments on their own line");
+                return NULL;
+        }
+        return buf;
+}
+
+static int ini_reader_handle(void *userdata, const char *section, const char *key, const char *value) {
+        IniReader *reader = userdata;
+        int r;
+
+        if (reader->r < 0)
+                return 0;
+        if (!*section) {
+                reader->r = config_error_set(reader->error, reader->path, reader->line,
+                                             "assignment to '%s' outside of any section", key);
+                return 0;
+        }
+        r = reader->handler(section, key, value, reader->line, reader->userdata, reader->error);
+        if (r < 0) {
+                reader->r = r;
+                return 0;
+        }
+        return 1;
+}
+
+static bool stat_is_dev_null(const struct stat *st) {
+        return S_ISCHR(st->st_mode) && st->st_rdev == makedev(1, 3);
+}
+
+int ini_file_parse(const char *path, IniAssignmentHandler handler, void *userdata, ConfigError *error) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_fclose_ FILE *f = NULL;
+        IniReader reader;
+        struct stat st;
+        int r;
+
+        /* O_NONBLOCK so that a FIFO planted in a profile directory cannot block the generator at boot. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return INI_FILE_MISSING;
+                r = -errno;
+                config_error_set(error, path, 0, "cannot open: %s", strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = -errno;
+                config_error_set(error, path, 0, "cannot stat: %s", strerror(-r));
+                return r;
+        }
+        if (stat_is_dev_null(&st))
+                return INI_FILE_MASKED;
+        if (!S_ISREG(st.st_mode))
+                return config_error_set(error, path, 0, "not a regular file");
+        if (st.st_size == 0)
+                return INI_FILE_MASKED;
+        if (st.st_size > INI_FILE_SIZE_MAX)
+                return config_error_set(error, path, 0, "file too large (%lld bytes, at most %d)",
+                                        (long long) st.st_size, INI_FILE_SIZE_MAX);
+        if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
+                return -errno;
+        f = fdopen(fd, "re");
+        if (!f)
+                return -errno;
+        TAKE_FD(fd);
+
+        reader = (IniReader) {
+                .file = f,
+                .path = path,
+                .handler = handler,
+                .userdata = userdata,
+                .error = error,
+        };
+        r = ini_parse_stream(ini_reader_read_line, &reader, ini_reader_handle, &reader);
+        if (reader.r < 0)
+                return reader.r;
+        if (ferror(f))
+                return config_error_set(error, path, 0, "read error");
+        if (r > 0)
+                return config_error_set(error, path, (unsigned) r,
+                                        "syntax error: expected '[Section]' or 'Key=Value'");
+        if (r < 0)
+                return -ENOMEM;
+        return INI_FILE_PARSED;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Logging for the top level of programs (library code returns errors instead). */
+
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+
+static int kmsg_fd = -EBADF;
+static int max_level = LOG_INFO;
+
+void log_open(LogTarget target) {
+        const char *e = secure_getenv("SYSTEMD_LOG_LEVEL");
+
+        if (e && strcmp(e, "debug") == 0)
+                max_level = LOG_DEBUG;
+        kmsg_fd = safe_close(kmsg_fd);
+        if (target == LOG_TARGET_KMSG && !isatty(STDERR_FILENO))
+                kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
+}
+
+int log_internal(int level, int error, const char *format, ...) {
+        int saved_errno = errno;
+        char message[2048];
+        va_list ap;
+
+        if (error < 0)
+                error = -error;
+        if (level <= max_level) {
+                errno = error;
+                va_start(ap, format);
+                (void) vsnprintf(message, sizeof(message), format, ap);
+                va_end(ap);
+                if (kmsg_fd < 0 || dprintf(kmsg_fd, "<%d>%s[%d]: %s\n", level, program_invocation_short_name,
+                                           (int) getpid(), message) < 0)
+                        (void) fprintf(stderr, "%s\n", message);
+        }
+        errno = saved_errno;
+        return -error;
+}

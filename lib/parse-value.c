@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Strict parsers for the value syntaxes profiles share with systemd: sizes, percentages, time spans, booleans. */
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <inttypes.h>
+
+#include "macro.h"
+
+#include "parse-value.h"
+
+#define WHITESPACE " \t"
+
+static bool add_overflows(uint64_t a, uint64_t b, uint64_t *ret) {
+        return __builtin_add_overflow(a, b, ret);
+}
+
+static bool mul_overflows(uint64_t a, uint64_t b, uint64_t *ret) {
+        return __builtin_mul_overflow(a, b, ret);
+}
+
+typedef struct Decimal {
+        uint64_t whole;
+        uint64_t frac;          /* the digits after the point, as an integer */
+        uint64_t frac_scale;    /* 10^(number of digits kept after the point) */
+} Decimal;
+
+/* Reads "DIGITS[.DIGITS]" at *p and advances *p past it. Returns 0, -EINVAL when there is no number, -ERANGE
+ * when the integer part does not fit in 64 bits. */
+static int parse_decimal(const char **p, Decimal *ret) {
+        const char *s = *p;
+        Decimal d = { .frac_scale = 1 };
+
+        if (!isdigit((unsigned char) *s))
+                return -EINVAL;
+        for (; isdigit((unsigned char) *s); s++)
+                if (mul_overflows(d.whole, 10, &d.whole) || add_overflows(d.whole, (uint64_t) (*s - '0'), &d.whole))
+                        return -ERANGE;
+        if (*s == '.') {
+                s++;
+                if (!isdigit((unsigned char) *s))
+                        return -EINVAL;
+                for (; isdigit((unsigned char) *s); s++)
+                        /* Digits beyond the 18th place cannot change any result we compute. */
+                        if (d.frac_scale < UINT64_C(1000000000000000000)) {
+                                d.frac = d.frac * 10 + (uint64_t) (*s - '0');
+                                d.frac_scale *= 10;
+                        }
+        }
+        *p = s;
+        *ret = d;
+        return 0;
+}
+
+/* Returns d * multiplier in *ret, the fraction rounded down. Returns 0 or -ERANGE. */
+static int decimal_scale(const Decimal *d, uint64_t multiplier, uint64_t *ret) {
+        uint64_t result, frac_part;
+
+        if (mul_overflows(d->whole, multiplier, &result))
+                return -ERANGE;
+        /* frac < frac_scale <= 10^18: split the multiplier so no intermediate product overflows. */
+        frac_part = d->frac * (multiplier / d->frac_scale) +
+                    (d->frac * (multiplier % d->frac_scale)) / d->frac_scale;
+        if (add_overflows(result, frac_part, &result))
+                return -ERANGE;
+        *ret = result;
+        return 0;
+}
+
+int parse_uint64(const char *s, uint64_t *ret) {
+        uint64_t v = 0;
+
+        if (!s || !isdigit((unsigned char) *s))
+                return -EINVAL;
+        for (; *s; s++) {
+                if (!isdigit((unsigned char) *s))
+                        return -EINVAL;
+                if (mul_overflows(v, 10, &v) || add_overflows(v, (uint64_t) (*s - '0'), &v))
+                        return -ERANGE;
+        }
+        *ret = v;
+        return 0;
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        static const struct {
+                char suffix;
+                uint64_t factor;
+        } table[] = {
+                { 'K', UINT64_C(1) << 10 }, { 'M', UINT64_C(1) << 20 }, { 'G', UINT64_C(1) << 30 },
+                { 'T', UINT64_C(1) << 40 }, { 'P', UINT64_C(1) << 50 }, { 'E', UINT64_C(1) << 60 },
+        };
+        const char *p = s;
+        uint64_t factor = 1;
+        Decimal d;
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        r = parse_decimal(&p, &d);
+        if (r < 0)
+                return r;
+        p += strspn(p, WHITESPACE);
+        for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                if (*p == table[i].suffix) {
+                        factor = table[i].factor;
+                        p++;
+                        break;
+                }
+        if (*p == 'B')
+                p++;
+        if (*p)
+                return -EINVAL;
+        return decimal_scale(&d, factor, ret);
+}
+
+int parse_percent(const char *s, unsigned max_percent, unsigned *ret) {
+        size_t n;
+        uint64_t v;
+        char digits[21];
+        int r;
+
+        if (!s)
+                return -EINVAL;
+        n = strlen(s);
+        if (n < 2 || s[n - 1] != '%' || n - 1 >= sizeof(digits))
+                return n >= sizeof(digits) + 1 && s[n - 1] == '%' ? -ERANGE : -EINVAL;
+        memcpy(digits, s, n - 1);
+        digits[n - 1] = '\0';
+        r = parse_uint64(digits, &v);
+        if (r < 0)
+                return r;
+        if (v > max_percent)
+                return -ERANGE;
+        *ret = (unsigned) v;
+        return 0;
+}
+
+int parse_timespan(const char *s, uint64_t *ret_usec) {
+        /* Order matters: the first prefix that matches wins, so longer spellings come first (systemd's order). */
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } table[] = {
+                { "seconds", USEC_PER_SEC },
+                { "second", USEC_PER_SEC },
+                { "sec", USEC_PER_SEC },
+                { "s", USEC_PER_SEC },
+                { "minutes", 60 * USEC_PER_SEC },
+                { "minute", 60 * USEC_PER_SEC },
+                { "min", 60 * USEC_PER_SEC },
+                { "months", 2629800 * USEC_PER_SEC },
+                { "month", 2629800 * USEC_PER_SEC },
+                { "M", 2629800 * USEC_PER_SEC },
+                { "msec", 1000 },
+                { "ms", 1000 },
+                { "m", 60 * USEC_PER_SEC },
+                { "hours", 3600 * USEC_PER_SEC },
+                { "hour", 3600 * USEC_PER_SEC },
+                { "hr", 3600 * USEC_PER_SEC },
+                { "h", 3600 * USEC_PER_SEC },
+                { "days", 86400 * USEC_PER_SEC },
+                { "day", 86400 * USEC_PER_SEC },
+                { "d", 86400 * USEC_PER_SEC },
+                { "weeks", 604800 * USEC_PER_SEC },
+                { "week", 604800 * USEC_PER_SEC },
+                { "w", 604800 * USEC_PER_SEC },
+                { "years", 31557600 * USEC_PER_SEC },
+                { "year", 31557600 * USEC_PER_SEC },
+                { "y", 31557600 * USEC_PER_SEC },
+                { "usec", 1 },
+                { "us", 1 },
+                { "μs", 1 },
+        };
+        const char *p = s;
+        uint64_t total = 0;
+        bool any = false;
+
+        if (!s)
+                return -EINVAL;
+        p += strspn(p, WHITESPACE);
+        if (strcmp(p, "infinity") == 0) {
+                *ret_usec = USEC_INFINITY;
+                return 0;
+        }
+        for (;;) {
+                uint64_t multiplier = USEC_PER_SEC, v;
+                Decimal d;
+                int r;
+
+                p += strspn(p, WHITESPACE);
+                if (!*p)
+                        break;
+                r = parse_decimal(&p, &d);
+                if (r < 0)
+                        return r;
+                p += strspn(p, WHITESPACE);
+                for (size_t i = 0; i < ELEMENTSOF(table); i++)
+                        if (strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
+                                multiplier = table[i].usec;
+                                p += strlen(table[i].suffix);
+                                break;
+                        }
+                /* A unit must be followed by a space, a digit or the end: "5mins" is refused. */
+                if (*p && !isdigit((unsigned char) *p) && !strchr(WHITESPACE, *p))
+                        return -EINVAL;
+                r = decimal_scale(&d, multiplier, &v);
+                if (r < 0)
+                        return r;
+                if (add_overflows(total, v, &total) || total == USEC_INFINITY)
+                        return -ERANGE;
+                any = true;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret_usec = total;
+        return 0;
+}
+
+int parse_boolean(const char *s) {
+        static const char * const yes[] = { "1", "yes", "y", "true", "t", "on" };
+        static const char * const no[] = { "0", "no", "n", "false", "f", "off" };
+
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++)
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+        for (size_t i = 0; i < ELEMENTSOF(no); i++)
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        return -EINVAL;
+}
+
+int format_seconds(uint64_t usec, char **ret) {
+        uint64_t frac = usec % USEC_PER_SEC;
+        char digits[8];
+        int n, i;
+
+        if (usec == USEC_INFINITY)
+                n = asprintf(ret, "infinity");
+        else if (frac == 0)
+                n = asprintf(ret, "%" PRIu64, usec / USEC_PER_SEC);
+        else {
+                (void) snprintf(digits, sizeof(digits), "%06" PRIu64, frac);
+                for (i = 5; i > 0 && digits[i] == '0'; i--)
+                        digits[i] = '\0';
+                n = asprintf(ret, "%" PRIu64 ".%s", usec / USEC_PER_SEC, digits);
+        }
+        return n < 0 ? -ENOMEM : 0;
+}
+
+const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
+        static const char * const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+        double v = (double) bytes;
+        size_t i;
+
+        if (bytes < 1024) {
+                (void) snprintf(buf, n, "%" PRIu64 " B", bytes);
+                return buf;
+        }
+        for (i = 0, v /= 1024; v >= 1024 && i + 1 < ELEMENTSOF(units); i++)
+                v /= 1024;
+        (void) snprintf(buf, n, "%.1f %s", v, units[i]);
+        return buf;
+}

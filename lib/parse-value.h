@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Strict parsers for the value syntaxes profiles share with systemd: sizes, percentages, time spans, booleans. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define USEC_PER_SEC UINT64_C(1000000)
+#define USEC_INFINITY UINT64_MAX
+
+/* Largest PID limit the kernel can enforce (PID_MAX_LIMIT on 64-bit). */
+#define TASKS_MAX_LIMIT UINT64_C(4194304)
+
+/* Parses a byte size in systemd's syntax: an integer or decimal number with an optional base-1024 suffix
+ * K, M, G, T, P or E (optionally followed by B), e.g. "2G", "1.5G", "512M", "4096". Returns 0, -EINVAL for bad
+ * syntax or a negative number, -ERANGE when the result does not fit in 64 bits. */
+int parse_size(const char *s, uint64_t *ret);
+
+/* Parses "N%" with N an integer from 0 to max_percent. Returns 0, -EINVAL for bad syntax, -ERANGE when out of
+ * range. */
+int parse_percent(const char *s, unsigned max_percent, unsigned *ret);
+
+/* Parses a time span in systemd's syntax ("30min", "1h 30min", "1.5s", "90" meaning seconds, "infinity")
+ * into microseconds. Returns 0, -EINVAL for bad syntax, -ERANGE on overflow. */
+int parse_timespan(const char *s, uint64_t *ret_usec);
+
+/* Parses an unsigned decimal integer without sign, spaces or base prefix. Returns 0, -EINVAL, -ERANGE. */
+int parse_uint64(const char *s, uint64_t *ret);
+
+/* Parses a boolean as systemd does (yes/no, true/false, on/off, 1/0, y/n, t/f; any case). Returns 1, 0 or
+ * -EINVAL. */
+int parse_boolean(const char *s);
+
+/* Formats usec as seconds for a *Sec= directive: "1800", "1.5", "0.000001". Returns 0 or -ENOMEM. */
+int format_seconds(uint64_t usec, char **ret);
+
+/* Formats bytes for people: "2.0 GiB", "512.0 MiB", "900 B". Writes into buf of size n and returns buf. */
+const char *format_bytes(uint64_t bytes, char *buf, size_t n);

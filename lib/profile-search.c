@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Where profiles and the global configuration are found: search paths, precedence, masking and drop-ins. */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "config.h"
+#include "macro.h"
+#include "profile-search.h"
+#include "strv.h"
+
+static const char * const system_profile_dirs[] = {
+        SYSCONFDIR "/analysis-sandbox/profiles",
+        "/run/analysis-sandbox/profiles",
+        VENDORDIR "/profiles",
+};
+
+static bool has_suffix(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+
+        return n > m && strcmp(s + n - m, suffix) == 0;
+}
+
+static int add_warning(char ***warnings, const char *dir, int error) {
+        char *m;
+
+        if (!warnings)
+                return 0;
+        if (asprintf(&m, "%s: cannot read directory: %s, ignoring it", dir, strerror(error)) < 0)
+                return -ENOMEM;
+        return strv_consume(warnings, m);
+}
+
+int profile_search_dirs(RuntimeScope scope, char ***ret) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        const char *e;
+        int r;
+
+        e = secure_getenv("ANALYSIS_SANDBOX_PROFILE_PATH");
+        if (e) {
+                r = strv_split(e, ":", &dirs);
+                if (r < 0)
+                        return r;
+                *ret = TAKE_PTR(dirs);
+                return 0;
+        }
+
+        if (scope == RUNTIME_SCOPE_USER) {
+                const char *config_home = secure_getenv("XDG_CONFIG_HOME"), *home = secure_getenv("HOME");
+                char *d = NULL;
+
+                /* The XDG base directory spec says relative values are to be ignored. */
+                if (config_home && config_home[0] == '/')
+                        r = asprintf(&d, "%s/analysis-sandbox/profiles", config_home);
+                else if (home && home[0] == '/')
+                        r = asprintf(&d, "%s/.config/analysis-sandbox/profiles", home);
+                else
+                        r = 0;
+                if (r < 0)
+                        return -ENOMEM;
+                if (d) {
+                        r = strv_consume(&dirs, d);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        for (size_t i = 0; i < ELEMENTSOF(system_profile_dirs); i++) {
+                r = strv_extend(&dirs, system_profile_dirs[i]);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(dirs);
+        return 0;
+}
+
+int global_config_search_dirs(char * const *profile_dirs, char ***ret) {
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r;
+
+        dirs = calloc(1, sizeof(char *));
+        if (!dirs)
+                return -ENOMEM;
+        STRV_FOREACH(d, profile_dirs) {
+                const char *slash = strrchr(*d, '/');
+                char *parent;
+
+                /* "profiles/" and "/profiles" have no usable parent. */
+                while (slash && slash > *d && slash[1] == '\0')
+                        slash = memrchr(*d, '/', (size_t) (slash - *d));
+                if (!slash || slash == *d)
+                        continue;
+                parent = strndup(*d, (size_t) (slash - *d));
+                if (!parent)
+                        return -ENOMEM;
+                r = strv_consume(&dirs, parent);
+                if (r < 0)
+                        return r;
+        }
+        *ret = TAKE_PTR(dirs);
+        return 0;
+}
+
+/* Adds to *names every entry of dir ending in suffix, without the suffix, unless already there. */
+static int list_dir_suffix(const char *dir, const char *suffix, bool keep_suffix, char ***names,
+                           char ***warnings) {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+        int r;
+
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT || errno == ENOTDIR ? 0 : add_warning(warnings, dir, errno);
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_free_ char *name = NULL;
+
+                if (de->d_name[0] == '.' || !has_suffix(de->d_name, suffix))
+                        continue;
+                name = keep_suffix ? strdup(de->d_name)
+                                   : strndup(de->d_name, strlen(de->d_name) - strlen(suffix));
+                if (!name)
+                        return -ENOMEM;
+                if (strv_contains(*names, name))
+                        continue;
+                r = strv_consume(names, TAKE_PTR(name));
+                if (r < 0)
+                        return r;
+        }
+        if (errno != 0)
+                return add_warning(warnings, dir, errno);
+        return 0;
+}
+
+int profile_list_names(char * const *dirs, char ***ret_names, char ***ret_warnings) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        STRV_FOREACH(d, dirs) {
+                r = list_dir_suffix(*d, ".ini", false, &names, ret_warnings);
+                if (r < 0)
+                        return r;
+        }
+        strv_sort(names);
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+int config_files_find(char * const *dirs, const char *filename, char ***ret_files, char ***ret_warnings) {
+        _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = calloc(1, sizeof(char *));
+        int r;
+
+        if (!files || !dropin_names)
+                return -ENOMEM;
+
+        STRV_FOREACH(d, dirs) {
+                _cleanup_free_ char *path = NULL;
+
+                if (asprintf(&path, "%s/%s", *d, filename) < 0)
+                        return -ENOMEM;
+                /* Any directory entry counts, even a dangling symlink: it shadows lower directories and its
+                 * problem is reported when it is read. */
+                if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                r = strv_consume(&files, TAKE_PTR(path));
+                if (r < 0)
+                        return r;
+                break;
+        }
+        if (strv_length(files) == 0) {
+                *ret_files = TAKE_PTR(files);
+                return 0;
+        }
+
+        STRV_FOREACH(d, dirs) {
+                _cleanup_free_ char *dropin_dir = NULL;
+
+                if (asprintf(&dropin_dir, "%s/%s.d", *d, filename) < 0)
+                        return -ENOMEM;
+                r = list_dir_suffix(dropin_dir, ".conf", true, &dropin_names, ret_warnings);
+                if (r < 0)
+                        return r;
+        }
+        strv_sort(dropin_names);
+        STRV_FOREACH(name, dropin_names)
+                STRV_FOREACH(d, dirs) {
+                        _cleanup_free_ char *path = NULL;
+
+                        if (asprintf(&path, "%s/%s.d/%s", *d, filename, *name) < 0)
+                                return -ENOMEM;
+                        if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                                continue;
+                        r = strv_consume(&files, TAKE_PTR(path));
+                        if (r < 0)
+                                return r;
+                        break;
+                }
+        *ret_files = TAKE_PTR(files);
+        return 0;
+}
