@@ -16,6 +16,12 @@ void log_open(LogTarget target) {
 
         if (e && strcmp(e, "debug") == 0)
                 max_level = LOG_DEBUG;
+        /* systemd's own variable, so "SYSTEMD_LOG_TARGET=console" works as it does for systemd's generators. */
+        e = secure_getenv("SYSTEMD_LOG_TARGET");
+        if (e && (strcmp(e, "console") == 0 || strcmp(e, "stderr") == 0))
+                target = LOG_TARGET_STDERR;
+        else if (e && strcmp(e, "kmsg") == 0)
+                target = LOG_TARGET_KMSG;
         kmsg_fd = safe_close(kmsg_fd);
         if (target == LOG_TARGET_KMSG && !isatty(STDERR_FILENO))
                 kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);

@@ -13,7 +13,8 @@ typedef enum LogTarget {
 } LogTarget;
 
 /* Chooses where messages go. LOG_TARGET_KMSG is honoured only when /dev/kmsg can be opened and stderr is not a
- * terminal (systemd.generator(7)). $SYSTEMD_LOG_LEVEL=debug enables debug messages. */
+ * terminal (systemd.generator(7)). $SYSTEMD_LOG_TARGET=console|kmsg overrides target, and
+ * $SYSTEMD_LOG_LEVEL=debug enables debug messages, as for systemd's own programs. */
 void log_open(LogTarget target);
 
 /* Logs at level; with error != 0, errno is set to |error| for %m. Returns -|error| (or 0 when error is 0). */

@@ -24,6 +24,52 @@ static bool has_suffix(const char *s, const char *suffix) {
         return n > m && strcmp(s + n - m, suffix) == 0;
 }
 
+/* Drops "." and empty components and resolves ".." lexically in the absolute path p, in place. */
+static void path_normalize(char *p) {
+        char *out = p;
+
+        for (const char *in = p; *in;) {
+                size_t n;
+
+                in += strspn(in, "/");
+                n = strcspn(in, "/");
+                if (n == 0)
+                        break;
+                if (n == 1 && in[0] == '.')
+                        ;
+                else if (n == 2 && in[0] == '.' && in[1] == '.') {
+                        while (out > p && *--out != '/')
+                                ;
+                } else {
+                        *out++ = '/';
+                        memmove(out, in, n);
+                        out += n;
+                }
+                in += n;
+        }
+        if (out == p)
+                *out++ = '/';
+        *out = '\0';
+}
+
+/* Makes *p absolute (from the working directory) and normalized, as systemd wants SourcePath=. */
+static int path_make_absolute_cwd(char **p) {
+        _cleanup_free_ char *cwd = NULL;
+        char *abs;
+
+        if ((*p)[0] != '/') {
+                cwd = getcwd(NULL, 0);
+                if (!cwd)
+                        return -errno;
+                if (asprintf(&abs, "%s/%s", cwd, *p) < 0)
+                        return -ENOMEM;
+                free(*p);
+                *p = abs;
+        }
+        path_normalize(*p);
+        return 0;
+}
+
 static int add_warning(char ***warnings, const char *dir, int error) {
         char *m;
 
@@ -44,6 +90,12 @@ int profile_search_dirs(RuntimeScope scope, char ***ret) {
                 r = strv_split(e, ":", &dirs);
                 if (r < 0)
                         return r;
+                /* Units name their source with SourcePath=, which systemd wants absolute. */
+                for (char **d = dirs; *d; d++) {
+                        r = path_make_absolute_cwd(d);
+                        if (r < 0)
+                                return r;
+                }
                 *ret = TAKE_PTR(dirs);
                 return 0;
         }
