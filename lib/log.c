@@ -27,6 +27,22 @@ void log_open(LogTarget target) {
                 kmsg_fd = open("/dev/kmsg", O_WRONLY | O_NOCTTY | O_CLOEXEC);
 }
 
+/* One write() per record: dprintf() cannot be used, glibc's lseek() on /dev/kmsg fails with EINVAL. */
+static bool log_to_kmsg(int level, const char *message) {
+        char record[2200];
+        int n;
+
+        if (kmsg_fd < 0)
+                return false;
+        n = snprintf(record, sizeof(record), "<%d>%s[%d]: %s\n", level, program_invocation_short_name,
+                     (int) getpid(), message);
+        if (n < 0)
+                return false;
+        if ((size_t) n >= sizeof(record))
+                n = sizeof(record) - 1;
+        return write(kmsg_fd, record, (size_t) n) == n;
+}
+
 int log_internal(int level, int error, const char *format, ...) {
         int saved_errno = errno;
         char message[2048];
@@ -39,8 +55,7 @@ int log_internal(int level, int error, const char *format, ...) {
                 va_start(ap, format);
                 (void) vsnprintf(message, sizeof(message), format, ap);
                 va_end(ap);
-                if (kmsg_fd < 0 || dprintf(kmsg_fd, "<%d>%s[%d]: %s\n", level, program_invocation_short_name,
-                                           (int) getpid(), message) < 0)
+                if (!log_to_kmsg(level, message))
                         (void) fprintf(stderr, "%s\n", message);
         }
         errno = saved_errno;

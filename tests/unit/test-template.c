@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Tests for template.c: placeholders, dropped lines, and values that could inject a directive. */
+
+#undef NDEBUG
+#include <assert.h>
+#include <errno.h>
+#include <string.h>
+
+#include "macro.h"
+#include "template.h"
+
+static void expect(const char *template, const TemplateVariable *vars, size_t n, const char *want) {
+        _cleanup_free_ char *out = NULL, *bad = NULL;
+
+        assert(template_render(template, vars, n, &out, &bad) == 0);
+        assert(strcmp(out, want) == 0);
+        assert(!bad);
+}
+
+static void test_substitution(void) {
+        const TemplateVariable vars[] = { { "Memory", "2G" }, { "PROFILE", "tool" }, { "EMPTY", "" } };
+
+        expect("MemoryMax=@Memory@\n", vars, 3, "MemoryMax=2G\n");
+        expect("A=@PROFILE@-@PROFILE@\n", vars, 3, "A=tool-tool\n");
+        expect("ExecStart=/x -- @EMPTY@\n", vars, 3, "ExecStart=/x --\n");
+        expect("no newline at end @Memory@", vars, 3, "no newline at end 2G\n");
+        expect("\n\n", vars, 3, "\n\n");
+        expect("", vars, 3, "");
+}
+
+static void test_dropped_lines(void) {
+        const TemplateVariable vars[] = { { "User", NULL }, { "SYSTEM", "" }, { "Memory", "1" } };
+
+        expect("## comment\nA=1\n", vars, 3, "A=1\n");
+        expect("User=@User@\nB=2\n", vars, 3, "B=2\n");
+        expect("@SYSTEM@ProtectClock=yes\n", vars, 3, "ProtectClock=yes\n");
+        expect("M=@Memory@ U=@User@\nC=3\n", vars, 3, "C=3\n");
+        expect("# not a template comment\n", vars, 3, "# not a template comment\n");
+}
+
+static void test_plain_at_signs(void) {
+        const TemplateVariable vars[] = { { "X", "1" } };
+
+        expect("analysis@.service\n", vars, 1, "analysis@.service\n");
+        expect("a@b.c @ @@ @X@\n", vars, 1, "a@b.c @ @@ 1\n");
+        expect("trailing@\n", vars, 1, "trailing@\n");
+}
+
+static void test_errors(void) {
+        const TemplateVariable vars[] = { { "Bad", "x\nExecStartPre=+/bin/sh" }, { "Tab", "a\tb" } };
+        _cleanup_free_ char *out = NULL, *bad = NULL, *bad2 = NULL, *bad3 = NULL;
+
+        assert(template_render("A=@Unknown@\n", vars, 2, &out, &bad) == -EINVAL);
+        assert(bad && strcmp(bad, "Unknown") == 0);
+        assert(!out);
+        assert(template_render("A=@Bad@\n", vars, 2, &out, &bad2) == -EINVAL);
+        assert(strcmp(bad2, "Bad") == 0);
+        assert(template_render("A=@Tab@\n", vars, 2, &out, &bad3) == -EINVAL);
+        assert(!out);
+}
+
+int main(void) {
+        test_substitution();
+        test_dropped_lines();
+        test_plain_at_signs();
+        test_errors();
+        return 0;
+}
