@@ -117,8 +117,24 @@ void unit_file_clear(UnitFile *u) {
         *u = (UnitFile) {};
 }
 
+/* Where records and output go, as a unit sees it. systemd 252's %S means $XDG_CONFIG_HOME for a user
+ * manager, not the XDG state directory the records belong in, so a user's path is spelled out: the
+ * manager's $XDG_STATE_HOME when set, else %h/.local/state (what analysis-run computes the same way). */
+static int results_dir_for_unit(RuntimeScope scope, char **ret) {
+        const char *state = secure_getenv("XDG_STATE_HOME");
+
+        if (scope == RUNTIME_SCOPE_SYSTEM)
+                *ret = strdup("/var/lib/analysis-sandbox/results");
+        else if (state && state[0] == '/')
+                *ret = strprintf("%s/analysis-sandbox/results", state);
+        else
+                *ret = strdup("%h/.local/state/analysis-sandbox/results");
+        return *ret ? 0 : -ENOMEM;
+}
+
 int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
         _cleanup_(variables_clear) Variables v = {};
+        _cleanup_free_ char *results_dir = NULL;
         char *name = NULL, *slice = NULL;
         int r;
 
@@ -140,6 +156,18 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *r
                         v.vars[i].value = v.owned[i];
                 }
         r = variables_add_copy(&v, "RUNNER", RUNNER_PATH);
+        if (r < 0)
+                return r;
+        r = variables_add_copy(&v, "RECORDER", RECORDER_PATH);
+        if (r < 0)
+                return r;
+        r = variables_add_copy(&v, "SCOPE", scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user");
+        if (r < 0)
+                return r;
+        r = results_dir_for_unit(scope, &results_dir);
+        if (r < 0)
+                return r;
+        r = variables_add(&v, "RESULTS_DIR", TAKE_PTR(results_dir));
         if (r < 0)
                 return r;
         r = profile_slice_name(p->name, &slice);

@@ -1,55 +1,365 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysis-exec: the in-unit runner, ExecStart= of every analysis unit; runs the analysis' command. */
+/* analysis-exec: the in-unit runner, ExecStart= of every analysis unit. It runs as the profile's account,
+ * takes the command, directory, environment and tighter limits from the request that analysis-record
+ * prepare checked and snapshotted (or the profile's Exec= after "--" when nobody spooled one), applies the
+ * limits, and executes the command. */
 
+#include <fcntl.h>
+#include <stdarg.h>
 #include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 
+#include "atomic-file.h"
+#include "cgroup-util.h"
 #include "config.h"
+#include "entry-file.h"
 #include "log.h"
+#include "parse-value.h"
+#include "request.h"
+#include "strv.h"
+#include "unit-state.h"
+
+/* systemd's own exit codes for the same failures (systemd.exec(5)), so they read the same in the journal. */
+#define EXIT_CHDIR 200
+#define EXIT_EXEC 203
+#define EXIT_CGROUP 219
+/* The exit status of the runner when it stopped the analysis at its own (tighter) time limit. */
+#define EXIT_RUNNER_TIMEOUT 124
+
+static const char *arg_state_dir = NULL;
+static const char *arg_status_dir = NULL;
 
 static void help(void) {
-        printf("%s [--] [COMMAND [ARG...]]\n\n"
+        printf("%s [--state-dir=DIR] [--status-dir=DIR] [--] [COMMAND [ARG...]]\n\n"
                "Runs inside an analysis unit (analysis@.service and its siblings) and executes the\n"
-               "analysis' command: COMMAND, which the unit passes from its profile's Exec=.\n\n"
-               "  -h --help       Show this help\n"
-               "     --version    Show the version\n\n"
+               "analysis' command: the one its caller spooled, or else COMMAND, the profile's Exec=.\n\n"
+               "  -h --help            Show this help\n"
+               "     --version         Show the version\n"
+               "     --state-dir=DIR   Where analysis-record prepare left the checked request\n"
+               "     --status-dir=DIR  Where to note how the analysis ended when this runner supervises it\n\n"
                "Not meant to be called by hand; see analysis-sandbox.profile(5).\n",
                program_invocation_short_name);
 }
 
-int main(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100 };
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_STATE_DIR, ARG_STATUS_DIR };
         static const struct option options[] = {
-                { "help",    no_argument, NULL, 'h'         },
-                { "version", no_argument, NULL, ARG_VERSION },
+                { "help",       no_argument,       NULL, 'h'            },
+                { "version",    no_argument,       NULL, ARG_VERSION    },
+                { "state-dir",  required_argument, NULL, ARG_STATE_DIR  },
+                { "status-dir", required_argument, NULL, ARG_STATUS_DIR },
                 {}
         };
-        const char *id = getenv("ANALYSIS_ID"), *profile = getenv("ANALYSIS_PROFILE");
         int c;
 
-        log_open(LOG_TARGET_STDERR);
         /* "+" stops at the first non-option, so the command's own options are left alone. */
         while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
                         help();
-                        return EXIT_SUCCESS;
+                        return 0;
                 case ARG_VERSION:
                         printf("analysis-sandbox %s\n", PROJECT_VERSION);
-                        return EXIT_SUCCESS;
+                        return 0;
+                case ARG_STATE_DIR:
+                        arg_state_dir = optarg;
+                        break;
+                case ARG_STATUS_DIR:
+                        arg_status_dir = optarg;
+                        break;
                 default:
-                        return EX_USAGE;
+                        return -EINVAL;
                 }
+        return 1;
+}
 
-        if (optind >= argc) {
+static uint64_t now_usec(void) {
+        struct timespec ts;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+/* Notes how the analysis ended, for analysis-record finish (see RunnerStatus there). */
+static void write_status(const char *format, ...) _printf_(1, 2);
+static void write_status(const char *format, ...) {
+        _cleanup_close_ int fd = -EBADF;
+        char buf[64];
+        va_list ap;
+
+        if (!arg_status_dir)
+                return;
+        va_start(ap, format);
+        (void) vsnprintf(buf, sizeof(buf), format, ap);
+        va_end(ap);
+        fd = open(arg_status_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd >= 0)
+                (void) write_file_atomic_at(fd, "status", buf, strlen(buf), 0644);
+}
+
+/* Reads a file analysis-record prepare wrote: root's (the system manager) or our own (a user manager). */
+static int read_prepared(int dir_fd, const char *name, char **ret_data, size_t *ret_size, char **ret_reason) {
+        int r;
+
+        r = entry_file_read_at(dir_fd, name, 0, ret_data, ret_size, ret_reason);
+        if (r == -EPERM && getuid() != 0) {
+                free(*ret_reason);
+                *ret_reason = NULL;
+                r = entry_file_read_at(dir_fd, name, getuid(), ret_data, ret_size, ret_reason);
+        }
+        return r;
+}
+
+static int load_request(Request **ret, UnitState **ret_state) {
+        _cleanup_close_ int dir_fd = -EBADF;
+        _cleanup_free_ char *data = NULL, *why = NULL;
+        _cleanup_(unit_state_freep) UnitState *state = NULL;
+        size_t size;
+        int r;
+
+        *ret = NULL;
+        *ret_state = NULL;
+        if (!arg_state_dir)
+                return 0;
+        dir_fd = open(arg_state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return errno == ENOENT ? 0 : log_error_errno(errno, "Cannot open %s: %m", arg_state_dir);
+        r = read_prepared(dir_fd, "state", &data, &size, &why);
+        if (r == -ENOENT)
+                return 0;
+        if (r >= 0)
+                r = unit_state_parse(data, size, &state, &why);
+        if (r < 0)
+                return log_error_errno(r, "Cannot read %s/state: %s", arg_state_dir, why ?: strerror(-r));
+        if (state->has_request) {
+                free(TAKE_PTR(data));
+                free(TAKE_PTR(why));
+                r = read_prepared(dir_fd, "request", &data, &size, &why);
+                if (r >= 0)
+                        r = request_parse(data, size, ret, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot read %s/request: %s", arg_state_dir, why ?: strerror(-r));
+        }
+        *ret_state = TAKE_PTR(state);
+        return 0;
+}
+
+/* Tighter limits than the profile's go on a leaf cgroup of the unit, "payload", where the command runs.
+ *
+ * Why here and not in systemd: for a template instance systemd 252 cannot take RuntimeMaxSec= at run time,
+ * a drop-in needs root and a daemon-reload, and SetUnitProperties() would have to be granted to callers
+ * through polkit, which cannot tell lowering a limit from raising it. The unit has Delegate=yes instead, so
+ * its cgroup belongs to this runner's account: it can create leaves and limit them, but never touch the
+ * unit's own limits (the profile's), which stay root's. An analysis that deliberately moves itself out of
+ * the leaf can shed the tighter limits, never the profile's. */
+static int setup_payload_cgroup(const Request *request, bool supervised, char **ret_payload) {
+        _cleanup_free_ char *unit = NULL, *payload = NULL, *supervisor = NULL;
+        char controllers[256] = "", value[64];
+        int r;
+
+        r = cgroup_self_unit_path(&unit);
+        if (r < 0)
+                return log_error_errno(r, "Cannot find this analysis' cgroup: %m");
+        payload = strprintf("%s/payload", unit);
+        supervisor = strprintf("%s/supervisor", unit);
+        if (!payload || !supervisor)
+                return log_oom();
+        if (mkdir(payload, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Cannot create %s: %m", payload);
+        if (supervised && mkdir(supervisor, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Cannot create %s: %m", supervisor);
+        /* A cgroup that passes controllers on may hold no process itself: leave the unit's cgroup first. */
+        r = cgroup_write(supervised ? supervisor : payload, "cgroup.procs", "0");
+        if (r < 0)
+                return log_error_errno(r, "Cannot move into %s: %m", supervised ? supervisor : payload);
+
+        if (request->memory_max > 0)
+                strcat(controllers, "+memory ");
+        if (request->tasks_max > 0)
+                strcat(controllers, "+pids ");
+        if (request->cpu_percent > 0)
+                strcat(controllers, "+cpu ");
+        if (controllers[0]) {
+                controllers[strlen(controllers) - 1] = '\0';
+                r = cgroup_write(unit, "cgroup.subtree_control", controllers);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot enable '%s' for %s: %m", controllers, payload);
+        }
+        if (request->memory_max > 0) {
+                (void) snprintf(value, sizeof(value), "%" PRIu64, request->memory_max);
+                r = cgroup_write(payload, "memory.max", value);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set memory.max of %s: %m", payload);
+        }
+        if (request->tasks_max > 0) {
+                (void) snprintf(value, sizeof(value), "%" PRIu64, request->tasks_max);
+                r = cgroup_write(payload, "pids.max", value);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set pids.max of %s: %m", payload);
+        }
+        if (request->cpu_percent > 0) {
+                /* The same period systemd uses for CPUQuota=. */
+                (void) snprintf(value, sizeof(value), "%u 100000", request->cpu_percent * 1000);
+                r = cgroup_write(payload, "cpu.max", value);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set cpu.max of %s: %m", payload);
+        }
+        *ret_payload = TAKE_PTR(payload);
+        return 0;
+}
+
+static void signal_payload(const char *payload, int sig) {
+        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *path = strprintf("%s/cgroup.procs", payload);
+        int pid;
+
+        if (!path)
+                return;
+        f = fopen(path, "re");
+        if (!f)
+                return;
+        while (fscanf(f, "%d", &pid) == 1)
+                (void) kill(pid, sig);
+}
+
+/* Ends the way the child ended, so systemd sees the same exit status or signal. */
+_Noreturn static void mirror_child(int status) {
+        if (WIFEXITED(status)) {
+                write_status("exited %d", WEXITSTATUS(status));
+                _exit(WEXITSTATUS(status));
+        }
+        if (WIFSIGNALED(status)) {
+                int sig = WTERMSIG(status);
+                struct rlimit no_core = {};
+                sigset_t all;
+
+                write_status("%s %s", WCOREDUMP(status) ? "dumped" : "killed", strempty(sigabbrev_np(sig)));
+                /* The child's core dump is the one that matters; this process has nothing to dump. */
+                (void) setrlimit(RLIMIT_CORE, &no_core);
+                (void) signal(sig, SIG_DFL);
+                sigfillset(&all);
+                (void) sigprocmask(SIG_UNBLOCK, &all, NULL);
+                (void) raise(sig);
+                _exit(128 + sig);
+        }
+        _exit(EXIT_FAILURE);
+}
+
+/* Waits for pid until deadline (CLOCK_MONOTONIC µs). Returns 1 with *ret_status when it ended, 0 on deadline. */
+static int wait_until(pid_t pid, uint64_t deadline, const sigset_t *mask, int *ret_status) {
+        for (;;) {
+                uint64_t now = now_usec();
+                struct timespec ts;
+
+                if (waitpid(pid, ret_status, WNOHANG) == pid)
+                        return 1;
+                if (now >= deadline)
+                        return 0;
+                ts.tv_sec = (time_t) ((deadline - now) / USEC_PER_SEC);
+                ts.tv_nsec = (long) ((deadline - now) % USEC_PER_SEC) * 1000;
+                /* SIGTERM from a stop reaches the whole cgroup, the command included: just keep waiting. */
+                (void) sigtimedwait(mask, NULL, &ts);
+        }
+}
+
+/* Runs the command as a child in the payload cgroup and stops it at the request's time limit: SIGTERM to all
+ * of it, the profile's grace, then SIGKILL (cgroup.kill). */
+_Noreturn static void supervise(char **argv, const char *payload, uint64_t timeout_usec, uint64_t grace_usec) {
+        sigset_t mask;
+        int status;
+        pid_t pid;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        sigaddset(&mask, SIGTERM);
+        sigaddset(&mask, SIGINT);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+
+        pid = fork();
+        if (pid < 0) {
+                log_error_errno(errno, "Cannot fork: %m");
+                _exit(EXIT_EXEC);
+        }
+        if (pid == 0) {
+                (void) sigprocmask(SIG_UNBLOCK, &mask, NULL);
+                if (cgroup_write(payload, "cgroup.procs", "0") < 0)
+                        _exit(EXIT_CGROUP);
+                execv(argv[0], argv);
+                log_error_errno(errno, "Cannot execute %s: %m", argv[0]);
+                _exit(EXIT_EXEC);
+        }
+
+        if (wait_until(pid, now_usec() + timeout_usec, &mask, &status))
+                mirror_child(status);
+        write_status("timeout");
+        log_error("Stopping the analysis: it ran past its time limit of %" PRIu64 " s.", timeout_usec / USEC_PER_SEC);
+        signal_payload(payload, SIGTERM);
+        if (!wait_until(pid, now_usec() + grace_usec, &mask, &status)) {
+                (void) cgroup_write(payload, "cgroup.kill", "1");
+                (void) waitpid(pid, &status, 0);
+        }
+        _exit(EXIT_RUNNER_TIMEOUT);
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(request_freep) Request *request = NULL;
+        _cleanup_(unit_state_freep) UnitState *state = NULL;
+        _cleanup_free_ char *payload = NULL;
+        const char *id = getenv("ANALYSIS_ID"), *profile = getenv("ANALYSIS_PROFILE");
+        char **command;
+        bool supervised;
+        int r;
+
+        log_open(LOG_TARGET_STDERR);
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EX_USAGE : EXIT_SUCCESS;
+
+        r = load_request(&request, &state);
+        if (r < 0)
+                return EX_CONFIG;
+        command = request ? request->argv : argv + optind;
+        if (!command[0]) {
                 log_error("Analysis '%s' has no command: profile '%s' has no Exec= and none was given. "
                           "Set Exec= in the profile, or start the analysis with analysis-run.",
                           id ?: "?", profile ?: "?");
                 return EX_CONFIG;
         }
-        execv(argv[optind], argv + optind);
-        log_error_errno(errno, "Analysis '%s': cannot execute %s: %m", id ?: "?", argv[optind]);
-        return errno == ENOENT ? 127 : 126;
+        if (!request) {
+                execv(command[0], command);
+                log_error_errno(errno, "Cannot execute %s: %m", command[0]);
+                return EXIT_EXEC;
+        }
+
+        if (chdir(request->cwd) < 0) {
+                log_error_errno(errno, "Cannot change to directory %s: %m", request->cwd);
+                return EXIT_CHDIR;
+        }
+        STRV_FOREACH(e, request->environment)
+                if (putenv(*e) < 0) {
+                        log_oom();
+                        return EXIT_EXEC;
+                }
+
+        supervised = request->timeout_usec > 0 && state && request->timeout_usec < state->runtime_max_usec;
+        if (request->memory_max > 0 || request->tasks_max > 0 || request->cpu_percent > 0 || supervised) {
+                r = setup_payload_cgroup(request, supervised, &payload);
+                if (r < 0)
+                        return EXIT_CGROUP;
+        }
+        if (supervised)
+                supervise(command, payload, request->timeout_usec, state->kill_grace_usec);
+
+        execv(command[0], command);
+        log_error_errno(errno, "Cannot execute %s: %m", command[0]);
+        return EXIT_EXEC;
 }

@@ -74,3 +74,6 @@ static inline const char *strempty(const char *s) {
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }
+
+/* asprintf() that returns the string, or NULL when out of memory. */
+char *strprintf(const char *format, ...) __attribute__((format(printf, 1, 2)));

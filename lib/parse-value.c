@@ -267,3 +267,20 @@ const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
         (void) snprintf(buf, n, "%.1f %s", v, units[i]);
         return buf;
 }
+
+const char *format_duration(uint64_t usec, char *buf, size_t n) {
+        uint64_t s = usec / USEC_PER_SEC;
+
+        if (usec < USEC_PER_SEC)
+                (void) snprintf(buf, n, "%" PRIu64 " ms", usec / 1000);
+        else if (usec < 10 * USEC_PER_SEC && usec % USEC_PER_SEC >= 100000)
+                (void) snprintf(buf, n, "%" PRIu64 ".%" PRIu64 " s", s, (usec % USEC_PER_SEC) / 100000);
+        else if (s < 60)
+                (void) snprintf(buf, n, "%" PRIu64 " s", s);
+        else if (s < 3600)
+                (void) snprintf(buf, n, s % 60 ? "%" PRIu64 " min %" PRIu64 " s" : "%" PRIu64 " min", s / 60, s % 60);
+        else
+                (void) snprintf(buf, n, (s % 3600) / 60 ? "%" PRIu64 " h %" PRIu64 " min" : "%" PRIu64 " h",
+                                s / 3600, (s % 3600) / 60);
+        return buf;
+}

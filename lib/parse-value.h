@@ -36,3 +36,7 @@ int format_seconds(uint64_t usec, char **ret);
 
 /* Formats bytes for people: "2.0 GiB", "512.0 MiB", "900 B". Writes into buf of size n and returns buf. */
 const char *format_bytes(uint64_t bytes, char *buf, size_t n);
+
+/* Formats a duration for people, to the second above 10 s: "41 s", "3 min 20 s", "2 h 5 min", "1.5 s",
+ * "250 ms". Writes into buf of size n and returns buf. */
+const char *format_duration(uint64_t usec, char *buf, size_t n);

@@ -84,3 +84,14 @@ int strv_split(const char *s, const char *separators, char ***ret) {
         *ret = TAKE_PTR(l);
         return 0;
 }
+
+char **strv_copy_replacing_first(char * const *l, const char *first) {
+        _cleanup_strv_free_ char **copy = calloc(1, sizeof(char *));
+
+        if (!copy)
+                return NULL;
+        for (size_t i = 0; l && l[i]; i++)
+                if (strv_extend(&copy, i == 0 ? first : l[i]) < 0)
+                        return NULL;
+        return TAKE_PTR(copy);
+}

@@ -31,3 +31,6 @@ void strv_sort(char **l);
 int strv_split(const char *s, const char *separators, char ***ret);
 
 #define STRV_FOREACH(s, l) for (char * const *s = (l); s && *s; s++)
+
+/* A copy of l with its first string replaced by first. Returns NULL when out of memory. */
+char **strv_copy_replacing_first(char * const *l, const char *first);

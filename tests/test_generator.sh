@@ -18,8 +18,9 @@
 # "## !assert-..." negates. Every generated unit must be named by an assertion (single-profile cases name
 # their units implicitly) and must pass "systemd-analyze verify" without a single message.
 #
-# Needs: GENERATOR (path of analysis-generator), RUNNER_PATH (where units expect analysis-exec) and RUNNER
-# (the built analysis-exec), set by meson.
+# Needs, from meson: GENERATOR (the built analysis-generator), RUNNER and RECORDER (the built analysis-exec
+# and analysis-record) and RUNNER_PATH and RECORDER_PATH (where units expect them). Assertion values may say
+# @RUNNER_PATH@, @RECORDER_PATH@ and @SOURCE@ (the directory the case's profiles are read from).
 
 CASES_DIR=${CASES_DIR:-$(dirname "$0")/generator/cases}
 
@@ -30,6 +31,7 @@ oneTimeSetUp() {
         mkdir -p "$verify_root/usr/lib/systemd" "$verify_root$(dirname "$RUNNER_PATH")"
         cp -r /lib/systemd/system "$verify_root/usr/lib/systemd/"
         cp "$RUNNER" "$verify_root$RUNNER_PATH"
+        cp "$RECORDER" "$verify_root$RECORDER_PATH"
 }
 
 # Prints every value of KEY in [SECTION] of FILE, one per line, in order.
@@ -103,7 +105,7 @@ run_case() {
                 case "$line" in "## env "*) env_args+=("${line#"## env "}") ;; esac
         done <"$assertions"
 
-        env ANALYSIS_SANDBOX_PROFILE_PATH="$profile_path" SYSTEMD_SCOPE=system SYSTEMD_LOG_TARGET=console "${env_args[@]}" \
+        env -u XDG_STATE_HOME ANALYSIS_SANDBOX_PROFILE_PATH="$profile_path" SYSTEMD_SCOPE=system SYSTEMD_LOG_TARGET=console "${env_args[@]}" \
                 "$GENERATOR" "$out" >"$work/stdout" 2>"$work/stderr"
         status=$?
 
@@ -112,6 +114,7 @@ run_case() {
                 case "$line" in "## "*) ;; *) continue ;; esac
                 rest=${line#"## "}
                 rest=${rest//@RUNNER_PATH@/$RUNNER_PATH}
+                rest=${rest//@RECORDER_PATH@/$RECORDER_PATH}
                 rest=${rest//@SOURCE@/$source_dir}
                 take_word verb
                 negate=""

@@ -154,6 +154,7 @@ test_vendor_profiles() {
         mkdir -p "$root/etc/systemd/system" "$root/usr/lib/systemd" "$root$(dirname "$RUNNER_PATH")"
         cp -r /lib/systemd/system "$root/usr/lib/systemd/"
         cp "$RUNNER" "$root$RUNNER_PATH"
+        cp "$RECORDER" "$root$RECORDER_PATH"
         cp "$out"/* "$root/etc/systemd/system/"
         messages=$(systemd-analyze verify --man=no --root="$root" analysis@x.service analysis-tool@x.service \
                 analysis-post_process@x.service analysis-notebook_execution@x.service 2>&1)

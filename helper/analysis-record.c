@@ -1,0 +1,520 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysis-record: runs inside every analysis unit with full privileges ("+"). "prepare" (ExecStartPre=)
+ * checks the caller's spooled request and snapshots it with the profile's facts; "finish" (ExecStopPost=)
+ * writes the completion record from systemd's result and the cgroup's counters while the cgroup still exists.
+ *
+ * It is small, fast C on purpose: TimeoutStopSec= also bounds ExecStopPost=, and under load a slow writer
+ * would be killed and leave no record. Its stdout and stderr are the analysis' output files, so it never
+ * prints: problems go to syslog, and into the record. */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "analysis-id.h"
+#include "atomic-file.h"
+#include "cgroup-util.h"
+#include "config.h"
+#include "entry-file.h"
+#include "fs-util.h"
+#include "notes.h"
+#include "parse-value.h"
+#include "paths.h"
+#include "record.h"
+#include "request.h"
+#include "strv.h"
+#include "unit-state.h"
+
+/* The record keeps at most this much of the end of stderr. */
+#define STDERR_TAIL_MAX 2048
+
+static const char *arg_verb = NULL;
+static const char *arg_id = NULL;
+static const char *arg_profile = NULL;
+static const char *arg_results_dir = NULL;
+static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
+static uint64_t arg_runtime_max_usec = 0;
+static uint64_t arg_kill_grace_usec = 0;
+
+static uint64_t now_usec(clockid_t clock) {
+        struct timespec ts;
+
+        (void) clock_gettime(clock, &ts);
+        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
+}
+
+static void help(void) {
+        printf("%s prepare --profile=NAME --runtime-max=SPAN --kill-grace=SPAN --results-dir=DIR [--scope=user] ID\n"
+               "%s finish --results-dir=DIR [--scope=user] ID\n\n"
+               "Runs inside analysis units (ExecStartPre=, ExecStopPost=): checks and snapshots the request\n"
+               "of analysis ID, and writes its completion record. Not meant to be called by hand.\n",
+               program_invocation_short_name, program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_PROFILE, ARG_RUNTIME_MAX, ARG_KILL_GRACE, ARG_RESULTS_DIR, ARG_SCOPE };
+        static const struct option options[] = {
+                { "help",        no_argument,       NULL, 'h'             },
+                { "version",     no_argument,       NULL, ARG_VERSION     },
+                { "profile",     required_argument, NULL, ARG_PROFILE     },
+                { "runtime-max", required_argument, NULL, ARG_RUNTIME_MAX },
+                { "kill-grace",  required_argument, NULL, ARG_KILL_GRACE  },
+                { "results-dir", required_argument, NULL, ARG_RESULTS_DIR },
+                { "scope",       required_argument, NULL, ARG_SCOPE       },
+                {}
+        };
+        int c;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("analysis-sandbox %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_PROFILE:
+                        arg_profile = optarg;
+                        break;
+                case ARG_RUNTIME_MAX:
+                        if (parse_timespan(optarg, &arg_runtime_max_usec) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_KILL_GRACE:
+                        if (parse_timespan(optarg, &arg_kill_grace_usec) < 0)
+                                return -EINVAL;
+                        break;
+                case ARG_RESULTS_DIR:
+                        arg_results_dir = optarg;
+                        break;
+                case ARG_SCOPE:
+                        if (strcmp(optarg, "system") == 0)
+                                arg_scope = RUNTIME_SCOPE_SYSTEM;
+                        else if (strcmp(optarg, "user") == 0)
+                                arg_scope = RUNTIME_SCOPE_USER;
+                        else
+                                return -EINVAL;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (argc - optind != 2)
+                return -EINVAL;
+        arg_verb = argv[optind];
+        arg_id = argv[optind + 1];
+        if (!analysis_id_is_valid(arg_id) || !arg_results_dir || arg_results_dir[0] != '/')
+                return -EINVAL;
+        if (strcmp(arg_verb, "prepare") == 0 && !arg_profile)
+                return -EINVAL;
+        return 1;
+}
+
+static int open_dir(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+/* Reads and checks the caller's request in spool/ID/. Returns 0 with *ret (NULL when there is no spool
+ * directory: started by hand), or -EPERM/-EBADMSG with a reason. */
+static int load_spooled_request(const AnalysisPaths *paths, Request **ret, uid_t *ret_caller, char **ret_reason) {
+        _cleanup_close_ int spool_fd = -EBADF, dir_fd = -EBADF;
+        _cleanup_free_ char *data = NULL, *why = NULL;
+        struct stat st;
+        size_t size;
+        int r;
+
+        spool_fd = open_dir(paths->spool_dir);
+        if (spool_fd == -ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (spool_fd < 0) {
+                *ret_reason = strprintf("cannot open %s: %s", paths->spool_dir, strerror(-spool_fd));
+                return spool_fd;
+        }
+        /* O_NOFOLLOW: a symlink planted in place of the directory must not lead us elsewhere. */
+        dir_fd = openat(spool_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dir_fd < 0 && errno == ENOENT) {
+                *ret = NULL;
+                return 0;
+        }
+        if (dir_fd < 0) {
+                r = -errno;
+                *ret_reason = strprintf("cannot open the spool directory: %s",
+                                        r == -ENOTDIR || r == -ELOOP ? "it is not a directory" : strerror(-r));
+                return r;
+        }
+        if (fstat(dir_fd, &st) < 0)
+                return -errno;
+        if (st.st_mode & 0022) {
+                *ret_reason = strprintf("the spool directory is writable by others (mode %04o)",
+                                        (unsigned) (st.st_mode & 07777));
+                return -EPERM;
+        }
+        /* The request must belong to whoever made the directory: nobody else can swap it in. */
+        r = entry_file_read_at(dir_fd, "request", st.st_uid, &data, &size, &why);
+        if (r < 0) {
+                *ret_reason = strprintf("the spooled request was refused: %s", strempty(why));
+                return r;
+        }
+        r = request_parse(data, size, ret, &why);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                *ret_reason = strprintf("the spooled request was refused: %s", strempty(why));
+                return r;
+        }
+        *ret_caller = st.st_uid;
+        return 0;
+}
+
+static int truncate_at(int dir_fd, const char *name) {
+        _cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+        if (fd < 0)
+                return -errno;
+        return ftruncate(fd, 0) < 0 ? -errno : 0;
+}
+
+static int write_state(int units_fd, const UnitState *state) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        int r;
+
+        r = unit_state_serialize(state, &data, &size);
+        if (r < 0)
+                return r;
+        return write_file_atomic_at(units_fd, "state", data, size, 0644);
+}
+
+static int run_prepare(const AnalysisPaths *paths) {
+        _cleanup_close_ int units_fd = -EBADF, id_fd = -EBADF, results_fd = -EBADF;
+        _cleanup_(request_freep) Request *request = NULL;
+        _cleanup_free_ char *reason = NULL, *stdout_name = NULL, *stderr_name = NULL, *record_name = NULL;
+        UnitState state = {
+                .profile = (char *) arg_profile,
+                .runtime_max_usec = arg_runtime_max_usec,
+                .kill_grace_usec = arg_kill_grace_usec,
+                .started_at_usec = now_usec(CLOCK_REALTIME),
+                .caller_uid = (uid_t) -1,
+        };
+        int r;
+
+        r = mkdir_p(paths->units_dir, 0755);
+        if (r < 0)
+                return r;
+        units_fd = open_dir(paths->units_dir);
+        if (units_fd < 0)
+                return units_fd;
+        /* A unit that never reached ExecStopPost (start-limit-hit) may have left its directory behind. */
+        r = remove_flat_dir_at(units_fd, arg_id);
+        if (r < 0)
+                return r;
+        if (mkdirat(units_fd, arg_id, 0755) < 0)
+                return -errno;
+        id_fd = openat(units_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (id_fd < 0)
+                return -errno;
+
+        /* systemd created the output files for this very command (StandardOutput=append:); start them
+         * empty, and take away the record of an earlier run with this id. */
+        results_fd = open_dir(arg_results_dir);
+        if (results_fd < 0)
+                return results_fd;
+        stdout_name = strprintf("%s.stdout", arg_id);
+        stderr_name = strprintf("%s.stderr", arg_id);
+        record_name = strprintf("%s.json", arg_id);
+        if (!stdout_name || !stderr_name || !record_name)
+                return -ENOMEM;
+        (void) truncate_at(results_fd, stdout_name);
+        (void) truncate_at(results_fd, stderr_name);
+        if (unlinkat(results_fd, record_name, 0) < 0 && errno != ENOENT)
+                return -errno;
+
+        r = load_spooled_request(paths, &request, &state.caller_uid, &reason);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0) {
+                state.error = reason;
+                (void) write_state(id_fd, &state);
+                syslog(LOG_ERR, "Analysis '%s': %s", arg_id, reason);
+                return -EPERM;
+        }
+        if (request) {
+                _cleanup_free_ char *data = NULL;
+                size_t size;
+
+                r = request_serialize(request, &data, &size);
+                if (r < 0)
+                        return r;
+                r = write_file_atomic_at(id_fd, "request", data, size, 0644);
+                if (r < 0)
+                        return r;
+                state.has_request = true;
+        }
+        return write_state(id_fd, &state);
+}
+
+/* What the runner left in its status file when it supervised the analysis itself (for a timeout tighter than
+ * the profile's): "timeout", or how its child ended, "exited N", "killed SIG", "dumped SIG". The analysis runs
+ * under the same account and could write this file too; it can only misreport its own ending, never reach
+ * the record file, which is root's. */
+typedef struct RunnerStatus {
+        bool timeout;
+        char exit_code[16];
+        char status[16];
+} RunnerStatus;
+
+static bool load_runner_status(const AnalysisPaths *paths, RunnerStatus *ret) {
+        _cleanup_free_ char *path = strprintf("%s/%s/status", paths->runner_dir, arg_id);
+        _cleanup_close_ int fd = -EBADF;
+        char buf[64];
+        ssize_t n;
+
+        if (!path)
+                return false;
+        fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0)
+                return false;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return false;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        *ret = (RunnerStatus) {};
+        if (strcmp(buf, "timeout") == 0) {
+                ret->timeout = true;
+                return true;
+        }
+        return sscanf(buf, "%15s %15s", ret->exit_code, ret->status) == 2 &&
+               (strcmp(ret->exit_code, "exited") == 0 || strcmp(ret->exit_code, "killed") == 0 ||
+                strcmp(ret->exit_code, "dumped") == 0);
+}
+
+/* Whether the caller asked for a stop: spool/ID/cancel, owned by whoever owns spool/ID. */
+static bool cancel_requested(const AnalysisPaths *paths) {
+        _cleanup_free_ char *dir = strprintf("%s/%s", paths->spool_dir, arg_id);
+        struct stat dir_st, st;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!dir)
+                return false;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &dir_st) < 0)
+                return false;
+        return fstatat(fd, "cancel", &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode) &&
+               st.st_uid == dir_st.st_uid;
+}
+
+static void read_cgroup_figures(const char *cgroup, Record *r) {
+        _cleanup_free_ char *payload = strprintf("%s/payload", cgroup);
+        uint64_t v;
+
+        if (cgroup_read_uint(cgroup, "memory.peak", &v) >= 0)
+                r->usage.memory_peak = v;
+        if (cgroup_read_keyed(cgroup, "memory.events", "oom_kill", &v) >= 0)
+                r->usage.oom_kills = v;
+        if (cgroup_read_keyed(cgroup, "pids.events", "max", &v) >= 0)
+                r->usage.tasks_limit_hits = v;
+        if (cgroup_read_keyed(cgroup, "cpu.stat", "usage_usec", &v) >= 0)
+                r->usage.cpu_usec = v;
+        if (cgroup_read_keyed(cgroup, "cpu.stat", "throttled_usec", &v) >= 0)
+                r->usage.cpu_throttled_usec = v;
+
+        /* The unit's own limits are the profile's, as systemd applied them (a percentage of RAM is already
+         * bytes here); a payload sub-cgroup carries tighter ones the caller asked for. */
+        if (cgroup_read_uint(cgroup, "memory.max", &v) >= 0)
+                r->profile_limits.memory_max = v;
+        if (cgroup_read_uint(cgroup, "pids.max", &v) >= 0)
+                r->profile_limits.tasks_max = v;
+        if (cgroup_read_cpu_percent(cgroup, &v) >= 0)
+                r->profile_limits.cpu_quota_percent = v;
+        r->limits = r->profile_limits;
+        if (payload && cgroup_read_uint(payload, "memory.max", &v) >= 0 && v < r->limits.memory_max)
+                r->limits.memory_max = v;
+        if (payload && cgroup_read_uint(payload, "pids.max", &v) >= 0 && v < r->limits.tasks_max)
+                r->limits.tasks_max = v;
+        if (payload && cgroup_read_cpu_percent(payload, &v) >= 0 && v < r->limits.cpu_quota_percent)
+                r->limits.cpu_quota_percent = v;
+}
+
+static void set_exit(Record *r, const char *exit_code, const char *status) {
+        uint64_t v;
+
+        free(r->exit_code);
+        free(r->signal);
+        r->exit_code = NULL;
+        r->signal = NULL;
+        r->exit_status = -1;
+        if (!exit_code || !status)
+                return;
+        r->exit_code = strdup(exit_code);
+        if (strcmp(exit_code, "exited") == 0) {
+                if (parse_uint64(status, &v) >= 0 && v <= 255)
+                        r->exit_status = (int64_t) v;
+        } else
+                r->signal = strdup(status);
+}
+
+static bool is_stop_signal(const char *signal) {
+        return signal && (strcmp(signal, "TERM") == 0 || strcmp(signal, "INT") == 0 ||
+                          strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
+}
+
+/* Composes the notes and writes results/ID.json atomically: a reader finds the whole record or none. */
+static int record_store(Record *record) {
+        _cleanup_free_ char *json = NULL, *name = NULL;
+        _cleanup_close_ int results_fd = -EBADF;
+        size_t json_size = 0;
+        FILE *f;
+        int r;
+
+        r = notes_compose(record, &record->notes);
+        if (r < 0)
+                return r;
+        f = open_memstream(&json, &json_size);
+        if (!f)
+                return -ENOMEM;
+        r = record_write_json(record, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        name = strprintf("%s.json", arg_id);
+        if (!name)
+                return -ENOMEM;
+        results_fd = open_dir(arg_results_dir);
+        if (results_fd < 0)
+                return results_fd;
+        return write_file_atomic_at(results_fd, name, json, json_size, 0644);
+}
+
+static int run_finish(const AnalysisPaths *paths) {
+        _cleanup_close_ int units_fd = -EBADF, spool_fd = -EBADF, id_fd = -EBADF;
+        _cleanup_(unit_state_freep) UnitState *state = NULL;
+        _cleanup_(request_freep) Request *request = NULL;
+        _cleanup_free_ char *cgroup = NULL;
+        const char *service_result = getenv("SERVICE_RESULT");
+        RunnerStatus runner;
+        Record record;
+        int r;
+
+        record_init(&record);
+        record.finished_at_usec = now_usec(CLOCK_REALTIME);
+        record.id = strdup(arg_id);
+        record.invocation_id = getenv("INVOCATION_ID") ? strdup(getenv("INVOCATION_ID")) : NULL;
+        record.result = strdup(service_result ?: "unknown");
+        set_exit(&record, getenv("EXIT_CODE"), getenv("EXIT_STATUS"));
+
+        units_fd = open_dir(paths->units_dir);
+        if (units_fd >= 0)
+                id_fd = openat(units_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (id_fd >= 0) {
+                _cleanup_free_ char *data = NULL, *why = NULL;
+                size_t size;
+
+                /* Only root's (or, for a user manager, the user's) own snapshot is believed. */
+                if (entry_file_read_at(id_fd, "state", getuid(), &data, &size, &why) >= 0)
+                        (void) unit_state_parse(data, size, &state, &why);
+                free(TAKE_PTR(data));
+                if (state && state->has_request &&
+                    entry_file_read_at(id_fd, "request", getuid(), &data, &size, &why) >= 0)
+                        (void) request_parse(data, size, &request, &why);
+        }
+        if (state) {
+                record.profile = strdup(state->profile);
+                record.started_at_usec = state->started_at_usec;
+                if (state->caller_uid != (uid_t) -1)
+                        record.caller_uid = state->caller_uid;
+                record.profile_limits.runtime_max_usec = state->runtime_max_usec;
+                if (state->error)
+                        record.error = strdup(state->error);
+                if (record.finished_at_usec > state->started_at_usec)
+                        record.usage.runtime_usec = record.finished_at_usec - state->started_at_usec;
+        }
+        if (record.profile)
+                (void) analysis_unit_name(record.profile, arg_id, &record.unit);
+
+        if (cgroup_self_unit_path(&cgroup) >= 0) {
+                uint64_t runtime = record.profile_limits.runtime_max_usec;
+
+                read_cgroup_figures(cgroup, &record);
+                record.profile_limits.runtime_max_usec = runtime;
+                record.limits.runtime_max_usec = runtime;
+        }
+        if (request) {
+                if (request->timeout_usec > 0 && request->timeout_usec < record.limits.runtime_max_usec)
+                        record.limits.runtime_max_usec = request->timeout_usec;
+        }
+
+        /* The Result systemd reports, refined by what only the cgroup and the runner know. */
+        if (load_runner_status(paths, &runner)) {
+                if (runner.timeout) {
+                        free(record.result);
+                        record.result = strdup("timeout");
+                } else
+                        set_exit(&record, runner.exit_code, runner.status);
+        }
+        /* An OOM kill of any process of the analysis, even a child while the main process exited 0,
+         * decides the result: exit statuses such as 137 are never taken as proof either way. */
+        if (record.usage.oom_kills != RECORD_UNSET && record.usage.oom_kills > 0) {
+                free(record.result);
+                record.result = strdup("oom-kill");
+        } else if (cancel_requested(paths) ||
+                   (strcmp(record.result, "success") == 0 && record.exit_code &&
+                    strcmp(record.exit_code, "killed") == 0 && is_stop_signal(record.signal))) {
+                /* systemd counts SIGTERM and friends as a clean exit: that is a stop from outside. */
+                free(record.result);
+                record.result = strdup("cancelled");
+        }
+
+        record.stdout_file = strprintf("%s/%s.stdout", arg_results_dir, arg_id);
+        record.stderr_file = strprintf("%s/%s.stderr", arg_results_dir, arg_id);
+        if (record.stderr_file)
+                (void) read_file_tail(record.stderr_file, STDERR_TAIL_MAX, &record.stderr_tail);
+        r = record_store(&record);
+        if (r < 0)
+                syslog(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
+                       strerror(-r));
+
+        /* Nothing of the request may outlive the analysis. */
+        spool_fd = open_dir(paths->spool_dir);
+        if (spool_fd >= 0)
+                (void) remove_flat_dir_at(spool_fd, arg_id);
+        if (units_fd >= 0)
+                (void) remove_flat_dir_at(units_fd, arg_id);
+        record_done(&record);
+        return r;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(analysis_paths_done) AnalysisPaths paths = {};
+        int r;
+
+        openlog("analysis-record", LOG_PID, LOG_DAEMON);
+        r = parse_argv(argc, argv);
+        if (r <= 0) {
+                if (r < 0)
+                        syslog(LOG_ERR, "Invalid arguments, see --help.");
+                return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        }
+        r = analysis_paths_get(arg_scope, &paths);
+        if (r < 0) {
+                syslog(LOG_ERR, "Analysis '%s': cannot find its directories: %s", arg_id, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (strcmp(arg_verb, "prepare") == 0)
+                r = run_prepare(&paths);
+        else if (strcmp(arg_verb, "finish") == 0)
+                r = run_finish(&paths);
+        else
+                r = -EINVAL;
+        if (r < 0 && r != -EPERM)
+                syslog(LOG_ERR, "Analysis '%s': %s failed: %s", arg_id, arg_verb, strerror(-r));
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysis-run: runs one analysis as an instance of its profile's unit, streams its output, waits for it over
+ * D-Bus and reports how it ended, in plain words and as JSON. */
+
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "analysis-id.h"
+#include "atomic-file.h"
+#include "config.h"
+#include "exit-status.h"
+#include "fs-util.h"
+#include "log.h"
+#include "output-follow.h"
+#include "parse-value.h"
+#include "paths.h"
+#include "profile.h"
+#include "record.h"
+#include "request.h"
+#include "spool.h"
+#include "strv.h"
+#include "unit-watch.h"
+
+static const char *arg_profile = "default";
+static const char *arg_id = NULL;
+static const char *arg_chdir = NULL;
+static char **arg_environment = NULL;
+static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
+static uint64_t arg_memory_max = 0;
+static unsigned arg_cpu_percent = 0;
+static uint64_t arg_tasks_max = 0;
+static uint64_t arg_timeout_usec = 0;
+static bool arg_detach = false;
+static bool arg_quiet = false;
+static const char *arg_notes_file = NULL;
+static char **arg_command = NULL;
+
+typedef struct Run {
+        sd_event *event;
+        sd_bus *bus;
+        UnitWatch *watch;
+        AnalysisPaths paths;
+        char *id;
+        char *unit;
+        char invocation_before[33];
+        OutputFollow *out;
+        OutputFollow *err;
+        int cancel_signal;
+} Run;
+
+static void help(void) {
+        printf("%s [OPTIONS...] [--] COMMAND [ARG...]\n\n"
+               "Runs COMMAND as an analysis: in its own systemd unit, with the limits of a profile.\n\n"
+               "  -h --help              Show this help\n"
+               "     --version           Show the version\n"
+               "  -p --profile=NAME      Profile to run under (default: default)\n"
+               "     --id=ID             Analysis id (default: a new unique one)\n"
+               "  -C --chdir=DIR         Working directory (default: the current one)\n"
+               "  -E --setenv=NAME=VALUE Set an environment variable (NAME alone passes ours on)\n"
+               "     --memory=SIZE       Memory limit for this analysis, at most the profile's\n"
+               "     --cpu=PERCENT       CPU quota for this analysis (50%% of one CPU), at most the profile's\n"
+               "     --tasks=N           Process and thread limit, at most the profile's\n"
+               "     --timeout=SPAN      Time limit, at most the profile's\n"
+               "     --system            Use the system's service manager (default)\n"
+               "     --user              Use the calling user's service manager\n"
+               "     --detach            Start the analysis, print its id and return at once\n"
+               "     --notes-file=PATH   Also write the JSON record to PATH\n"
+               "  -q --quiet             Print no summary\n\n"
+               "See analysis-run(1).\n",
+               program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum {
+                ARG_VERSION = 0x100, ARG_ID, ARG_MEMORY, ARG_CPU, ARG_TASKS, ARG_TIMEOUT, ARG_SYSTEM, ARG_USER,
+                ARG_DETACH, ARG_NOTES_FILE,
+        };
+        static const struct option options[] = {
+                { "help",       no_argument,       NULL, 'h'            },
+                { "version",    no_argument,       NULL, ARG_VERSION    },
+                { "profile",    required_argument, NULL, 'p'            },
+                { "id",         required_argument, NULL, ARG_ID         },
+                { "chdir",      required_argument, NULL, 'C'            },
+                { "setenv",     required_argument, NULL, 'E'            },
+                { "memory",     required_argument, NULL, ARG_MEMORY     },
+                { "cpu",        required_argument, NULL, ARG_CPU        },
+                { "tasks",      required_argument, NULL, ARG_TASKS      },
+                { "timeout",    required_argument, NULL, ARG_TIMEOUT    },
+                { "system",     no_argument,       NULL, ARG_SYSTEM     },
+                { "user",       no_argument,       NULL, ARG_USER       },
+                { "detach",     no_argument,       NULL, ARG_DETACH     },
+                { "notes-file", required_argument, NULL, ARG_NOTES_FILE },
+                { "quiet",      no_argument,       NULL, 'q'            },
+                {}
+        };
+        int c, r;
+
+        /* "+": options after COMMAND belong to COMMAND. */
+        while ((c = getopt_long(argc, argv, "+hp:C:E:q", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("analysis-sandbox %s\n", PROJECT_VERSION);
+                        return 0;
+                case 'p':
+                        if (!profile_name_is_valid(optarg))
+                                return log_error_errno(EINVAL, "Invalid profile name '%s': only a-z, 0-9 and _ are allowed.",
+                                                       optarg);
+                        arg_profile = optarg;
+                        break;
+                case ARG_ID:
+                        if (!analysis_id_is_valid(optarg))
+                                return log_error_errno(EINVAL,
+                                                       "Invalid analysis id '%s': use 1 to %d characters of A-Z, a-z, 0-9, "
+                                                       "'_', '.', ':' and '-', not starting with '.'.",
+                                                       optarg, ANALYSIS_ID_MAX);
+                        arg_id = optarg;
+                        break;
+                case 'C':
+                        arg_chdir = optarg;
+                        break;
+                case 'E':
+                        if (strchr(optarg, '=')) {
+                                if (!environment_assignment_is_valid(optarg))
+                                        return log_error_errno(EINVAL, "Invalid environment assignment '%s'.", optarg);
+                                r = strv_extend(&arg_environment, optarg);
+                        } else {
+                                const char *v = getenv(optarg);
+                                _cleanup_free_ char *a = strprintf("%s=%s", optarg, strempty(v));
+
+                                if (!a)
+                                        return log_oom();
+                                if (!v || !environment_assignment_is_valid(a))
+                                        return log_error_errno(EINVAL, "Cannot pass on '%s': not set here.", optarg);
+                                r = strv_extend(&arg_environment, a);
+                        }
+                        if (r < 0)
+                                return log_oom();
+                        break;
+                case ARG_MEMORY:
+                        if (parse_size(optarg, &arg_memory_max) < 0 || arg_memory_max == 0)
+                                return log_error_errno(EINVAL, "Invalid --memory '%s': expected bytes with an optional "
+                                                       "K, M, G or T suffix.", optarg);
+                        break;
+                case ARG_CPU: {
+                        _cleanup_free_ char *with_percent = strchr(optarg, '%') ? strdup(optarg)
+                                                                                : strprintf("%s%%", optarg);
+
+                        if (!with_percent)
+                                return log_oom();
+                        if (parse_percent(with_percent, 100000, &arg_cpu_percent) < 0 || arg_cpu_percent == 0)
+                                return log_error_errno(EINVAL, "Invalid --cpu '%s': expected a percentage of one CPU "
+                                                       "such as 50%%.", optarg);
+                        break;
+                }
+                case ARG_TASKS:
+                        if (parse_uint64(optarg, &arg_tasks_max) < 0 || arg_tasks_max == 0 ||
+                            arg_tasks_max > TASKS_MAX_LIMIT)
+                                return log_error_errno(EINVAL, "Invalid --tasks '%s'.", optarg);
+                        break;
+                case ARG_TIMEOUT:
+                        if (parse_timespan(optarg, &arg_timeout_usec) < 0 || arg_timeout_usec == 0 ||
+                            arg_timeout_usec == USEC_INFINITY)
+                                return log_error_errno(EINVAL, "Invalid --timeout '%s': expected a time span such as "
+                                                       "30s or 10min.", optarg);
+                        break;
+                case ARG_SYSTEM:
+                        arg_scope = RUNTIME_SCOPE_SYSTEM;
+                        break;
+                case ARG_USER:
+                        arg_scope = RUNTIME_SCOPE_USER;
+                        break;
+                case ARG_DETACH:
+                        arg_detach = true;
+                        break;
+                case ARG_NOTES_FILE:
+                        arg_notes_file = optarg;
+                        break;
+                case 'q':
+                        arg_quiet = true;
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        if (optind >= argc)
+                return log_error_errno(EINVAL, "No command given. See --help.");
+        arg_command = argv + optind;
+        return 1;
+}
+
+/* The directory the analysis runs in, made absolute. */
+static int working_directory(char **ret) {
+        _cleanup_free_ char *cwd = getcwd(NULL, 0);
+
+        if (arg_chdir && arg_chdir[0] == '/')
+                *ret = strdup(arg_chdir);
+        else if (!cwd)
+                return log_error_errno(errno, "Cannot get the current directory: %m");
+        else if (arg_chdir)
+                *ret = strprintf("%s/%s", cwd, arg_chdir);
+        else
+                *ret = TAKE_PTR(cwd);
+        return *ret ? 0 : log_oom();
+}
+
+/* Finds the command as the shell would, in our $PATH; a name with a slash is relative to the working
+ * directory. The unit runs it by absolute path: its own PATH may differ. */
+static int resolve_command(const char *cwd, char **ret) {
+        const char *name = arg_command[0], *path = getenv("PATH") ?: "/usr/local/bin:/usr/bin:/bin";
+        _cleanup_strv_free_ char **dirs = NULL;
+        int r;
+
+        if (strchr(name, '/')) {
+                _cleanup_free_ char *abs = name[0] == '/' ? strdup(name) : strprintf("%s/%s", cwd, name);
+                struct stat st;
+
+                if (!abs)
+                        return log_oom();
+                if (stat(abs, &st) < 0 || S_ISDIR(st.st_mode) || access(abs, X_OK) < 0)
+                        return -ENOENT;
+                *ret = TAKE_PTR(abs);
+                return 0;
+        }
+        r = strv_split(path, ":", &dirs);
+        if (r < 0)
+                return log_oom();
+        STRV_FOREACH(d, dirs) {
+                _cleanup_free_ char *candidate = strprintf("%s/%s", *d, name);
+                struct stat st;
+
+                if (!candidate)
+                        return log_oom();
+                if ((*d)[0] == '/' && stat(candidate, &st) >= 0 && S_ISREG(st.st_mode) && access(candidate, X_OK) >= 0) {
+                        *ret = TAKE_PTR(candidate);
+                        return 0;
+                }
+        }
+        return -ENOENT;
+}
+
+/* Per-analysis limits may only tighten what the profile's unit has. */
+static int check_limits(const UnitProperties *p) {
+        char want[32], have[32];
+
+        if (arg_memory_max > 0 && p->memory_max != UINT64_MAX && arg_memory_max > p->memory_max)
+                return log_error_errno(EPERM, "--memory=%s refused: above the %s limit of profile '%s'.",
+                                       format_bytes(arg_memory_max, want, sizeof(want)),
+                                       format_bytes(p->memory_max, have, sizeof(have)), arg_profile);
+        if (arg_cpu_percent > 0 && p->cpu_quota_per_sec_usec != UINT64_MAX &&
+            (uint64_t) arg_cpu_percent * 10000 > p->cpu_quota_per_sec_usec)
+                return log_error_errno(EPERM, "--cpu=%u%% refused: above the %" PRIu64 "%% limit of profile '%s'.",
+                                       arg_cpu_percent, p->cpu_quota_per_sec_usec / 10000, arg_profile);
+        if (arg_tasks_max > 0 && p->tasks_max != UINT64_MAX && arg_tasks_max > p->tasks_max)
+                return log_error_errno(EPERM, "--tasks=%" PRIu64 " refused: above the limit of %" PRIu64
+                                       " tasks of profile '%s'.", arg_tasks_max, p->tasks_max, arg_profile);
+        if (arg_timeout_usec > 0 && p->runtime_max_usec != UINT64_MAX && arg_timeout_usec > p->runtime_max_usec)
+                return log_error_errno(EPERM, "--timeout=%s refused: above the %s time limit of profile '%s'.",
+                                       format_duration(arg_timeout_usec, want, sizeof(want)),
+                                       format_duration(p->runtime_max_usec, have, sizeof(have)), arg_profile);
+        return 0;
+}
+
+static bool bus_error_is_permission(const sd_bus_error *e) {
+        return sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                      "org.freedesktop.DBus.Error.AuthFailed");
+}
+
+static int setup_error(const sd_bus_error *e, int r, const char *what, const char *unit) {
+        if (bus_error_is_permission(e)) {
+                log_error("Permission denied to %s %s: %s%s", what, unit, e->message ?: strerror(-r),
+                          arg_scope == RUNTIME_SCOPE_SYSTEM
+                                  ? " (running analyses needs root or membership in the analysis group; or use --user)"
+                                  : "");
+                return EXIT_SETUP_PERMISSION;
+        }
+        log_error("Failed to %s %s: %s", what, unit, e && e->message ? e->message : strerror(-r));
+        return EXIT_SETUP_UNAVAILABLE;
+}
+
+static void run_done(Run *run) {
+        output_follow_free(run->out);
+        output_follow_free(run->err);
+        unit_watch_free(run->watch);
+        sd_bus_flush_close_unref(run->bus);
+        sd_event_unref(run->event);
+        analysis_paths_done(&run->paths);
+        free(run->id);
+        free(run->unit);
+}
+
+static void on_unit_done(UnitWatch *w, void *userdata) {
+        Run *run = userdata;
+
+        (void) sd_event_exit(run->event, 0);
+}
+
+static int on_cancel(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Run *run = userdata;
+
+        if (run->cancel_signal == 0) {
+                log_notice("Cancelling analysis %s...", run->id);
+                /* Noted first, so the record says it was cancelled rather than stopped by someone. */
+                (void) spool_mark_cancelled(&run->paths, run->id);
+        }
+        run->cancel_signal = (int) si->ssi_signo;
+        (void) unit_watch_stop(run->watch);
+        return 0;
+}
+
+static void open_outputs(Run *run) {
+        _cleanup_free_ char *out = strprintf("%s/%s.stdout", run->paths.results_dir, run->id);
+        _cleanup_free_ char *err = strprintf("%s/%s.stderr", run->paths.results_dir, run->id);
+
+        if (!run->out && out)
+                (void) output_follow_new(&run->out, run->event, out, STDOUT_FILENO);
+        if (!run->err && err)
+                (void) output_follow_new(&run->err, run->event, err, STDERR_FILENO);
+}
+
+/* Waits for the start job, follows the output, and waits for the unit to be done. */
+static int wait_for_unit(Run *run) {
+        int r;
+
+        while (!unit_watch_job_result(run->watch)) {
+                r = sd_event_run(run->event, UINT64_MAX);
+                if (r < 0)
+                        return log_error_errno(r, "Event loop failed: %m");
+        }
+        /* The start job completes after the ExecStartPre= step that starts the output files afresh. */
+        open_outputs(run);
+        if (run->invocation_before[0] &&
+            strcmp(run->invocation_before, unit_watch_properties(run->watch)->invocation_id) == 0) {
+                log_error("Analysis %s is already running (%s).", run->id, run->unit);
+                return EXIT_SETUP_BUSY;
+        }
+        r = sd_event_loop(run->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        if (run->out)
+                (void) output_follow_drain(run->out);
+        if (run->err)
+                (void) output_follow_drain(run->err);
+        return 0;
+}
+
+static int read_record(Run *run, Record *ret, char **ret_json, size_t *ret_size) {
+        _cleanup_free_ char *path = strprintf("%s/%s.json", run->paths.results_dir, run->id), *data = NULL;
+        _cleanup_free_ char *why = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        const char *invocation = unit_watch_properties(run->watch)->invocation_id;
+        size_t size = 0;
+        int r;
+
+        if (!path)
+                return log_oom();
+        f = fopen(path, "re");
+        if (!f) {
+                log_error("Analysis %s ended (%s, start job '%s') but left no record at %s. See journalctl -u %s.",
+                          run->id, unit_watch_properties(run->watch)->active_state,
+                          strempty(unit_watch_job_result(run->watch)), path, run->unit);
+                return EXIT_SETUP_NO_RECORD;
+        }
+        data = malloc(1024 * 1024);
+        if (!data)
+                return log_oom();
+        size = fread(data, 1, 1024 * 1024 - 1, f);
+        r = record_parse_json(data, size, ret, &why);
+        if (r < 0) {
+                log_error("The record %s of analysis %s cannot be read: %s", path, run->id, strempty(why));
+                return EXIT_SETUP_NO_RECORD;
+        }
+        /* A record of an earlier run with the same id must never pass for this one. */
+        if (!ret->invocation_id || strcmp(ret->invocation_id, invocation) != 0) {
+                log_error("The record %s belongs to another run of %s (invocation %s, not %s).", path, run->id,
+                          strempty(ret->invocation_id), invocation);
+                record_done(ret);
+                return EXIT_SETUP_NO_RECORD;
+        }
+        *ret_json = TAKE_PTR(data);
+        *ret_size = size;
+        return 0;
+}
+
+static int write_notes_file(const char *json, size_t size) {
+        _cleanup_free_ char *dir = strdup(arg_notes_file), *base = NULL;
+        _cleanup_close_ int dir_fd = -EBADF;
+        char *slash;
+        int r;
+
+        if (!dir)
+                return log_oom();
+        slash = strrchr(dir, '/');
+        base = strdup(slash ? slash + 1 : dir);
+        if (!base)
+                return log_oom();
+        if (slash == dir)
+                dir[1] = '\0';
+        else if (slash)
+                *slash = '\0';
+        dir_fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd < 0)
+                return log_error_errno(errno, "Cannot open the directory of --notes-file=%s: %m", arg_notes_file);
+        r = write_file_atomic_at(dir_fd, base, json, size, 0644);
+        if (r < 0)
+                return log_error_errno(r, "Cannot write --notes-file=%s: %m", arg_notes_file);
+        return 0;
+}
+
+static int run_analysis(Run *run) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *cwd = NULL, *command = NULL, *json = NULL;
+        _cleanup_(record_done) Record record;
+        Request request = {};
+        UnitProperties props;
+        size_t json_size = 0;
+        sigset_t mask;
+        int r;
+
+        record_init(&record);
+        r = working_directory(&cwd);
+        if (r < 0)
+                return EXIT_SETUP_USAGE;
+        r = resolve_command(cwd, &command);
+        if (r == -ENOENT) {
+                log_error("No such command: %s", arg_command[0]);
+                return EXIT_SETUP_NO_COMMAND;
+        }
+        if (r < 0)
+                return EXIT_SETUP_USAGE;
+
+        run->id = arg_id ? strdup(arg_id) : NULL;
+        if (!arg_id && analysis_id_generate(&run->id) < 0)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        if (!run->id || analysis_unit_name(arg_profile, run->id, &run->unit) < 0)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        r = analysis_paths_get(arg_scope, &run->paths);
+        if (r < 0) {
+                log_error_errno(r, "Cannot find the directories of the user's analyses ($XDG_RUNTIME_DIR and $HOME): %m");
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+
+        r = sd_event_default(&run->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create an event loop: %m"), EXIT_SETUP_UNAVAILABLE;
+        r = arg_scope == RUNTIME_SCOPE_SYSTEM ? sd_bus_open_system(&run->bus) : sd_bus_open_user(&run->bus);
+        if (r < 0) {
+                log_error_errno(r, "Cannot reach the %s service manager: %m. analysis-run needs systemd.",
+                                arg_scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's");
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        r = sd_bus_attach_event(run->bus, run->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach to the bus: %m"), EXIT_SETUP_UNAVAILABLE;
+
+        r = unit_watch_new(&run->watch, run->bus, run->unit, on_unit_done, run);
+        if (r < 0)
+                return log_error_errno(r, "Cannot watch %s: %m", run->unit), EXIT_SETUP_UNAVAILABLE;
+        r = unit_watch_load(run->watch, &props, &error);
+        if (r < 0)
+                return setup_error(&error, r, "load", run->unit);
+        if (strcmp(props.load_state, "not-found") == 0 || strcmp(props.load_state, "masked") == 0) {
+                log_error("Unknown profile '%s': no %s (is there a %s.ini? analysis-generator --validate tells).",
+                          arg_profile, run->unit, arg_profile);
+                return EXIT_SETUP_UNKNOWN_PROFILE;
+        }
+        if (strcmp(props.load_state, "loaded") != 0) {
+                log_error("%s cannot be loaded (%s): see systemctl status %s.", run->unit, props.load_state, run->unit);
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        if (strcmp(props.active_state, "inactive") != 0 && strcmp(props.active_state, "failed") != 0) {
+                log_error("Analysis %s is already running (%s is %s).", run->id, run->unit, props.active_state);
+                return EXIT_SETUP_BUSY;
+        }
+        r = check_limits(&props);
+        if (r < 0)
+                return EXIT_SETUP_ABOVE_PROFILE;
+        memcpy(run->invocation_before, props.invocation_id, sizeof(run->invocation_before));
+
+        if (arg_scope == RUNTIME_SCOPE_USER)
+                (void) mkdir_p(run->paths.results_dir, 0755);
+        request = (Request) {
+                .argv = arg_command,
+                .cwd = cwd,
+                .environment = arg_environment,
+                .memory_max = arg_memory_max,
+                .cpu_percent = arg_cpu_percent,
+                .tasks_max = arg_tasks_max,
+                .timeout_usec = arg_timeout_usec,
+        };
+        /* The command by its absolute path, its arguments as given. */
+        request.argv = strv_copy_replacing_first(arg_command, command);
+        if (!request.argv)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        r = spool_submit(&run->paths, run->id, &request);
+        strv_free(request.argv);
+        if (r == -EEXIST) {
+                log_error("Analysis id %s is taken: %s/%s belongs to another user.", run->id, run->paths.spool_dir, run->id);
+                return EXIT_SETUP_BUSY;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot hand the analysis to its unit through %s/%s: %m", run->paths.spool_dir, run->id);
+                return r == -EACCES || r == -EPERM ? EXIT_SETUP_PERMISSION : EXIT_SETUP_UNAVAILABLE;
+        }
+
+        /* Ctrl-C and SIGTERM stop the analysis gracefully instead of leaving it behind. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        (void) sd_event_add_signal(run->event, NULL, SIGINT, on_cancel, run);
+        (void) sd_event_add_signal(run->event, NULL, SIGTERM, on_cancel, run);
+
+        r = unit_watch_ref(run->watch, &error);
+        if (r >= 0)
+                r = unit_watch_start(run->watch, &error);
+        if (r < 0) {
+                (void) spool_remove(&run->paths, run->id);
+                return setup_error(&error, r, "start", run->unit);
+        }
+        if (arg_detach) {
+                printf("%s\n", run->id);
+                return EXIT_SUCCESS;
+        }
+
+        r = wait_for_unit(run);
+        if (r != 0)
+                return r < 0 ? EXIT_SETUP_UNAVAILABLE : r;
+        r = read_record(run, &record, &json, &json_size);
+        if (r != 0)
+                return r;
+        if (arg_notes_file && write_notes_file(json, json_size) < 0)
+                return EXIT_SETUP_UNAVAILABLE;
+        if (!arg_quiet)
+                fprintf(stderr, "Analysis %s (profile %s): %s\n", run->id, arg_profile, strempty(record.notes));
+        return exit_status_from_record(&record, run->cancel_signal);
+}
+
+int main(int argc, char *argv[]) {
+        Run run = {};
+        int r;
+
+        log_open(LOG_TARGET_STDERR);
+        r = parse_argv(argc, argv);
+        if (r <= 0)
+                return r < 0 ? EXIT_SETUP_USAGE : EXIT_SUCCESS;
+        r = run_analysis(&run);
+        run_done(&run);
+        strv_free(arg_environment);
+        return r;
+}

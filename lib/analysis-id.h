@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Analysis ids: what is valid, new unique ones, and the unit name of an analysis. */
+#pragma once
+
+#include <stdbool.h>
+
+#define ANALYSIS_ID_MAX 64
+
+/* Whether id is 1 to 64 characters of [A-Za-z0-9_.:-] not starting with a dot. These characters need no
+ * escaping in a unit name, and the id doubles as a file name. */
+bool analysis_id_is_valid(const char *id);
+
+/* A new id from the time and 32 random bits, e.g. "20261126-041500-3fa9c2d1". Returns 0 or a negative errno. */
+int analysis_id_generate(char **ret);
+
+/* "analysis@ID.service" for profile default, "analysis-PROFILE@ID.service" otherwise. Returns 0 or -ENOMEM. */
+int analysis_unit_name(const char *profile, const char *id, char **ret);

@@ -1,0 +1,137 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Completion notes: one or two plain sentences saying how an analysis ended, from its record. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "notes.h"
+#include "parse-value.h"
+
+/* "the 2.0 GiB limit of profile 'default'", or, when the analysis had a tighter one of its own,
+ * "the 64.0 MiB limit set for this analysis (profile 'default' allows 2.0 GiB)". */
+static void describe_limit(FILE *f, const Record *r, const char *limit, const char *profile_limit,
+                           const char *noun) {
+        if (profile_limit && strcmp(limit, profile_limit) != 0)
+                fprintf(f, "the %s %s set for this analysis (profile '%s' allows %s)", limit, noun,
+                        strempty(r->profile), profile_limit);
+        else
+                fprintf(f, "the %s %s of profile '%s'", limit, noun, strempty(r->profile));
+}
+
+static void describe_runtime(FILE *f, const Record *r) {
+        char d[32];
+
+        if (r->usage.runtime_usec != RECORD_UNSET)
+                fprintf(f, " after %s", format_duration(r->usage.runtime_usec, d, sizeof(d)));
+}
+
+static void describe_usage(FILE *f, const Record *r) {
+        char b[32], d[32];
+
+        if (r->usage.memory_peak == RECORD_UNSET && r->usage.cpu_usec == RECORD_UNSET)
+                return;
+        fputs(" (", f);
+        if (r->usage.memory_peak != RECORD_UNSET)
+                fprintf(f, "peak memory %s", format_bytes(r->usage.memory_peak, b, sizeof(b)));
+        if (r->usage.memory_peak != RECORD_UNSET && r->usage.cpu_usec != RECORD_UNSET)
+                fputs(", ", f);
+        if (r->usage.cpu_usec != RECORD_UNSET)
+                fprintf(f, "CPU %s", format_duration(r->usage.cpu_usec, d, sizeof(d)));
+        fputc(')', f);
+}
+
+static bool result_is(const Record *r, const char *word) {
+        return r->result && strcmp(r->result, word) == 0;
+}
+
+static void compose_main_sentence(FILE *f, const Record *r) {
+        char limit[32], profile_limit[32], peak[32];
+
+        if (r->error) {
+                fprintf(f, "Not run: %s.", r->error);
+                return;
+        }
+        if (result_is(r, "oom-kill")) {
+                fputs("Killed: memory use reached ", f);
+                if (r->limits.memory_max != RECORD_UNSET)
+                        describe_limit(f, r, format_bytes(r->limits.memory_max, limit, sizeof(limit)),
+                                       r->profile_limits.memory_max != RECORD_UNSET
+                                               ? format_bytes(r->profile_limits.memory_max, profile_limit,
+                                                              sizeof(profile_limit))
+                                               : NULL,
+                                       "limit");
+                else
+                        fprintf(f, "the memory limit of profile '%s'", strempty(r->profile));
+                if (r->usage.memory_peak != RECORD_UNSET)
+                        fprintf(f, " (peak %s)", format_bytes(r->usage.memory_peak, peak, sizeof(peak)));
+                describe_runtime(f, r);
+                fputc('.', f);
+        } else if (result_is(r, "timeout")) {
+                fputs("Stopped: ran past ", f);
+                if (r->limits.runtime_max_usec != RECORD_UNSET)
+                        describe_limit(f, r, format_duration(r->limits.runtime_max_usec, limit, sizeof(limit)),
+                                       r->profile_limits.runtime_max_usec != RECORD_UNSET
+                                               ? format_duration(r->profile_limits.runtime_max_usec, profile_limit,
+                                                                 sizeof(profile_limit))
+                                               : NULL,
+                                       "time limit");
+                else
+                        fprintf(f, "the time limit of profile '%s'", strempty(r->profile));
+                fputc('.', f);
+        } else if (result_is(r, "cancelled")) {
+                fputs("Cancelled: stopped on request", f);
+                describe_runtime(f, r);
+                fputc('.', f);
+        } else if (r->exit_code && strcmp(r->exit_code, "dumped") == 0) {
+                fprintf(f, "Crashed: killed by signal %s with a core dump", strempty(r->signal));
+                describe_runtime(f, r);
+                fputc('.', f);
+        } else if (r->exit_code && strcmp(r->exit_code, "killed") == 0) {
+                fprintf(f, "Killed by signal %s", strempty(r->signal));
+                describe_runtime(f, r);
+                fputc('.', f);
+        } else if (r->exit_code && strcmp(r->exit_code, "exited") == 0 && r->exit_status == 0) {
+                fputs("Finished: exited with status 0", f);
+                describe_runtime(f, r);
+                describe_usage(f, r);
+                fputc('.', f);
+        } else if (r->exit_code && strcmp(r->exit_code, "exited") == 0) {
+                fprintf(f, "Failed: exited with status %" PRId64, r->exit_status);
+                describe_runtime(f, r);
+                describe_usage(f, r);
+                fputc('.', f);
+        } else
+                fprintf(f, "Not run: systemd reported '%s' before the analysis started.", strempty(r->result));
+}
+
+int notes_compose(const Record *r, char **ret) {
+        _cleanup_free_ char *text = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        char d[32];
+
+        if (!f)
+                return -ENOMEM;
+        compose_main_sentence(f, r);
+        /* systemd has no Result for the PID limit: a refused fork() shows only as the program's own error. */
+        if (r->usage.tasks_limit_hits != RECORD_UNSET && r->usage.tasks_limit_hits > 0) {
+                fputs(" It hit the limit of ", f);
+                if (r->limits.tasks_max != RECORD_UNSET)
+                        fprintf(f, "%" PRIu64 " tasks", r->limits.tasks_max);
+                else
+                        fputs("its tasks", f);
+                fprintf(f, ": %" PRIu64 " attempt%s to start a process or thread failed.", r->usage.tasks_limit_hits,
+                        r->usage.tasks_limit_hits == 1 ? "" : "s");
+        }
+        if (r->usage.cpu_throttled_usec != RECORD_UNSET && r->usage.cpu_throttled_usec >= 100000) {
+                fputs(" The CPU quota", f);
+                if (r->limits.cpu_quota_percent != RECORD_UNSET)
+                        fprintf(f, " of %" PRIu64 "%%", r->limits.cpu_quota_percent);
+                fprintf(f, " held it back for %s.", format_duration(r->usage.cpu_throttled_usec, d, sizeof(d)));
+        }
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(text);
+        return 0;
+}

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Where analyses keep their files, for the system manager and for a user's. */
+#pragma once
+
+#include "runtime-scope.h"
+
+typedef struct AnalysisPaths {
+        char *spool_dir;        /* requests written by callers: spool/ID/ */
+        char *units_dir;        /* what the unit itself keeps while it runs: units/ID/ (root-owned) */
+        char *runner_dir;       /* RuntimeDirectory= of the runner: runner/ID/ (the analysis' account) */
+        char *results_dir;      /* records and output: results/ID.json, ID.stdout, ID.stderr */
+} AnalysisPaths;
+
+/* Fills *ret for scope: below /run/analysis-sandbox and /var/lib/analysis-sandbox/results for the system,
+ * below $XDG_RUNTIME_DIR/analysis-sandbox and $XDG_STATE_HOME/analysis-sandbox/results (default
+ * ~/.local/state) for a user. Returns 0, -ENXIO when a user's directories are not known, or -ENOMEM. */
+int analysis_paths_get(RuntimeScope scope, AnalysisPaths *ret);
+
+/* Frees the fields. */
+void analysis_paths_done(AnalysisPaths *p);
+
+/* The state directory for a user: $XDG_STATE_HOME, or ~/.local/state. Returns 0, -ENXIO or -ENOMEM. */
+int user_state_home(char **ret);

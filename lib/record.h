@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The completion record of one analysis: what happened, under which limits, using how much. Written as JSON
+ * by the unit when it stops, read back by analysis-run. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "macro.h"
+
+/* Marks a figure or limit that is unknown or absent (written as null). */
+#define RECORD_UNSET UINT64_MAX
+
+typedef struct RecordLimits {
+        uint64_t memory_max;            /* bytes */
+        uint64_t cpu_quota_percent;     /* of one CPU */
+        uint64_t tasks_max;
+        uint64_t runtime_max_usec;
+} RecordLimits;
+
+typedef struct RecordUsage {
+        uint64_t runtime_usec;
+        uint64_t cpu_usec;
+        uint64_t memory_peak;           /* bytes */
+        uint64_t oom_kills;
+        uint64_t tasks_limit_hits;      /* refused forks (pids.events max) */
+        uint64_t cpu_throttled_usec;
+} RecordUsage;
+
+typedef struct Record {
+        char *id;
+        char *unit;
+        char *profile;
+        char *invocation_id;
+        char *result;           /* systemd's Result word, or "cancelled" */
+        char *exit_code;        /* "exited", "killed", "dumped", or NULL */
+        int64_t exit_status;    /* -1: none */
+        char *signal;           /* "KILL", ... or NULL */
+        RecordLimits limits;            /* in force for this analysis */
+        RecordLimits profile_limits;    /* the profile's, which the limits may tighten */
+        RecordUsage usage;
+        uint64_t started_at_usec;       /* CLOCK_REALTIME; RECORD_UNSET if unknown */
+        uint64_t finished_at_usec;
+        uint64_t caller_uid;            /* RECORD_UNSET when started without analysis-run */
+        char *stdout_file;
+        char *stderr_file;
+        char *stderr_tail;
+        char *error;            /* why the analysis could not be run as requested, or NULL */
+        char *notes;
+} Record;
+
+/* Sets every number to RECORD_UNSET (exit_status to -1) and every string to NULL. */
+void record_init(Record *r);
+
+/* Frees the strings; the record can be initialized again. */
+void record_done(Record *r);
+
+/* Writes r as one JSON object and a newline. Returns 0 or -EIO. */
+int record_write_json(const Record *r, FILE *f);
+
+/* Reads a record from JSON. Unknown fields are ignored, so newer writers stay readable. Returns 0, -EBADMSG
+ * with *ret_reason, or -ENOMEM. */
+int record_parse_json(const char *data, size_t size, Record *ret, char **ret_reason);
