@@ -93,7 +93,7 @@ static uint64_t now_usec(void) {
 static void write_status(const char *format, ...) _printf_(1, 2);
 static void write_status(const char *format, ...) {
         _cleanup_close_ int fd = -EBADF;
-        char buf[64];
+        char buf[512];
         va_list ap;
 
         if (!arg_status_dir)
@@ -104,6 +104,21 @@ static void write_status(const char *format, ...) {
         fd = open(arg_status_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd >= 0)
                 (void) write_file_atomic_at(fd, "status", buf, strlen(buf), 0644);
+}
+
+/* Logs why the analysis cannot run, notes it for the record, and returns status. */
+static int fail(int status, int error, const char *format, ...) _printf_(3, 4);
+static int fail(int status, int error, const char *format, ...) {
+        char message[400];
+        va_list ap;
+
+        errno = error;
+        va_start(ap, format);
+        (void) vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        log_error("%s", message);
+        write_status("error %s", message);
+        return status;
 }
 
 /* Reads a file analysis-record prepare wrote: root's (the system manager) or our own (a user manager). */
@@ -294,8 +309,7 @@ _Noreturn static void supervise(char **argv, const char *payload, uint64_t timeo
                 if (cgroup_write(payload, "cgroup.procs", "0") < 0)
                         _exit(EXIT_CGROUP);
                 execv(argv[0], argv);
-                log_error_errno(errno, "Cannot execute %s: %m", argv[0]);
-                _exit(EXIT_EXEC);
+                _exit(fail(EXIT_EXEC, errno, "cannot execute %s: %m", argv[0]));
         }
 
         if (wait_until(pid, now_usec() + timeout_usec, &mask, &status))
@@ -326,23 +340,24 @@ int main(int argc, char *argv[]) {
 
         r = load_request(&request, &state);
         if (r < 0)
-                return EX_CONFIG;
+                return fail(EX_CONFIG, -r, "cannot read the checked request in %s: %m", strempty(arg_state_dir));
         command = request ? request->argv : argv + optind;
-        if (!command[0]) {
-                log_error("Analysis '%s' has no command: profile '%s' has no Exec= and none was given. "
-                          "Set Exec= in the profile, or start the analysis with analysis-run.",
-                          id ?: "?", profile ?: "?");
-                return EX_CONFIG;
-        }
+        if (!command[0])
+                return fail(EX_CONFIG, 0,
+                            "analysis '%s' has no command: profile '%s' has no Exec= and none was given "
+                            "(set Exec= in the profile, or start the analysis with analysis-run)",
+                            id ?: "?", profile ?: "?");
         if (!request) {
                 execv(command[0], command);
-                log_error_errno(errno, "Cannot execute %s: %m", command[0]);
-                return EXIT_EXEC;
+                return fail(EXIT_EXEC, errno, "cannot execute %s: %m", command[0]);
         }
 
         if (chdir(request->cwd) < 0) {
-                log_error_errno(errno, "Cannot change to directory %s: %m", request->cwd);
-                return EXIT_CHDIR;
+                bool private_tmp = strncmp(request->cwd, "/tmp/", 5) == 0 || strncmp(request->cwd, "/var/tmp/", 9) == 0;
+
+                return fail(EXIT_CHDIR, errno, "cannot change to directory %s as user %s: %m%s", request->cwd,
+                            strempty(getenv("USER")),
+                            private_tmp ? " (analyses have a /tmp and /var/tmp of their own, see PrivateTmp=)" : "");
         }
         STRV_FOREACH(e, request->environment)
                 if (putenv(*e) < 0) {
@@ -354,12 +369,11 @@ int main(int argc, char *argv[]) {
         if (request->memory_max > 0 || request->tasks_max > 0 || request->cpu_percent > 0 || supervised) {
                 r = setup_payload_cgroup(request, supervised, &payload);
                 if (r < 0)
-                        return EXIT_CGROUP;
+                        return fail(EXIT_CGROUP, -r, "cannot apply the limits of this analysis to its cgroup: %m");
         }
         if (supervised)
                 supervise(command, payload, request->timeout_usec, state->kill_grace_usec);
 
         execv(command[0], command);
-        log_error_errno(errno, "Cannot execute %s: %m", command[0]);
-        return EXIT_EXEC;
+        return fail(EXIT_EXEC, errno, "cannot execute %s: %m", command[0]);
 }

@@ -268,12 +268,13 @@ typedef struct RunnerStatus {
         bool timeout;
         char exit_code[16];
         char status[16];
+        char error[512];        /* "error MESSAGE": why the runner could not run the command */
 } RunnerStatus;
 
 static bool load_runner_status(const AnalysisPaths *paths, RunnerStatus *ret) {
         _cleanup_free_ char *path = strprintf("%s/%s/status", paths->runner_dir, arg_id);
         _cleanup_close_ int fd = -EBADF;
-        char buf[64];
+        char buf[512];
         ssize_t n;
 
         if (!path)
@@ -289,6 +290,10 @@ static bool load_runner_status(const AnalysisPaths *paths, RunnerStatus *ret) {
         *ret = (RunnerStatus) {};
         if (strcmp(buf, "timeout") == 0) {
                 ret->timeout = true;
+                return true;
+        }
+        if (strncmp(buf, "error ", 6) == 0) {
+                (void) snprintf(ret->error, sizeof(ret->error), "%s", buf + 6);
                 return true;
         }
         return sscanf(buf, "%15s %15s", ret->exit_code, ret->status) == 2 &&
@@ -457,6 +462,9 @@ static int run_finish(const AnalysisPaths *paths) {
                 if (runner.timeout) {
                         free(record.result);
                         record.result = strdup("timeout");
+                } else if (runner.error[0]) {
+                        if (!record.error)
+                                record.error = strdup(runner.error);
                 } else
                         set_exit(&record, runner.exit_code, runner.status);
         }
