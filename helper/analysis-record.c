@@ -346,6 +346,10 @@ static void read_cgroup_figures(const char *cgroup, Record *r) {
                 r->limits.tasks_max = v;
         if (payload && cgroup_read_cpu_percent(payload, &v) >= 0 && v < r->limits.cpu_quota_percent)
                 r->limits.cpu_quota_percent = v;
+        /* Unlike the usage, throttling is counted only where the quota is: add the leaf's. */
+        if (payload && cgroup_read_keyed(payload, "cpu.stat", "throttled_usec", &v) >= 0 &&
+            r->usage.cpu_throttled_usec != RECORD_UNSET)
+                r->usage.cpu_throttled_usec += v;
 }
 
 static void set_exit(Record *r, const char *exit_code, const char *status) {

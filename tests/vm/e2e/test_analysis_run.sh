@@ -81,8 +81,9 @@ testSuccess() {
         assertEquals "record: exit_code" exited "$(field ok1 exit_code)"
         assertEquals "record: exit_status" 0 "$(field ok1 exit_status)"
         assertEquals "record: unit" analysis@ok1.service "$(field ok1 unit)"
-        assertEquals "record: invocation_id is systemd's" "$(systemctl show -P InvocationID analysis@ok1.service)" \
-                "$(field ok1 invocation_id)"
+        # The unit is unreferenced and collected by now; systemd's own journal lines carry its invocation id.
+        assertNotEquals "record: invocation_id is systemd's" 0 \
+                "$(journalctl -q _PID=1 UNIT=analysis@ok1.service INVOCATION_ID="$(field ok1 invocation_id)" | wc -l)"
         assertEquals "record: profile memory limit" 2147483648 "$(field ok1 limits.memory_max)"
         assertEquals "record: caller" 0 "$(field ok1 caller_uid)"
         assertEquals "the output file" "hello world" "$(cat "$RESULTS_DIR/ok1.stdout")"
@@ -163,7 +164,7 @@ testTimeLimitTightened() {
         run --id=time2 --timeout=3s -- /bin/sleep 60
         assertEquals "exit status" 124 "$rc"
         assertEquals "record: result" timeout "$(field time2 result)"
-        assertEquals "record: limits.runtime_max_sec" 3.000 "$(field time2 limits.runtime_max_sec)"
+        assertEquals "record: limits.runtime_max_sec" 3.0 "$(field time2 limits.runtime_max_sec)"
         runtime=$(field time2 usage.runtime_sec)
         e2e_note "--timeout=3s fired after ${runtime}s"
         assertTrue "stopped after 3 s, not much later (${runtime}s)" \
@@ -268,7 +269,7 @@ testKilledRunnerLeavesAnalysisAndRecord() {
 testTenMegabytesStreamedInOrder() {
         local script='import sys
 for i in range(200000):
-    sys.stdout.write("%08d %s\n" % (i, "x" * 41))
+    sys.stdout.write("%08d %s\n" % (i, "x" * 40))
 for i in range(20000):
     sys.stderr.write("err %08d\n" % i)'
         python3 -c "$script" >"$SHUNIT_TMPDIR/expected.out" 2>"$SHUNIT_TMPDIR/expected.err"
