@@ -86,6 +86,12 @@ void json_string_n(JsonWriter *w, const char *s, size_t n) {
                         p++;
                         continue;
                 }
+                if (*p == 0) {
+                        /* Readers built on C strings cannot hold U+0000: write the replacement character. */
+                        fputs("\\ufffd", w->f);
+                        p++;
+                        continue;
+                }
                 if (*p < 0x20 || *p == 0x7f) {
                         fprintf(w->f, "\\u%04x", *p++);
                         continue;

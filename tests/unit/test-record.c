@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Tests for record.c and notes.c: the JSON record survives a round trip; each outcome reads right. */
+
+#undef NDEBUG
+#include <assert.h>
+#include <string.h>
+
+#include "macro.h"
+#include "notes.h"
+#include "record.h"
+
+#define MiB (UINT64_C(1) << 20)
+#define GiB (UINT64_C(1) << 30)
+
+static void base_record(Record *r, const char *result, const char *exit_code, int64_t status, const char *signal) {
+        record_init(r);
+        r->id = strdup("a1");
+        r->profile = strdup("default");
+        r->result = strdup(result);
+        r->exit_code = exit_code ? strdup(exit_code) : NULL;
+        r->exit_status = status;
+        r->signal = signal ? strdup(signal) : NULL;
+        r->limits = r->profile_limits = (RecordLimits) { 2 * GiB, 100, 100, 1800 * UINT64_C(1000000) };
+        r->usage = (RecordUsage) { 41 * UINT64_C(1000000), 3 * UINT64_C(1000000), 2 * GiB, 0, 0, 0 };
+}
+
+static void expect_notes(Record *r, const char *want) {
+        _cleanup_free_ char *notes = NULL;
+
+        assert(notes_compose(r, &notes) == 0);
+        if (strcmp(notes, want) != 0) {
+                fprintf(stderr, "got:  %s\nwant: %s\n", notes, want);
+                assert(false);
+        }
+        record_done(r);
+}
+
+static void test_notes(void) {
+        Record r;
+
+        base_record(&r, "oom-kill", "killed", -1, "KILL");
+        r.usage.oom_kills = 1;
+        expect_notes(&r, "Killed: memory use reached the 2.0 GiB limit of profile 'default' (peak 2.0 GiB) after 41 s.");
+
+        base_record(&r, "oom-kill", "killed", -1, "KILL");
+        r.limits.memory_max = 64 * MiB;
+        r.usage.memory_peak = 64 * MiB;
+        expect_notes(&r, "Killed: memory use reached the 64.0 MiB limit set for this analysis (profile 'default' allows "
+                         "2.0 GiB) (peak 64.0 MiB) after 41 s.");
+
+        base_record(&r, "timeout", "killed", -1, "TERM");
+        expect_notes(&r, "Stopped: ran past the 30 min time limit of profile 'default'.");
+
+        base_record(&r, "success", "exited", 0, NULL);
+        r.usage.memory_peak = 12 * MiB;
+        expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 12.0 MiB, CPU 3 s).");
+
+        base_record(&r, "exit-code", "exited", 2, NULL);
+        r.usage.tasks_limit_hits = 3;
+        r.usage.memory_peak = RECORD_UNSET;
+        r.usage.cpu_usec = RECORD_UNSET;
+        expect_notes(&r, "Failed: exited with status 2 after 41 s. It hit the limit of 100 tasks: 3 attempts to start a "
+                         "process or thread failed.");
+
+        base_record(&r, "signal", "killed", -1, "SEGV");
+        expect_notes(&r, "Killed by signal SEGV after 41 s.");
+
+        base_record(&r, "core-dump", "dumped", -1, "ABRT");
+        expect_notes(&r, "Crashed: killed by signal ABRT with a core dump after 41 s.");
+
+        base_record(&r, "cancelled", "killed", -1, "TERM");
+        r.limits.cpu_quota_percent = 50;
+        r.usage.cpu_throttled_usec = 4100000;
+        expect_notes(&r, "Cancelled: stopped on request after 41 s. The CPU quota of 50% held it back for 4.1 s.");
+
+        base_record(&r, "exit-code", "exited", 78, NULL);
+        r.error = strdup("analysis 'x' has no command");
+        expect_notes(&r, "Not run: analysis 'x' has no command.");
+
+        base_record(&r, "start-limit-hit", NULL, -1, NULL);
+        expect_notes(&r, "Not run: systemd reported 'start-limit-hit' before the analysis started.");
+}
+
+static void test_round_trip(void) {
+        _cleanup_free_ char *text = NULL, *why = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&text, &size);
+        Record r, back;
+
+        base_record(&r, "oom-kill", "killed", -1, "KILL");
+        r.invocation_id = strdup("0123456789abcdef0123456789abcdef");
+        r.stderr_tail = strdup("bad byte \xff and a \"quote\"\n");
+        r.usage.oom_kills = 2;
+        r.caller_uid = 1000;
+        r.limits.tasks_max = RECORD_UNSET;
+        r.started_at_usec = 1764130500123456;
+        assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(strstr(text, "\"started_at\":\"2025-11-26T04:15:00.123Z\""));
+        assert(strstr(text, "\"tasks_max\":null"));
+
+        assert(record_parse_json(text, size, &back, &why) == 0);
+        assert(strcmp(back.id, "a1") == 0 && strcmp(back.result, "oom-kill") == 0);
+        assert(strcmp(back.invocation_id, r.invocation_id) == 0);
+        assert(strcmp(back.stderr_tail, "bad byte \xef\xbf\xbd and a \"quote\"\n") == 0);
+        assert(back.exit_status == -1 && strcmp(back.signal, "KILL") == 0);
+        assert(back.limits.memory_max == 2 * GiB && back.limits.tasks_max == RECORD_UNSET);
+        assert(back.limits.runtime_max_usec == 1800 * UINT64_C(1000000));
+        assert(back.usage.runtime_usec == 41 * UINT64_C(1000000) && back.usage.oom_kills == 2);
+        assert(back.caller_uid == 1000);
+        record_done(&r);
+        record_done(&back);
+
+        assert(record_parse_json("{\"id\":\"x\"}", 10, &back, &why) == -EBADMSG);
+        free(why);
+        why = NULL;
+        assert(record_parse_json("{\"id\":", 6, &back, &why) == -EBADMSG);
+}
+
+int main(void) {
+        test_notes();
+        test_round_trip();
+        return 0;
+}
