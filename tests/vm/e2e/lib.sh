@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Helpers shared by the end-to-end suites that run as root inside the test VM (sourced, not executed).
+#
+# A suite sources this file, defines test* functions and optionally e2e_set_up/e2e_tear_down, and ends
+# with ". shunit2". The setUp/tearDown defined here record each test's outcome in $E2E_RESULTS (one
+# "ok NAME" or "not ok NAME" line, which the host prints) and undo what the test set up: units it
+# started are stopped and reset, profiles it wrote are removed and the manager reloaded.
+
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # the variables are for the suites that source this file
+
+E2E_PROFILE_DIR=/etc/analysis-sandbox/profiles
+E2E_VENDOR_DIR=/usr/lib/analysis-sandbox/profiles
+E2E_GENERATOR_DIR=/run/systemd/generator
+E2E_UNIT_PREFIX=/sys/fs/cgroup
+# Scratch space the analyses may read (and write in out/): /run is neither hidden nor made read-only
+# by the units' sandboxing (ProtectSystem=full, ProtectHome=read-only, PrivateTmp=yes).
+E2E_SCRATCH=/run/analysis-e2e
+# The misbehaving analyses the suites run (the payload is readable by every account).
+E2E_ANALYSES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/analyses
+: "${E2E_RESULTS:=/dev/null}"
+
+e2e_units=()
+e2e_files=()
+
+# Prints a line the host shows with the results (measurements, not verdicts).
+e2e_note() {
+    echo "# ${_shunit_test_:-}: $*" >>"$E2E_RESULTS"
+    echo "NOTE: $*"
+}
+
+# Writes profile NAME with the text TEXT to the admin directory and reloads the manager so the
+# generator turns it into units; the test's tear-down removes it again. (Not in a pipeline: the
+# tear-down's list would be kept in a subshell.)
+e2e_write_profile() {
+    e2e_write_dropin "$1.ini" "$2"
+}
+
+# Writes FILE (relative to the admin profile directory, e.g. default.ini.d/50-x.conf) with the
+# text TEXT and reloads; the test's tear-down removes it again.
+e2e_write_dropin() {
+    local path=$E2E_PROFILE_DIR/$1
+    mkdir -p "$(dirname "$path")"
+    printf '%s\n' "$2" >"$path"
+    e2e_files+=("$path")
+    systemctl daemon-reload
+}
+
+# The unit name analysis-generator gives an instance of profile NAME.
+e2e_unit() {
+    local name=$1 id=$2
+    if [[ $name == default ]]; then
+        echo "analysis@$id.service"
+    else
+        echo "analysis-$name@$id.service"
+    fi
+}
+
+# Starts UNIT and remembers it for the tear-down. Returns systemctl's status.
+e2e_start() {
+    e2e_units+=("$1")
+    systemctl start "$1"
+}
+
+# Prints one property of a unit.
+e2e_prop() {
+    systemctl show -P "$2" "$1"
+}
+
+# Waits up to SECONDS for UNIT to be inactive or failed; returns 1 if it is still running by then.
+e2e_wait_inactive() {
+    local unit=$1 seconds=$2 state deadline
+    deadline=$(($(date +%s%N) + seconds * 1000000000))
+    while :; do
+        state=$(e2e_prop "$unit" ActiveState)
+        [[ $state == inactive || $state == failed ]] && return 0
+        (($(date +%s%N) < deadline)) || return 1
+        sleep 0.2
+    done
+}
+
+# Waits up to SECONDS for UNIT to be active.
+e2e_wait_active() {
+    local unit=$1 seconds=$2 deadline
+    deadline=$(($(date +%s%N) + seconds * 1000000000))
+    until [[ $(e2e_prop "$unit" ActiveState) == active ]]; do
+        (($(date +%s%N) < deadline)) || return 1
+        sleep 0.1
+    done
+}
+
+# Prints the cgroup directory of a running unit.
+e2e_cgroup_dir() {
+    local cg
+    cg=$(e2e_prop "$1" ControlGroup)
+    [[ -n $cg ]] || return 1
+    echo "$E2E_UNIT_PREFIX$cg"
+}
+
+# Prints the microseconds between two monotonic timestamp properties of UNIT (e.g.
+# ActiveEnterTimestampMonotonic ActiveExitTimestampMonotonic).
+e2e_usec_between() {
+    local a b
+    a=$(e2e_prop "$1" "$2")
+    b=$(e2e_prop "$1" "$3")
+    echo $((b - a))
+}
+
+# Prints N microseconds as seconds with one decimal.
+e2e_sec() {
+    awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000000 }'
+}
+
+setUp() {
+    e2e_units=()
+    e2e_files=()
+    mkdir -p "$E2E_SCRATCH/out"
+    chmod 0777 "$E2E_SCRATCH/out"
+    if declare -F e2e_set_up >/dev/null; then
+        e2e_set_up
+    fi
+}
+
+tearDown() {
+    local unit file reload=0
+    # shunit2 2.1.8 (Debian 12's, the one in the image) calls tearDown once more from its EXIT
+    # trap, after the last test, with no test running: nothing to record or undo then.
+    [[ -n ${_shunit_test_:-} ]] || return 0
+    # It keeps the running test's outcome in __shunit_testSuccess (asserts and a non-zero return of
+    # the test set it). A test cut short by a signal (the suite's timeout) is a failure whatever
+    # that says; the trap names the signal in _shunit_name_.
+    if [[ ${_shunit_name_:-} == INT || ${_shunit_name_:-} == TERM ]]; then
+        echo "not ok ${_shunit_test_} (interrupted by SIG${_shunit_name_})" >>"$E2E_RESULTS"
+    elif [[ ${__shunit_testSuccess:-0} == "${SHUNIT_TRUE:-0}" ]]; then
+        echo "ok ${_shunit_test_}" >>"$E2E_RESULTS"
+    else
+        echo "not ok ${_shunit_test_}" >>"$E2E_RESULTS"
+    fi
+
+    if declare -F e2e_tear_down >/dev/null; then
+        e2e_tear_down
+    fi
+    for unit in "${e2e_units[@]}"; do
+        systemctl stop "$unit" 2>/dev/null
+        systemctl reset-failed "$unit" 2>/dev/null
+    done
+    for file in "${e2e_files[@]}"; do
+        rm -f "$file"
+        reload=1
+    done
+    if ((reload)); then
+        systemctl daemon-reload
+    fi
+    return 0
+}
