@@ -75,7 +75,7 @@ testGeneratedUnitsVerifyClean() {
 
 # The vendor default has no Exec=: starting it must fail, and say why where an admin looks.
 testDefaultProfileWithoutExecFailsClearly() {
-    local unit=analysis@noexec.service since journal
+    local unit=analysis@noexec.service since journal elsewhere
     since=$(date '+%Y-%m-%d %H:%M:%S')
     e2e_start "$unit"
     assertTrue "$unit did not end within 30 s" "e2e_wait_inactive $unit 30"
@@ -85,7 +85,9 @@ testDefaultProfileWithoutExecFailsClearly() {
     # "systemctl status" and "journalctl -u" are where an admin who started it by hand looks.
     journalctl --sync
     journal=$(journalctl --no-pager -o cat --since "$since" -u "$unit")
-    assertContains "the journal of $unit does not say that the analysis has no command: '$journal'" \
+    # Where else it went, to make a failure here quick to act on.
+    elsewhere=$(grep -l "has no command" /var/lib/analysis-sandbox/results/noexec.* 2>/dev/null | paste -sd' ')
+    assertContains "the journal of $unit does not say that the analysis has no command (${elsewhere:+only }in: ${elsewhere:-nowhere}): '$journal'" \
         "$journal" "has no command"
 }
 
