@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The demo's "scientific analysis": what it does depends on its analysis id (argv[1]).
-#   small-sample  summarises 100 000 pseudo-random measurements and finishes in a moment
+#   small-sample  summarises 10 000 pseudo-random measurements and finishes in a moment
 #   huge-matrix   builds a 400 MiB matrix, more memory than the demo's profile allows
 #   endless-fit   refines a fit that never converges, longer than the demo's profile allows
 import random
@@ -11,7 +11,7 @@ import time
 what = sys.argv[1]
 random.seed(42)
 if what == "small-sample":
-    data = [random.gauss(10.0, 2.0) for _ in range(100_000)]
+    data = [random.gauss(10.0, 2.0) for _ in range(10_000)]
     print(f"mean {statistics.fmean(data):.3f}, stdev {statistics.stdev(data):.3f}")
 elif what == "huge-matrix":
     rows = []
