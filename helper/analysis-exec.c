@@ -15,6 +15,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <sysexits.h>
 #include <time.h>
 
@@ -117,6 +118,9 @@ static int fail(int status, int error, const char *format, ...) {
         (void) vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
         log_error("%s", message);
+        /* The output files are the analysis' own; "systemctl status" and "journalctl -u" are where an admin
+         * who started the unit by hand looks, so the reason goes to the journal too. */
+        syslog(LOG_ERR, "%s", message);
         write_status("error %s", message);
         return status;
 }
@@ -334,6 +338,7 @@ int main(int argc, char *argv[]) {
         int r;
 
         log_open(LOG_TARGET_STDERR);
+        openlog("analysis-exec", LOG_PID, LOG_USER);
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r < 0 ? EX_USAGE : EXIT_SUCCESS;
