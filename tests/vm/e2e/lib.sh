@@ -12,7 +12,7 @@
 E2E_PROFILE_DIR=/etc/analysis-sandbox/profiles
 E2E_VENDOR_DIR=/usr/lib/analysis-sandbox/profiles
 E2E_GENERATOR_DIR=/run/systemd/generator
-E2E_UNIT_PREFIX=/sys/fs/cgroup
+E2E_CGROUP_ROOT=/sys/fs/cgroup
 # Scratch space the analyses may read (and write in out/): /run is neither hidden nor made read-only
 # by the units' sandboxing (ProtectSystem=full, ProtectHome=read-only, PrivateTmp=yes).
 E2E_SCRATCH=/run/analysis-e2e
@@ -94,7 +94,7 @@ e2e_cgroup_dir() {
     local cg
     cg=$(e2e_prop "$1" ControlGroup)
     [[ -n $cg ]] || return 1
-    echo "$E2E_UNIT_PREFIX$cg"
+    echo "$E2E_CGROUP_ROOT$cg"
 }
 
 # Prints the microseconds between two monotonic timestamp properties of UNIT (e.g.

@@ -58,19 +58,19 @@ testProfileLimitsInUnitAndCgroup() {
     assertEquals "$unit: User" analysis-sandbox "$(e2e_prop "$unit" User)"
 
     cg=$(e2e_cgroup_dir "$unit")
-    assertEquals "$unit: cgroup" "$E2E_UNIT_PREFIX/analysis.slice/analysis-e2esmall.slice/$unit" "$cg"
+    assertEquals "$unit: cgroup" "$E2E_CGROUP_ROOT/analysis.slice/analysis-e2esmall.slice/$unit" "$cg"
     assertEquals "$cg/memory.max" 67108864 "$(cat "$cg/memory.max")"
     assertEquals "$cg/memory.swap.max" 0 "$(cat "$cg/memory.swap.max")"
     assertEquals "$cg/cpu.max" "50000 100000" "$(cat "$cg/cpu.max")"
     assertEquals "$cg/pids.max" 20 "$(cat "$cg/pids.max")"
 
     # [Slice]: all analyses of the profile together.
-    slice_cg=$E2E_UNIT_PREFIX/analysis.slice/analysis-e2esmall.slice
+    slice_cg=$E2E_CGROUP_ROOT/analysis.slice/analysis-e2esmall.slice
     assertEquals "$slice_cg/memory.max (Slice Memory=256M)" 268435456 "$(cat "$slice_cg/memory.max")"
     assertEquals "$slice_cg/cpu.max (Slice CPU=100%)" "100000 100000" "$(cat "$slice_cg/cpu.max")"
     assertEquals "$slice_cg/pids.max (Slice Tasks=200)" 200 "$(cat "$slice_cg/pids.max")"
     # analysis.slice: the global caps of analysis-sandbox.conf (Tasks=4096 in the vendor file).
-    assertEquals "analysis.slice/pids.max" 4096 "$(cat "$E2E_UNIT_PREFIX/analysis.slice/pids.max")"
+    assertEquals "analysis.slice/pids.max" 4096 "$(cat "$E2E_CGROUP_ROOT/analysis.slice/pids.max")"
 }
 
 testMemoryHogIsOomKilled() {
