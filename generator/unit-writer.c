@@ -98,6 +98,20 @@ static int variables_add_common(Variables *v, const char *profile_name, RuntimeS
         return variables_add_copy(v, "SYSTEM", scope == RUNTIME_SCOPE_SYSTEM ? "" : NULL);
 }
 
+/* The variables every unit has: @PROFILE@, @SYSTEM@, @SOURCE_PATH@, @DROPINS@, and the keys for target. */
+static int variables_add_unit(Variables *v, const char *profile_name, char * const *files, const ConfigSchema *schema,
+                              const Setting *settings, ConfigTarget target, RuntimeScope scope) {
+        int r;
+
+        r = variables_add_common(v, profile_name, scope);
+        if (r < 0)
+                return r;
+        r = variables_add_sources(v, files);
+        if (r < 0)
+                return r;
+        return variables_add_settings(v, schema, settings, target, scope);
+}
+
 static int render(const char *template, const Variables *v, char *name, UnitFile *ret, char **ret_bad_name) {
         _cleanup_free_ char *owned_name = name, *content = NULL;
         int r;
@@ -138,13 +152,7 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *r
         char *name = NULL, *slice = NULL;
         int r;
 
-        r = variables_add_common(&v, p->name, scope);
-        if (r < 0)
-                return r;
-        r = variables_add_sources(&v, p->files);
-        if (r < 0)
-                return r;
-        r = variables_add_settings(&v, &profile_schema, p->settings, CONFIG_TARGET_SERVICE, scope);
+        r = variables_add_unit(&v, p->name, p->files, &profile_schema, p->settings, CONFIG_TARGET_SERVICE, scope);
         if (r < 0)
                 return r;
         /* Without Exec= the runner gets no fallback command, but ExecStart= itself must stay. */
@@ -187,13 +195,7 @@ int unit_writer_render_profile_slice(const Profile *p, RuntimeScope scope, UnitF
         char *name = NULL;
         int r;
 
-        r = variables_add_common(&v, p->name, scope);
-        if (r < 0)
-                return r;
-        r = variables_add_sources(&v, p->files);
-        if (r < 0)
-                return r;
-        r = variables_add_settings(&v, &profile_schema, p->settings, CONFIG_TARGET_SLICE, scope);
+        r = variables_add_unit(&v, p->name, p->files, &profile_schema, p->settings, CONFIG_TARGET_SLICE, scope);
         if (r < 0)
                 return r;
         r = profile_slice_name(p->name, &name);
@@ -206,13 +208,7 @@ int unit_writer_render_root_slice(const GlobalConfig *c, RuntimeScope scope, Uni
         _cleanup_(variables_clear) Variables v = {};
         int r;
 
-        r = variables_add_common(&v, NULL, scope);
-        if (r < 0)
-                return r;
-        r = variables_add_sources(&v, c->files);
-        if (r < 0)
-                return r;
-        r = variables_add_settings(&v, &global_schema, c->settings, CONFIG_TARGET_SLICE, scope);
+        r = variables_add_unit(&v, NULL, c->files, &global_schema, c->settings, CONFIG_TARGET_SLICE, scope);
         if (r < 0)
                 return r;
         return render(template_root_slice, &v, strdup("analysis.slice"), ret, ret_bad_name);

@@ -8,6 +8,7 @@
 #include <stdbool.h>
 #include <sys/inotify.h>
 
+#include "fs-util.h"
 #include "output-follow.h"
 
 struct OutputFollow {
@@ -16,21 +17,6 @@ struct OutputFollow {
         bool out_broken;        /* our reader went away (EPIPE): keep following, stop copying */
         sd_event_source *inotify;
 };
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 int output_follow_drain(OutputFollow *f) {
         char buf[65536];
@@ -45,7 +31,7 @@ int output_follow_drain(OutputFollow *f) {
                 }
                 if (n == 0)
                         return 0;
-                if (!f->out_broken && write_all(f->out_fd, buf, (size_t) n) < 0)
+                if (!f->out_broken && loop_write(f->out_fd, buf, (size_t) n) < 0)
                         f->out_broken = true;
         }
 }

@@ -9,22 +9,8 @@
 #include <sys/stat.h>
 
 #include "atomic-file.h"
+#include "fs-util.h"
 #include "macro.h"
-
-static int write_all(int fd, const char *p, size_t n) {
-        while (n > 0) {
-                ssize_t k = write(fd, p, n);
-
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return -errno;
-                }
-                p += k;
-                n -= (size_t) k;
-        }
-        return 0;
-}
 
 /* Creates ".#NAME.XXXXXXXXXXXXXXXX" exclusively, a fresh random suffix per try so concurrent writers (two
  * generators racing, say) never share a temporary file. */
@@ -59,7 +45,7 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
         fd = open_temporary_at(dir_fd, name, &tmp);
         if (fd < 0)
                 return fd;
-        r = write_all(fd, data, size);
+        r = loop_write(fd, data, size);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && fsync(fd) < 0)

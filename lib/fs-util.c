@@ -10,6 +10,23 @@
 #include "fs-util.h"
 #include "macro.h"
 
+int loop_write(int fd, const void *p, size_t n) {
+        const char *q = p;
+
+        while (n > 0) {
+                ssize_t k = write(fd, q, n);
+
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                q += k;
+                n -= (size_t) k;
+        }
+        return 0;
+}
+
 int mkdir_p(const char *path, mode_t mode) {
         _cleanup_free_ char *p = strdup(path);
 

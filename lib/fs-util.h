@@ -5,6 +5,9 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+/* Writes all n bytes of p to fd, retrying on EINTR and short writes. Returns 0 or a negative errno. */
+int loop_write(int fd, const void *p, size_t n);
+
 /* Creates path and its missing parents with mode. Returns 0 or a negative errno. */
 int mkdir_p(const char *path, mode_t mode);
 

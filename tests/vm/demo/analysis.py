@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The demo's "scientific analysis": what it does depends on its analysis id (argv[1]).
 #   small-sample  summarises 10 000 pseudo-random measurements and finishes in a moment
-#   huge-matrix   builds a 400 MiB matrix, more memory than the demo's profile allows
-#   endless-fit   refines a fit that never converges, longer than the demo's profile allows
+#   huge-matrix   builds a 400 MiB matrix, more memory than the demo allows it
+#   endless-fit   refines a fit that never converges, longer than the demo allows it
 import random
 import statistics
 import sys
