@@ -172,6 +172,11 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *r
         r = variables_add_copy(&v, "SCOPE", scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user");
         if (r < 0)
                 return r;
+        /* The account the runner reads the checked request as; a user manager runs everything as its user. */
+        r = variables_add_copy(&v, "ACCOUNT", scope == RUNTIME_SCOPE_SYSTEM && p->settings[PROFILE_USER].set
+                                                      ? p->settings[PROFILE_USER].text : "");
+        if (r < 0)
+                return r;
         r = results_dir_for_unit(scope, &results_dir);
         if (r < 0)
                 return r;

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
@@ -35,6 +36,7 @@
 static const char *arg_verb = NULL;
 static const char *arg_id = NULL;
 static const char *arg_profile = NULL;
+static const char *arg_account = NULL;
 static const char *arg_results_dir = NULL;
 static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
 static uint64_t arg_runtime_max_usec = 0;
@@ -48,7 +50,7 @@ static uint64_t now_usec(clockid_t clock) {
 }
 
 static void help(void) {
-        printf("%s prepare --profile=NAME --runtime-max=SPAN --kill-grace=SPAN --results-dir=DIR [--scope=user] ID\n"
+        printf("%s prepare --profile=NAME --account=USER --runtime-max=SPAN --kill-grace=SPAN --results-dir=DIR [--scope=user] ID\n"
                "%s finish --results-dir=DIR [--scope=user] ID\n\n"
                "Runs inside analysis units (ExecStartPre=, ExecStopPost=): checks and snapshots the request\n"
                "of analysis ID, and writes its completion record. Not meant to be called by hand.\n",
@@ -56,7 +58,7 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_PROFILE, ARG_RUNTIME_MAX, ARG_KILL_GRACE, ARG_RESULTS_DIR, ARG_SCOPE };
+        enum { ARG_VERSION = 0x100, ARG_PROFILE, ARG_RUNTIME_MAX, ARG_KILL_GRACE, ARG_RESULTS_DIR, ARG_SCOPE, ARG_ACCOUNT };
         static const struct option options[] = {
                 { "help",        no_argument,       NULL, 'h'             },
                 { "version",     no_argument,       NULL, ARG_VERSION     },
@@ -65,6 +67,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "kill-grace",  required_argument, NULL, ARG_KILL_GRACE  },
                 { "results-dir", required_argument, NULL, ARG_RESULTS_DIR },
                 { "scope",       required_argument, NULL, ARG_SCOPE       },
+                { "account",     required_argument, NULL, ARG_ACCOUNT     },
                 {}
         };
         int c;
@@ -90,6 +93,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_RESULTS_DIR:
                         arg_results_dir = optarg;
+                        break;
+                case ARG_ACCOUNT:
+                        arg_account = optarg;
                         break;
                 case ARG_SCOPE:
                         if (strcmp(optarg, "system") == 0)
@@ -189,7 +195,7 @@ static int write_state(int units_fd, const UnitState *state) {
         r = unit_state_serialize(state, &data, &size);
         if (r < 0)
                 return r;
-        return write_file_atomic_at(units_fd, "state", data, size, 0644);
+        return write_file_atomic_at(units_fd, "state", data, size, 0640);
 }
 
 static int run_prepare(const AnalysisPaths *paths) {
@@ -215,10 +221,25 @@ static int run_prepare(const AnalysisPaths *paths) {
         r = remove_flat_dir_at(units_fd, arg_id);
         if (r < 0)
                 return r;
-        if (mkdirat(units_fd, arg_id, 0755) < 0)
+        if (mkdirat(units_fd, arg_id, 0700) < 0)
                 return -errno;
         id_fd = openat(units_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (id_fd < 0)
+                return -errno;
+        /* The request may hold secrets in its environment: readable by root and the account the runner
+         * reads it as (the group of the profile's User=), by no other caller. setgid, so the files
+         * written into it get that group too. */
+        if (arg_account && arg_account[0] && geteuid() == 0) {
+                struct passwd *pw = getpwnam(arg_account);
+
+                if (!pw) {
+                        syslog(LOG_ERR, "Analysis '%s': no account '%s' (User= of profile '%s')", arg_id, arg_account,
+                               arg_profile);
+                        return -ESRCH;
+                }
+                if (fchown(id_fd, 0, pw->pw_gid) < 0 || fchmod(id_fd, 02750) < 0)
+                        return -errno;
+        } else if (fchmod(id_fd, 0755) < 0)
                 return -errno;
 
         /* systemd created the output files for this very command (StandardOutput=append:); start them
@@ -252,7 +273,7 @@ static int run_prepare(const AnalysisPaths *paths) {
                 r = request_serialize(request, &data, &size);
                 if (r < 0)
                         return r;
-                r = write_file_atomic_at(id_fd, "request", data, size, 0644);
+                r = write_file_atomic_at(id_fd, "request", data, size, 0640);
                 if (r < 0)
                         return r;
                 state.has_request = true;

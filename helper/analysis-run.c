@@ -505,6 +505,12 @@ static int run_analysis(Run *run) {
                 log_error("Analysis id %s is taken: %s/%s belongs to another user.", run->id, run->paths.spool_dir, run->id);
                 return EXIT_SETUP_BUSY;
         }
+        if ((r == -EACCES || r == -EPERM) && arg_scope == RUNTIME_SCOPE_SYSTEM) {
+                log_error("Permission denied to run analyses through the system manager: %s is only for root and "
+                          "members of the group 'analysis' (or run under your own manager with --user).",
+                          run->paths.spool_dir);
+                return EXIT_SETUP_PERMISSION;
+        }
         if (r < 0) {
                 log_error_errno(r, "Cannot hand the analysis to its unit through %s/%s: %m", run->paths.spool_dir, run->id);
                 return r == -EACCES || r == -EPERM ? EXIT_SETUP_PERMISSION : EXIT_SETUP_UNAVAILABLE;

@@ -5,6 +5,7 @@
 # A fixture is a profile NAME.ini, or a directory with etc/, run/ and usr/ trees (searched in that order, as
 # /etc, /run and /usr/lib are) plus a file named "assertions". Assertions are comment lines:
 #   ## assert-key-is SECTION KEY VALUE           last KEY= in SECTION of the case's service is VALUE
+#   ## assert-key-contains SECTION KEY TEXT      the last KEY= in SECTION of the case's service contains TEXT
 #   ## assert-key-missing SECTION KEY            the service has no KEY= in SECTION
 #   ## assert-slice-key-is SECTION KEY VALUE     the same, in the case's analysis-NAME.slice
 #   ## assert-unit-key-is UNIT SECTION KEY VALUE the same, in UNIT
@@ -126,6 +127,15 @@ run_case() {
                 assert-key-is)
                         take_word section; take_word key
                         check_key_is "$negate" "$case_name" "$(service_name "$name")" "$section" "$key" "$rest" ;;
+                assert-key-contains)
+                        take_word section; take_word key
+                        local value
+                        value=$(unit_values "$out/$(service_name "$name")" "$section" "$key" | tail -n 1)
+                        if [ -z "$negate" ]; then
+                                assertContains "$case_name: [$section] $key= must contain '$rest'" "$value" "$rest"
+                        else
+                                assertNotContains "$case_name: [$section] $key= must not contain '$rest'" "$value" "$rest"
+                        fi ;;
                 assert-key-missing)
                         take_word section; take_word key
                         check_key_missing "$negate" "$case_name" "$(service_name "$name")" "$section" "$key" ;;
