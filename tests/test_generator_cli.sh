@@ -178,5 +178,38 @@ test_concurrent_runs() {
         assertEquals "no temporary files left" "" "$(cd "$out" && ls -A | grep '^\.#')"
 }
 
+# Files no admin meant as profiles: each is refused by name, and the good profile beside them still works.
+test_hostile_files() {
+        local base dir
+        # Outside shunit2's private (0700) directory, so the unprivileged run below can reach it.
+        base=$(mktemp -d /tmp/analysis-hostile.XXXXXX)
+        dir=$base/profiles
+        out=$base/out
+        mkdir -p "$dir" "$out"
+        write_profile "$dir/good.ini" 1G
+        head -c $((10 * 1024 * 1024)) /dev/zero | tr '\0' 'x' >"$dir/huge.ini"
+        head -c 4096 /dev/urandom >"$dir/garbage.ini"
+        mkfifo "$dir/fifo.ini"
+        write_profile "$dir/secret.ini" 1G
+        chmod 0000 "$dir/secret.ini"
+        chmod 0755 "$base" "$dir"
+        chmod 0777 "$out"
+        # As an unprivileged account, so that mode 0000 really is unreadable.
+        ANALYSIS_SANDBOX_PROFILE_PATH=$dir SYSTEMD_LOG_TARGET=console \
+                setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 "$GENERATOR" "$out" \
+                >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        status=$?
+        stderr=$(cat "$SHUNIT_TMPDIR/stderr")
+        assertEquals "exit status (a FIFO must not block): $stderr" 0 "$status"
+        assertTrue "the good profile is generated" "[ -f '$out/analysis-good@.service' ]"
+        assertContains "10 MB file" "$stderr" "$dir/huge.ini: file too large (10485760 bytes, at most 65536), skipping profile 'huge'"
+        assertContains "binary garbage" "$stderr" "garbage.ini:"
+        assertContains "a FIFO" "$stderr" "$dir/fifo.ini: not a regular file, skipping profile 'fifo'"
+        assertContains "unreadable" "$stderr" "$dir/secret.ini: cannot open: Permission denied, skipping profile 'secret'"
+        assertEquals "nothing else generated" \
+                "analysis-good.slice analysis-good@.service analysis.slice" "$(cd "$out" && echo *)"
+        rm -rf "$base"
+}
+
 # shellcheck source=/dev/null
 . shunit2
