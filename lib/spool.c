@@ -8,17 +8,19 @@
 #include "fs-util.h"
 #include "spool.h"
 
+/* O_PATH: the system's spool grants its group write and search but not read (no listing of others' entries),
+ * and opening a directory for reading would need read permission. */
 static int open_spool(const AnalysisPaths *paths, bool create) {
         int fd;
 
-        fd = open(paths->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        fd = open(paths->spool_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0 && errno == ENOENT && create) {
                 /* A user's spool lives in $XDG_RUNTIME_DIR; the system's is made by tmpfiles.d. */
                 int r = mkdir_p(paths->spool_dir, 0700);
 
                 if (r < 0)
                         return r;
-                fd = open(paths->spool_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                fd = open(paths->spool_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         }
         return fd < 0 ? -errno : fd;
 }
