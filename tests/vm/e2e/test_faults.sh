@@ -33,16 +33,14 @@ print("null" if v is None else v)' "$RESULTS_DIR/$1.json" "$2" 2>/dev/null
 
 testReloadAndEditWhileRunning() {
         local i pids=()
-        e2e_write_profile e2efault <<'P'
-[Profile]
+        e2e_write_profile e2efault "[Profile]
 Description=Faults
 User=analysis-sandbox
 [Limits]
 Memory=64M
 CPU=100%
 Tasks=20
-Runtime=1min
-P
+Runtime=1min"
         for i in 1 2 3; do
                 (cd "$WORK" && exec analysis-run -q -p e2efault --id=reload$i -- /bin/sh -c 'sleep 6; echo done') \
                         >"$SHUNIT_TMPDIR/reload$i.out" 2>&1 &
