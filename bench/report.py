@@ -320,7 +320,9 @@ def main():
     machine = load(sys.argv[1]) or {}
     g = load(sys.argv[2]) if len(sys.argv) > 2 else None
     vm = load(sys.argv[3]) if len(sys.argv) > 3 else None
-    head = ["# analysis-sandbox benchmarks", ""]
+    head = ["<!-- SPDX-License-Identifier: LGPL-2.1-or-later -->",
+            "<!-- The latest benchmark figures, written by bench/run (bench/README.md says how); do not edit. -->",
+            "# analysis-sandbox benchmarks", ""]
     head.append(f"Written by `bench/run` on {machine.get('date', '?')} in {machine.get('duration', '?')}.")
     head.append("")
     head.append(table(["machine", ""], [[k, v] for k, v in machine.get("facts", [])]))
