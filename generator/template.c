@@ -24,48 +24,65 @@ static bool has_control_character(const char *s) {
         return false;
 }
 
-/* Renders one line (without its newline) into out. Returns 1 if written, 0 if the line is to be dropped. */
+/* Finds the variable of the placeholder at "@" p (within end). Returns 1 with *ret_var and *ret_len (the
+ * placeholder's length including both '@'), 0 if p starts no placeholder (a plain '@'), or -EINVAL with the
+ * name in *ret_bad_name for an unknown one or a value holding a control character. */
+static int find_placeholder(const char *p, const char *end, const TemplateVariable *vars, size_t n_vars,
+                            const TemplateVariable **ret_var, size_t *ret_len, char **ret_bad_name) {
+        size_t name_len = strspn(p + 1, NAME_CHARS);
+        const TemplateVariable *v;
+
+        if (name_len == 0 || p + 1 + name_len >= end || p[1 + name_len] != '@')
+                return 0;
+        v = find_variable(vars, n_vars, p + 1, name_len);
+        if (!v || (v->value && has_control_character(v->value))) {
+                *ret_bad_name = strndup(p + 1, name_len);
+                return -EINVAL;
+        }
+        *ret_var = v;
+        *ret_len = name_len + 2;
+        return 1;
+}
+
+/* Renders one line (without its newline) into out, or nothing when one of its variables is unset. Two passes
+ * over the line (decide, then write) keep the output a single stream: this runs for every line of every unit. */
 static int render_line(const char *line, size_t len, const TemplateVariable *vars, size_t n_vars, FILE *out,
                        char **ret_bad_name) {
-        _cleanup_free_ char *rendered = NULL;
-        size_t rendered_size = 0;
-        _cleanup_fclose_ FILE *f = open_memstream(&rendered, &rendered_size);
-        const char *p = line, *end = line + len;
+        const char *end = line + len, *p, *at;
+        const TemplateVariable *v;
+        size_t placeholder_len;
+        int r;
 
-        if (!f)
-                return -ENOMEM;
-        while (p < end) {
-                const char *at = memchr(p, '@', (size_t) (end - p));
-                const TemplateVariable *v;
-                size_t name_len;
-
-                if (!at) {
-                        fwrite(p, 1, (size_t) (end - p), f);
+        for (p = line; (at = memchr(p, '@', (size_t) (end - p))); p = at + (r > 0 ? placeholder_len : 1)) {
+                r = find_placeholder(at, end, vars, n_vars, &v, &placeholder_len, ret_bad_name);
+                if (r < 0)
+                        return r;
+                if (r > 0 && !v->value)
+                        return 0;
+                /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing spaces. */
+                if (r > 0 && at + placeholder_len == end && !v->value[0]) {
+                        end = at;
+                        while (end > line && end[-1] == ' ')
+                                end--;
                         break;
                 }
-                fwrite(p, 1, (size_t) (at - p), f);
-                name_len = strspn(at + 1, NAME_CHARS);
-                if (name_len == 0 || at + 1 + name_len >= end || at[1 + name_len] != '@') {
-                        fputc('@', f);          /* a plain '@', as in an e-mail address */
+        }
+        for (p = line; p < end;) {
+                at = memchr(p, '@', (size_t) (end - p));
+                if (!at) {
+                        fwrite(p, 1, (size_t) (end - p), out);
+                        break;
+                }
+                fwrite(p, 1, (size_t) (at - p), out);
+                r = find_placeholder(at, end, vars, n_vars, &v, &placeholder_len, ret_bad_name);
+                if (r == 0) {
+                        fputc('@', out);        /* a plain '@', as in an e-mail address */
                         p = at + 1;
                         continue;
                 }
-                v = find_variable(vars, n_vars, at + 1, name_len);
-                if (!v || (v->value && has_control_character(v->value))) {
-                        *ret_bad_name = strndup(at + 1, name_len);
-                        return -EINVAL;
-                }
-                if (!v->value)
-                        return 0;
-                fputs(v->value, f);
-                p = at + 2 + name_len;
+                fputs(v->value, out);
+                p = at + placeholder_len;
         }
-        if (fflush(f) != 0)
-                return -ENOMEM;
-        /* An empty value at the end of a line (ExecStart= without Exec=) would leave a trailing space. */
-        while (rendered_size > 0 && rendered[rendered_size - 1] == ' ')
-                rendered_size--;
-        fwrite(rendered, 1, rendered_size, out);
         fputc('\n', out);
         return 1;
 }
