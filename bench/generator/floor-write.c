@@ -2,11 +2,13 @@
 /* The floor of the generator benchmark: writes the files a manifest lists, of the sizes it gives, atomically and
  * with nothing else, so the generator's cost can be read against the least any generator writing them must pay.
  *
- * Usage: floor-write MANIFEST OUTDIR
+ * Usage: floor-write MANIFEST OUTDIR [INPUTDIR]
  * MANIFEST has one "SIZE NAME" line per file (bench/generator/run takes it from the generator's own output).
+ * With INPUTDIR, every file in it is read first, as a generator must read its inputs (the second floor).
  * Every file is written as the project writes files (README "Conventions"): a temporary file created
  * exclusively, the data, fsync(), rename() over the name. The content is filler: only sizes matter here. */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -44,7 +46,32 @@ static int write_one(int dir_fd, const char *name, const char *data, size_t size
         return 0;
 }
 
-static int run(const char *manifest, const char *dest) {
+/* Reads every file of dir to its end, as plainly as possible. Returns 0 or a negative errno. */
+static int read_inputs(const char *dir) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        struct dirent *de;
+        char buf[65536];
+
+        if (!d)
+                return -errno;
+        while ((errno = 0, de = readdir(d))) {
+                _cleanup_close_ int fd = -EBADF;
+                ssize_t n;
+
+                if (de->d_type != DT_REG)
+                        continue;
+                fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (fd < 0)
+                        return -errno;
+                while ((n = read(fd, buf, sizeof(buf))) > 0)
+                        ;
+                if (n < 0)
+                        return -errno;
+        }
+        return errno > 0 ? -errno : 0;
+}
+
+static int run(const char *manifest, const char *dest, const char *inputs) {
         _cleanup_free_ char *filler = NULL, *line = NULL;
         _cleanup_fclose_ FILE *f = NULL;
         _cleanup_close_ int dir_fd = -EBADF;
@@ -52,6 +79,13 @@ static int run(const char *manifest, const char *dest) {
         unsigned n_line = 0;
         int r;
 
+        if (inputs) {
+                r = read_inputs(inputs);
+                if (r < 0) {
+                        fprintf(stderr, "%s: %s\n", inputs, strerror(-r));
+                        return -EINVAL;
+                }
+        }
         filler = malloc(FILE_SIZE_MAX);
         if (!filler)
                 return -ENOMEM;
@@ -93,11 +127,11 @@ static int run(const char *manifest, const char *dest) {
 int main(int argc, char *argv[]) {
         int r;
 
-        if (argc != 3) {
-                fprintf(stderr, "usage: %s MANIFEST OUTDIR\n", program_invocation_short_name);
+        if (argc != 3 && argc != 4) {
+                fprintf(stderr, "usage: %s MANIFEST OUTDIR [INPUTDIR]\n", program_invocation_short_name);
                 return EXIT_FAILURE;
         }
-        r = run(argv[1], argv[2]);
+        r = run(argv[1], argv[2], argc == 4 ? argv[3] : NULL);
         if (r < 0 && r != -EINVAL)
                 fprintf(stderr, "%s: %s\n", program_invocation_short_name, strerror(-r));
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
