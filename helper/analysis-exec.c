@@ -27,6 +27,7 @@
 #include "parse-value.h"
 #include "request.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-state.h"
 
 /* systemd's own exit codes for the same failures (systemd.exec(5)), so they read the same in the journal. */
@@ -81,13 +82,6 @@ static int parse_argv(int argc, char *argv[]) {
                         return -EINVAL;
                 }
         return 1;
-}
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
 }
 
 /* Notes how the analysis ended, for analysis-record finish (see RunnerStatus there). */
@@ -276,7 +270,7 @@ _Noreturn static void mirror_child(int status) {
 /* Waits for pid until deadline (CLOCK_MONOTONIC µs). Returns 1 with *ret_status when it ended, 0 on deadline. */
 static int wait_until(pid_t pid, uint64_t deadline, const sigset_t *mask, int *ret_status) {
         for (;;) {
-                uint64_t now = now_usec();
+                uint64_t now = now_usec(CLOCK_MONOTONIC);
                 struct timespec ts;
 
                 if (waitpid(pid, ret_status, WNOHANG) == pid)
@@ -316,12 +310,12 @@ _Noreturn static void supervise(char **argv, const char *payload, uint64_t timeo
                 _exit(fail(EXIT_EXEC, errno, "cannot execute %s: %m", argv[0]));
         }
 
-        if (wait_until(pid, now_usec() + timeout_usec, &mask, &status))
+        if (wait_until(pid, now_usec(CLOCK_MONOTONIC) + timeout_usec, &mask, &status))
                 mirror_child(status);
         write_status("timeout");
         log_error("Stopping the analysis: it ran past its time limit of %" PRIu64 " s.", timeout_usec / USEC_PER_SEC);
         signal_payload(payload, SIGTERM);
-        if (!wait_until(pid, now_usec() + grace_usec, &mask, &status)) {
+        if (!wait_until(pid, now_usec(CLOCK_MONOTONIC) + grace_usec, &mask, &status)) {
                 (void) cgroup_write(payload, "cgroup.kill", "1");
                 (void) waitpid(pid, &status, 0);
         }

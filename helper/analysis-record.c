@@ -28,6 +28,7 @@
 #include "record.h"
 #include "request.h"
 #include "strv.h"
+#include "time-util.h"
 #include "unit-state.h"
 
 /* The record keeps at most this much of the end of stderr. */
@@ -41,13 +42,6 @@ static const char *arg_results_dir = NULL;
 static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
 static uint64_t arg_runtime_max_usec = 0;
 static uint64_t arg_kill_grace_usec = 0;
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        (void) clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * USEC_PER_SEC + (uint64_t) ts.tv_nsec / 1000;
-}
 
 static void help(void) {
         printf("%s prepare --profile=NAME --account=USER --runtime-max=SPAN --kill-grace=SPAN --results-dir=DIR [--scope=user] ID\n"

@@ -153,3 +153,15 @@ tearDown() {
     fi
     return 0
 }
+
+# Prints a field of the completion record of analysis ID, dotted for nested ones ("usage.memory_peak");
+# null prints "null", a missing record nothing.
+e2e_record_field() {
+    python3 - "/var/lib/analysis-sandbox/results/$1.json" "$2" 2>/dev/null <<'PY'
+import json, sys
+value = json.load(open(sys.argv[1]))
+for part in sys.argv[2].split("."):
+    value = value[part]
+print("null" if value is None else value)
+PY
+}

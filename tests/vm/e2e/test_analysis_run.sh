@@ -47,15 +47,8 @@ run() {
         stderr=$(head -c 4096 "$stderr_file")
 }
 
-# Prints a field of the record of ID, dotted for nested ones ("usage.memory_peak"); null prints "null".
 field() {
-        python3 - "$RESULTS_DIR/$1.json" "$2" <<'PY'
-import json, sys
-value = json.load(open(sys.argv[1]))
-for part in sys.argv[2].split("."):
-    value = value[part]
-print("null" if value is None else value)
-PY
+        e2e_record_field "$@"
 }
 
 record_exists() {

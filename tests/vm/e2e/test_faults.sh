@@ -26,9 +26,7 @@ oneTimeTearDown() {
 }
 
 field() {
-        python3 -c 'import json, sys; v = json.load(open(sys.argv[1]))
-for p in sys.argv[2].split("."): v = v[p]
-print("null" if v is None else v)' "$RESULTS_DIR/$1.json" "$2" 2>/dev/null
+        e2e_record_field "$@"
 }
 
 testReloadAndEditWhileRunning() {

@@ -40,9 +40,7 @@ as_user() {
 }
 
 field() {
-        python3 -c 'import json, sys; v = json.load(open(sys.argv[1]))
-for p in sys.argv[2].split("."): v = v[p]
-print("null" if v is None else v)' "$RESULTS_DIR/$1.json" "$2"
+        e2e_record_field "$@"
 }
 
 testMemberRunsUnderEveryProfile() {
