@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Run analyses in their own systemd units, with the limits of a profile, from Python.
+
+A thin binding of analysis-run(1) and analysisctl(1)::
+
+    import analysis_sandbox as sandbox
+
+    done = sandbox.run(["python3", "fit.py"], profile="notebook_execution", memory="512M", timeout=300)
+    if done.result == "oom-kill":
+        print(done.completion_notes, done.usage.memory_peak)
+    print(done.stdout.decode())
+
+    analysis_id = sandbox.start(["python3", "long.py"])
+    ...
+    sandbox.stop(analysis_id)
+    print(sandbox.wait(analysis_id).result)     # "cancelled"
+
+An analysis that ran is a :class:`Completion` however it ended (like subprocess.run without check;
+:meth:`Completion.check` raises :class:`AnalysisFailed`). One that could not be started raises a
+subclass of :class:`AnalysisError`, one per setup status of analysis-run.
+"""
+
+from ._errors import (
+    AnalysisError,
+    AnalysisFailed,
+    BusyError,
+    CommandNotFoundError,
+    LimitAboveProfileError,
+    NoRecordError,
+    NoSuchAnalysisError,
+    PermissionDeniedError,
+    UnavailableError,
+    UnknownProfileError,
+    UsageError,
+)
+from ._record import Completion, Limits, Usage
+from ._run import run, start, stop, wait
+
+__all__ = [
+    "AnalysisError",
+    "AnalysisFailed",
+    "BusyError",
+    "CommandNotFoundError",
+    "Completion",
+    "LimitAboveProfileError",
+    "Limits",
+    "NoRecordError",
+    "NoSuchAnalysisError",
+    "PermissionDeniedError",
+    "UnavailableError",
+    "UnknownProfileError",
+    "Usage",
+    "UsageError",
+    "run",
+    "start",
+    "stop",
+    "wait",
+]

@@ -1,0 +1,173 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The outcome of one analysis: its JSON record (analysis-run(1), THE RECORD) as Python objects."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import json
+from typing import Any
+
+from ._errors import AnalysisFailed, NoRecordError
+
+
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """Limits of an analysis; None means none. ``cpu_quota_percent`` is of one CPU (200 = two CPUs)."""
+
+    memory_max: int | None = None
+    cpu_quota_percent: int | None = None
+    tasks_max: int | None = None
+    runtime_max_sec: float | None = None
+
+    @classmethod
+    def from_record(cls, value: Any) -> Limits:
+        """Reads the record's ``limits`` or ``profile_limits`` object (a missing one gives no limits)."""
+        if not isinstance(value, dict):
+            return cls()
+        return cls(memory_max=_int(value.get("memory_max")),
+                   cpu_quota_percent=_int(value.get("cpu_quota_percent")),
+                   tasks_max=_int(value.get("tasks_max")),
+                   runtime_max_sec=_float(value.get("runtime_max_sec")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Usage:
+    """What an analysis used, from its cgroup; None where the record has no figure.
+
+    ``oom_kills`` counts processes the kernel killed at the memory limit, ``tasks_limit_hits`` forks
+    refused at the task limit, ``cpu_throttled_sec`` the time the CPU quota held it back.
+    """
+
+    runtime_sec: float | None = None
+    cpu_sec: float | None = None
+    memory_peak: int | None = None
+    oom_kills: int | None = None
+    tasks_limit_hits: int | None = None
+    cpu_throttled_sec: float | None = None
+
+    @classmethod
+    def from_record(cls, value: Any) -> Usage:
+        """Reads the record's ``usage`` object."""
+        if not isinstance(value, dict):
+            return cls()
+        return cls(runtime_sec=_float(value.get("runtime_sec")),
+                   cpu_sec=_float(value.get("cpu_sec")),
+                   memory_peak=_int(value.get("memory_peak")),
+                   oom_kills=_int(value.get("oom_kills")),
+                   tasks_limit_hits=_int(value.get("tasks_limit_hits")),
+                   cpu_throttled_sec=_float(value.get("cpu_throttled_sec")))
+
+
+@dataclasses.dataclass(frozen=True)
+class Completion:
+    """How one analysis ended (the counterpart of subprocess.CompletedProcess).
+
+    ``returncode`` is analysis-run's exit status: the command's own status, 124 for its time limit, 125
+    for its memory limit, 128+N for signal N (also when it was cancelled). ``result`` is systemd's
+    Result word (``success``, ``exit-code``, ``signal``, ``core-dump``, ``timeout``, ``oom-kill``) or
+    ``cancelled``; ``completion_notes`` the sentences analysis-run prints. ``stdout`` and ``stderr`` are
+    the analysis' output as bytes (``.decode()`` them for text), None when it could not be read.
+    ``record`` is the whole JSON record as a dict, for fields not lifted into attributes.
+    """
+
+    analysis_id: str
+    returncode: int
+    result: str
+    completion_notes: str
+    profile: str | None
+    unit: str | None
+    invocation_id: str | None
+    exit_code: str | None
+    exit_status: int | None
+    signal: str | None
+    limits: Limits
+    profile_limits: Limits
+    usage: Usage
+    started_at: datetime.datetime | None
+    finished_at: datetime.datetime | None
+    caller_uid: int | None
+    stdout_file: str | None
+    stderr_file: str | None
+    stderr_tail: str | None
+    error: str | None
+    stdout: bytes | None = dataclasses.field(default=None, repr=False)
+    stderr: bytes | None = dataclasses.field(default=None, repr=False)
+    record: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def succeeded(self) -> bool:
+        """True when the analysis exited with status 0."""
+        return self.returncode == 0
+
+    def check(self) -> Completion:
+        """Returns self if the analysis succeeded; raises :class:`AnalysisFailed` otherwise."""
+        if self.returncode != 0:
+            raise AnalysisFailed(self)
+        return self
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], returncode: int, *,
+                    stdout: bytes | None = None, stderr: bytes | None = None) -> Completion:
+        """Builds a Completion from a parsed record and the exit status of the program that reported it."""
+        return cls(analysis_id=_str(record.get("id")) or "",
+                   returncode=returncode,
+                   result=_str(record.get("result")) or "unknown",
+                   completion_notes=_str(record.get("notes")) or "",
+                   profile=_str(record.get("profile")),
+                   unit=_str(record.get("unit")),
+                   invocation_id=_str(record.get("invocation_id")),
+                   exit_code=_str(record.get("exit_code")),
+                   exit_status=_int(record.get("exit_status")),
+                   signal=_str(record.get("signal")),
+                   limits=Limits.from_record(record.get("limits")),
+                   profile_limits=Limits.from_record(record.get("profile_limits")),
+                   usage=Usage.from_record(record.get("usage")),
+                   started_at=_time(record.get("started_at")),
+                   finished_at=_time(record.get("finished_at")),
+                   caller_uid=_int(record.get("caller_uid")),
+                   stdout_file=_str(record.get("stdout_file")),
+                   stderr_file=_str(record.get("stderr_file")),
+                   stderr_tail=_str(record.get("stderr_tail")),
+                   error=_str(record.get("error")),
+                   stdout=stdout,
+                   stderr=stderr,
+                   record=record)
+
+
+def parse_record(data: bytes | str, *, source: str, returncode: int | None = None) -> dict[str, Any]:
+    """Parses the JSON text of a record; raises NoRecordError naming ``source`` if it is not one.
+
+    A record is a JSON object with at least a string ``id`` and ``result`` (what lib/record.c demands).
+    """
+    try:
+        record = json.loads(data)
+    except ValueError as e:
+        raise NoRecordError(f"{source}: not a valid JSON record ({e})", returncode=returncode) from None
+    if not isinstance(record, dict) or not isinstance(record.get("id"), str) or \
+            not isinstance(record.get("result"), str):
+        raise NoRecordError(f"{source}: not an analysis record (no id or result)", returncode=returncode)
+    return record
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int(value: Any) -> int | None:
+    # bool is an int in Python, never a figure in a record.
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _float(value: Any) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _time(value: Any) -> datetime.datetime | None:
+    # "2026-11-26T04:15:00.123Z": fromisoformat() of Python 3.11 reads the Z.
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return None
