@@ -1,0 +1,253 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# End-to-end (in the VM): the Python binding analysis_sandbox, imported by the system's python3, runs
+# analyses through analysis-run and analysisctl and reports each outcome as a Completion or an exception.
+#
+# No "set -e": shunit2 runs the tests and must see failing commands itself.
+
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+RESULTS_DIR=/var/lib/analysis-sandbox/results
+WORK=$E2E_SCRATCH/python-work
+
+oneTimeSetUp() {
+        local u
+        mkdir -p "$WORK"
+        chmod 0777 "$WORK"
+        for u in member1 outsider; do
+                id "$u" >/dev/null 2>&1 || useradd -m -s /bin/bash "$u"
+        done
+        usermod -aG analysis member1
+}
+
+# Runs the Python code CODE (after "import analysis_sandbox as s") with the system's python3 from $WORK,
+# as USER with "-u USER" (default root); leaves $rc, $stdout and $stderr.
+py() {
+        local user=root
+        if [[ $1 == -u ]]; then
+                user=$2
+                shift 2
+        fi
+        runuser -u "$user" -- env -C "$WORK" /usr/bin/python3 -c "import analysis_sandbox as s
+$1" >"$SHUNIT_TMPDIR/out" 2>"$SHUNIT_TMPDIR/err"
+        rc=$?
+        stdout=$(cat "$SHUNIT_TMPDIR/out")
+        stderr=$(cat "$SHUNIT_TMPDIR/err")
+}
+
+field() {
+        e2e_record_field "$@"
+}
+
+testImportedFromDistPackages() {
+        py 'print(s.__file__)'
+        assertEquals "import (stderr: $stderr)" 0 "$rc"
+        assertEquals "installed where Debian's python3 looks" /usr/lib/python3/dist-packages/analysis_sandbox/__init__.py "$stdout"
+}
+
+testRunCapturesOutput() {
+        py 'c = s.run(["/bin/sh", "-c", "echo out; echo err >&2"], analysis_id="py-ok1")
+print(c.returncode, c.result, c.analysis_id, c.profile, c.limits.memory_max)
+print(repr(c.stdout), repr(c.stderr))
+print(c.completion_notes)
+print(c.usage.runtime_sec is not None, c.finished_at >= c.started_at, c.record["unit"])
+print(c.check() is c)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "status, result, id, profile, memory limit" "0 success py-ok1 default 2147483648" "$(sed -n 1p <<<"$stdout")"
+        assertEquals "stdout and stderr captured apart, no summary" "b'out\n' b'err\n'" "$(sed -n 2p <<<"$stdout")"
+        assertContains "notes" "$(sed -n 3p <<<"$stdout")" "Finished: exited with status 0"
+        assertEquals "usage, times, raw record" "True True analysis@py-ok1.service" "$(sed -n 4p <<<"$stdout")"
+        assertEquals "check() passes a success" True "$(sed -n 5p <<<"$stdout")"
+        assertEquals "the notes are the record's" "$(field py-ok1 notes)" "$(sed -n 3p <<<"$stdout")"
+}
+
+# The analysis' own status is never taken for a setup error, even when it is one of their numbers.
+testFailedAnalysisIsCompletion() {
+        py 'c = s.run(["/bin/sh", "-c", "exit 127"], analysis_id="py-exit127")
+print(c.returncode, c.result, c.exit_code, c.exit_status)
+try:
+    c.check()
+except s.AnalysisFailed as e:
+    print("failed", e.returncode, e.completion is c)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "a Completion with the analysis' status" "127 exit-code exited 127" "$(sed -n 1p <<<"$stdout")"
+        assertEquals "check() raises AnalysisFailed" "failed 127 True" "$(sed -n 2p <<<"$stdout")"
+}
+
+testMemoryLimit() {
+        py "c = s.run(['python3', '$E2E_ANALYSES/hog.py'], memory='64M', analysis_id='py-oom1')
+print(c.returncode, c.result, c.limits.memory_max, c.profile_limits.memory_max, c.usage.oom_kills > 0)
+print(c.completion_notes)"
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "status, result, limits, oom_kills" "125 oom-kill 67108864 2147483648 True" "$(sed -n 1p <<<"$stdout")"
+        assertContains "notes name the limit" "$(sed -n 2p <<<"$stdout")" \
+                "Killed: memory use reached the 64.0 MiB limit set for this analysis"
+}
+
+testTimeout() {
+        py 'c = s.run(["/bin/sleep", "60"], timeout=3, analysis_id="py-time1")
+print(c.returncode, c.result, c.limits.runtime_max_sec, 2.9 <= c.usage.runtime_sec <= 10)
+print(c.completion_notes)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "status, result, limit, runtime" "124 timeout 3.0 True" "$(sed -n 1p <<<"$stdout")"
+        assertContains "notes name the limit" "$(sed -n 2p <<<"$stdout")" "the 3 s time limit set for this analysis"
+}
+
+testEnvironmentAndDirectory() {
+        py "c = s.run(['/bin/sh', '-c', 'echo \"\$FOO \$(pwd)\"'], env={'FOO': 'bar baz'}, cwd='$E2E_SCRATCH',
+          analysis_id='py-env1')
+print(c.stdout.decode(), end='')"
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "env= and cwd= reach the analysis" "bar baz $E2E_SCRATCH" "$stdout"
+}
+
+# Prints the exception's class, status and message for a run() with the given arguments.
+setup_error_snippet() {
+        echo "try:
+    s.run($1)
+except s.AnalysisError as e:
+    print(type(e).__name__, e.returncode)
+    print(e.message)
+else:
+    print('no exception')"
+}
+
+testUnknownProfile() {
+        py "$(setup_error_snippet '["/bin/true"], profile="nosuchprofile", analysis_id="py-noprof"')"
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "exception and status" "UnknownProfileError 66" "$(sed -n 1p <<<"$stdout")"
+        assertContains "analysis-run's message" "$(sed -n 2p <<<"$stdout")" "Unknown profile 'nosuchprofile'"
+}
+
+testLimitAboveProfile() {
+        py "$(setup_error_snippet '["/bin/true"], memory=4 << 30, analysis_id="py-raise1"')"
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "exception and status" "LimitAboveProfileError 65" "$(sed -n 1p <<<"$stdout")"
+        assertContains "names the profile's value" "$(sed -n 2p <<<"$stdout")" "above the 2.0 GiB limit of profile 'default'"
+        assertFalse "nothing ran" "[ -e $RESULTS_DIR/py-raise1.json ]"
+}
+
+testCommandNotFound() {
+        py "$(setup_error_snippet '["no-such-command-anywhere"]')"
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "exception and status" "CommandNotFoundError 127" "$(sed -n 1p <<<"$stdout")"
+}
+
+testBusyId() {
+        e2e_units+=(analysis@py-busy1.service)
+        py "s.start(['/bin/sleep', '30'], analysis_id='py-busy1')
+$(setup_error_snippet '["/bin/true"], analysis_id="py-busy1"')"
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "exception and status" "BusyError 75" "$(sed -n 1p <<<"$stdout")"
+}
+
+testMemberAndOutsider() {
+        py -u member1 'c = s.run(["/usr/bin/id", "-un"], analysis_id="py-member1")
+print(c.returncode, c.stdout.decode().strip(), c.caller_uid)'
+        assertEquals "member: python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "member: runs as the profile's account" "0 analysis-sandbox $(id -u member1)" "$stdout"
+        py -u outsider "$(setup_error_snippet '["/bin/true"], analysis_id="py-out1"')"
+        assertEquals "outsider: python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "outsider: exception and status" "PermissionDeniedError 77" "$(sed -n 1p <<<"$stdout")"
+        assertContains "outsider: analysis-run's message" "$(sed -n 2p <<<"$stdout")" \
+                "only for root and members of the group 'analysis'"
+        assertFalse "outsider: nothing ran" "[ -e $RESULTS_DIR/py-out1.json ]"
+}
+
+# A KeyboardInterrupt in run() stops the analysis gracefully instead of leaving it behind.
+testInterruptCancels() {
+        local pid
+        runuser -u member1 -- env -C "$WORK" /usr/bin/python3 -c '
+import signal, sys
+import analysis_sandbox as s
+# A background job of a non-interactive shell starts with SIGINT ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+try:
+    s.run(["/bin/sleep", "60"], analysis_id="py-int1")
+except KeyboardInterrupt:
+    sys.exit(3)' >"$SHUNIT_TMPDIR/int.out" 2>&1 &
+        pid=$!
+        e2e_units+=(analysis@py-int1.service)
+        assertTrue "py-int1 is running" "e2e_wait_active analysis@py-int1.service 20"
+        # Only python3, not analysis-run: the binding has to pass the stop on itself.
+        kill -INT "$(pgrep -P "$pid" -x python3 || echo "$pid")"
+        wait "$pid"
+        assertEquals "KeyboardInterrupt reaches the caller ($(cat "$SHUNIT_TMPDIR/int.out"))" 3 "$?"
+        assertEquals "record: result" cancelled "$(field py-int1 result)"
+        assertEquals "the unit is stopped" inactive "$(e2e_prop analysis@py-int1.service ActiveState)"
+}
+
+testStartAndWait() {
+        command -v analysisctl >/dev/null
+        assertTrue "analysisctl is installed (start/wait/stop need it)" $?
+        e2e_units+=(analysis@py-start1.service)
+        py -u member1 'i = s.start(["/bin/sh", "-c", "sleep 2; echo late; echo oops >&2; exit 4"], analysis_id="py-start1", memory="100M")
+print(i)
+c = s.wait(i)
+print(c.returncode, c.result, c.limits.memory_max, repr(c.stdout), repr(c.stderr))
+c2 = s.wait(i)
+print(c2.invocation_id == c.invocation_id)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "start() returns the id" py-start1 "$(sed -n 1p <<<"$stdout")"
+        assertEquals "wait(): status 4 is the analysis', output from the files" \
+                "4 exit-code 104857600 b'late\n' b'oops\n'" "$(sed -n 2p <<<"$stdout")"
+        assertEquals "wait() on an ended analysis returns its record" True "$(sed -n 3p <<<"$stdout")"
+}
+
+testStartAndStop() {
+        command -v analysisctl >/dev/null
+        assertTrue "analysisctl is installed (start/wait/stop need it)" $?
+        e2e_units+=(analysis@py-stop1.service)
+        py -u member1 'import time
+i = s.start(["/bin/sleep", "60"], analysis_id="py-stop1")
+t = time.monotonic()
+s.stop(i)
+c = s.wait(i)
+print(c.result, c.returncode, time.monotonic() - t < 30)
+print(c.completion_notes)
+try:
+    s.stop(i)
+except s.NoSuchAnalysisError as e:
+    print("stopped twice:", type(e).__name__, e.returncode)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "result cancelled, status 128+TERM, soon" "cancelled 143 True" "$(sed -n 1p <<<"$stdout")"
+        assertContains "notes" "$(sed -n 2p <<<"$stdout")" "Cancelled"
+        assertEquals "stop() of an ended analysis" "stopped twice: NoSuchAnalysisError 4" "$(sed -n 3p <<<"$stdout")"
+}
+
+testWaitUnknownId() {
+        py 'try:
+    s.wait("py-never-ran")
+except s.AnalysisError as e:
+    print(type(e).__name__, e.returncode)
+try:
+    s.wait("a/b")
+except s.AnalysisError as e:
+    print(type(e).__name__, e.returncode)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "no such analysis" "NoSuchAnalysisError 4" "$(sed -n 1p <<<"$stdout")"
+        assertEquals "a bad id" "UsageError 64" "$(sed -n 2p <<<"$stdout")"
+}
+
+testUserManager() {
+        local uid home
+        id alice >/dev/null 2>&1 || useradd -m -s /bin/bash alice
+        uid=$(id -u alice)
+        home=$(getent passwd alice | cut -d: -f6)
+        loginctl enable-linger alice
+        e2e_wait_active "user@$uid.service" 60
+        assertTrue "alice's manager is up" "[ -S /run/user/$uid/bus ]"
+        runuser -u alice -- env -C / XDG_RUNTIME_DIR="/run/user/$uid" /usr/bin/python3 -c "
+import analysis_sandbox as s
+c = s.run(['/bin/sh', '-c', 'id -un'], user=True, analysis_id='py-user1', memory='32M')
+print(c.returncode, c.result, c.stdout.decode().strip(), c.stdout_file)
+c = s.run(['python3', '$E2E_ANALYSES/hog.py'], user=True, analysis_id='py-user2', memory='32M')
+print(c.returncode, c.result)" >"$SHUNIT_TMPDIR/user.out" 2>"$SHUNIT_TMPDIR/user.err"
+        assertEquals "python3 as alice (stderr: $(cat "$SHUNIT_TMPDIR/user.err"))" 0 "$?"
+        assertEquals "runs as alice, record in her state directory" \
+                "0 success alice $home/.local/state/analysis-sandbox/results/py-user1.stdout" \
+                "$(sed -n 1p "$SHUNIT_TMPDIR/user.out")"
+        assertEquals "oom-kill under the user manager" "125 oom-kill" "$(sed -n 2p "$SHUNIT_TMPDIR/user.out")"
+}
+
+. shunit2
