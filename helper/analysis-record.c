@@ -508,6 +508,10 @@ static int run_finish(const AnalysisPaths *paths) {
         if (r < 0)
                 syslog(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
                        strerror(-r));
+        else
+                /* Tagged ANALYSIS_ID= by the unit's LogExtraFields=, so the journal holds the outcome too. */
+                syslog(LOG_INFO, "Analysis '%s' (profile '%s') ended: %s", arg_id, strempty(record.profile),
+                       strempty(record.notes));
 
         /* Nothing of the request may outlive the analysis. */
         spool_fd = open_dir(paths->spool_dir);
