@@ -28,6 +28,9 @@ def _communicate(args: list[str], *, cancel_on_interrupt: bool) -> tuple[int, by
         proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     except FileNotFoundError:
         raise UnavailableError(f"{args[0]} not found in $PATH: is analysis-sandbox installed?") from None
+    except OSError as e:
+        # E.g. EACCES: subprocess reports it when a directory of $PATH could not be searched.
+        raise UnavailableError(f"Cannot execute {args[0]}: {e.strerror}") from None
     with proc:
         try:
             out, err = proc.communicate()

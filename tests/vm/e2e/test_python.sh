@@ -172,7 +172,8 @@ except KeyboardInterrupt:
         # Only python3, not analysis-run: the binding has to pass the stop on itself.
         kill -INT "$(pgrep -P "$pid" -x python3 || echo "$pid")"
         wait "$pid"
-        assertEquals "KeyboardInterrupt reaches the caller ($(cat "$SHUNIT_TMPDIR/int.out"))" 3 "$?"
+        rc=$?
+        assertEquals "KeyboardInterrupt reaches the caller ($(cat "$SHUNIT_TMPDIR/int.out"))" 3 "$rc"
         assertEquals "record: result" cancelled "$(field py-int1 result)"
         assertEquals "the unit is stopped" inactive "$(e2e_prop analysis@py-int1.service ActiveState)"
 }
@@ -243,7 +244,8 @@ c = s.run(['/bin/sh', '-c', 'id -un'], user=True, analysis_id='py-user1', memory
 print(c.returncode, c.result, c.stdout.decode().strip(), c.stdout_file)
 c = s.run(['python3', '$E2E_ANALYSES/hog.py'], user=True, analysis_id='py-user2', memory='32M')
 print(c.returncode, c.result)" >"$SHUNIT_TMPDIR/user.out" 2>"$SHUNIT_TMPDIR/user.err"
-        assertEquals "python3 as alice (stderr: $(cat "$SHUNIT_TMPDIR/user.err"))" 0 "$?"
+        rc=$?
+        assertEquals "python3 as alice (stderr: $(cat "$SHUNIT_TMPDIR/user.err"))" 0 "$rc"
         assertEquals "runs as alice, record in her state directory" \
                 "0 success alice $home/.local/state/analysis-sandbox/results/py-user1.stdout" \
                 "$(sed -n 1p "$SHUNIT_TMPDIR/user.out")"
