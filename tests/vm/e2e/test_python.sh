@@ -133,6 +133,18 @@ testCommandNotFound() {
         assertEquals "exception and status" "CommandNotFoundError 127" "$(sed -n 1p <<<"$stdout")"
 }
 
+# The unit refused to run the command: an exception, with the record that says why.
+testNotRunRaisesWithRecord() {
+        py 'try:
+    s.run(["/bin/true"], cwd="/root", analysis_id="py-notrun1")
+except s.UnavailableError as e:
+    print(e.returncode, e.record["id"], e.record["error"] is not None)
+    print(e.message)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "status 69, the record attached" "69 py-notrun1 True" "$(sed -n 1p <<<"$stdout")"
+        assertContains "the message is the record's notes" "$(sed -n 2p <<<"$stdout")" "Not run: cannot change to directory /root"
+}
+
 testBusyId() {
         e2e_units+=(analysis@py-busy1.service)
         py "s.start(['/bin/sleep', '30'], analysis_id='py-busy1')
@@ -243,13 +255,17 @@ import analysis_sandbox as s
 c = s.run(['/bin/sh', '-c', 'id -un'], user=True, analysis_id='py-user1', memory='32M')
 print(c.returncode, c.result, c.stdout.decode().strip(), c.stdout_file)
 c = s.run(['python3', '$E2E_ANALYSES/hog.py'], user=True, analysis_id='py-user2', memory='32M')
-print(c.returncode, c.result)" >"$SHUNIT_TMPDIR/user.out" 2>"$SHUNIT_TMPDIR/user.err"
+print(c.returncode, c.result)
+i = s.start(['/bin/sh', '-c', 'sleep 1; echo later'], user=True, analysis_id='py-user3')
+c = s.wait(i, user=True)
+print(c.returncode, c.result, repr(c.stdout))" >"$SHUNIT_TMPDIR/user.out" 2>"$SHUNIT_TMPDIR/user.err"
         rc=$?
         assertEquals "python3 as alice (stderr: $(cat "$SHUNIT_TMPDIR/user.err"))" 0 "$rc"
         assertEquals "runs as alice, record in her state directory" \
                 "0 success alice $home/.local/state/analysis-sandbox/results/py-user1.stdout" \
                 "$(sed -n 1p "$SHUNIT_TMPDIR/user.out")"
         assertEquals "oom-kill under the user manager" "125 oom-kill" "$(sed -n 2p "$SHUNIT_TMPDIR/user.out")"
+        assertEquals "start() and wait() under the user manager" "0 success b'later\\n'" "$(sed -n 3p "$SHUNIT_TMPDIR/user.out")"
 }
 
 . shunit2
