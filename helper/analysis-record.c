@@ -433,6 +433,8 @@ static int run_finish(const AnalysisPaths *paths) {
         record.id = strdup(arg_id);
         record.invocation_id = getenv("INVOCATION_ID") ? strdup(getenv("INVOCATION_ID")) : NULL;
         record.result = strdup(service_result ?: "unknown");
+        /* Every analysis systemd runs has its own cgroup; analysis-run --fallback=rlimit writes "rlimit". */
+        record.isolation = strdup("cgroup");
         set_exit(&record, getenv("EXIT_CODE"), getenv("EXIT_STATUS"));
 
         units_fd = open_dir(paths->units_dir);
