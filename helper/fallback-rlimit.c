@@ -63,9 +63,16 @@ _Noreturn static void child_fail(int error_fd, ChildStep step) {
         _exit(127);
 }
 
+/* Lowers a limit, never raises one: where our own hard limit is already lower, it stays. */
 static int set_limit(int resource, uint64_t soft, uint64_t hard) {
-        struct rlimit rl = { .rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard };
+        struct rlimit now, rl = { .rlim_cur = (rlim_t) soft, .rlim_max = (rlim_t) hard };
 
+        if (getrlimit(resource, &now) >= 0 && now.rlim_max != RLIM_INFINITY) {
+                if (rl.rlim_max > now.rlim_max)
+                        rl.rlim_max = now.rlim_max;
+                if (rl.rlim_cur > rl.rlim_max)
+                        rl.rlim_cur = rl.rlim_max;
+        }
         return setrlimit(resource, &rl);
 }
 
@@ -93,21 +100,21 @@ _Noreturn static void child_exec(const RlimitSpec *spec, int error_fd) {
         /* Nothing of ours but stdin, stdout and stderr reaches the command (the error pipe closes on exec). */
         (void) close_range(3U, ~0U, CLOSE_RANGE_CLOEXEC);
 
-        /* Limits first, while we may still lower hard limits freely; they are hard limits, so the command
-         * cannot raise them (the CPU one leaves one second between SIGXCPU and SIGKILL). */
-        if (spec->address_space_max > 0 && set_limit(RLIMIT_AS, spec->address_space_max, spec->address_space_max) < 0)
-                child_fail(error_fd, CHILD_STEP_RLIMIT);
-        if (spec->cpu_time_max_sec > 0 && set_limit(RLIMIT_CPU, spec->cpu_time_max_sec, spec->cpu_time_max_sec + 1) < 0)
-                child_fail(error_fd, CHILD_STEP_RLIMIT);
-        if (spec->processes_max > 0 && set_limit(RLIMIT_NPROC, spec->processes_max, spec->processes_max) < 0)
-                child_fail(error_fd, CHILD_STEP_RLIMIT);
-
         /* As root we run the analysis as the profile's account (User=), as its unit would: never as root unless
          * the profile says AllowRoot=yes, which the caller checked. Groups first, while we may still. */
         if (spec->switch_user &&
             (initgroups(spec->user_name, spec->gid) < 0 || setresgid(spec->gid, spec->gid, spec->gid) < 0 ||
              setresuid(spec->uid, spec->uid, spec->uid) < 0))
                 child_fail(error_fd, CHILD_STEP_USER);
+        /* Limits after the switch: lowering them needs no privilege, and initgroups() (NSS, malloc) must not
+         * run under a small RLIMIT_AS. They are hard limits, so the command cannot raise them (the CPU one leaves
+         * one second between SIGXCPU and SIGKILL). */
+        if (spec->address_space_max > 0 && set_limit(RLIMIT_AS, spec->address_space_max, spec->address_space_max) < 0)
+                child_fail(error_fd, CHILD_STEP_RLIMIT);
+        if (spec->cpu_time_max_sec > 0 && set_limit(RLIMIT_CPU, spec->cpu_time_max_sec, spec->cpu_time_max_sec + 1) < 0)
+                child_fail(error_fd, CHILD_STEP_RLIMIT);
+        if (spec->processes_max > 0 && set_limit(RLIMIT_NPROC, spec->processes_max, spec->processes_max) < 0)
+                child_fail(error_fd, CHILD_STEP_RLIMIT);
         /* NoNewPrivileges=yes: no setuid binary or file capability gives the analysis more than it has. */
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 child_fail(error_fd, CHILD_STEP_SETUP);
