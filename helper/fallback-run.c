@@ -374,6 +374,9 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
 
+        /* A reader of our output that goes away must not take the supervisor with it: the analysis would go
+         * on without its time limit (output-follow.c stops copying on EPIPE). The command gets SIG_DFL back. */
+        (void) signal(SIGPIPE, SIG_IGN);
         /* The command writes to the files, and we follow them as in the systemd path: the files are complete
          * even if we are killed, and nothing passes through a pipe that could fill up. */
         r = output_follow_new(&out, event, record.stdout_file, STDOUT_FILENO);

@@ -281,6 +281,17 @@ test_system_scope_runs_as_the_profile_user() {
                 "Not run: cannot change to directory /root as user nobody: Permission denied."
 }
 
+test_system_scope_needs_root() {
+        { [ "$(id -u)" = 0 ] && [ ! -S /run/dbus/system_bus_socket ]; } || startSkipping
+        # The vendor profiles, which nobody can read; our scratch directory it cannot.
+        ANALYSIS_SANDBOX_PROFILE_PATH=$VENDOR_PROFILES_DIR setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$ANALYSIS_RUN" --fallback=rlimit -C / -- /bin/true >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        status=$?
+        stderr=$(cat "$SHUNIT_TMPDIR/stderr")
+        assertEquals "exit status" 77 "$status"
+        assertContains "message" "$stderr" "without systemd, only root can run analyses for the system"
+}
+
 test_cancel() {
         local pid
         (cd "$SHUNIT_TMPDIR/work" &&
