@@ -86,6 +86,13 @@ testSuccess() {
         assertFalse "the unit's state is gone" "[ -e /run/analysis-sandbox/units/ok1 ]"
 }
 
+testFallbackUnusedWhereSystemdIs() {
+        run --id=fb1 --fallback=rlimit -- /bin/echo via systemd
+        assertEquals "exit status (stderr: $stderr)" 0 "$rc"
+        assertEquals "record: isolation" cgroup "$(field fb1 isolation)"
+        assertEquals "record: unit" analysis@fb1.service "$(field fb1 unit)"
+}
+
 testNonZeroExit() {
         run --id=exit3 -- /bin/sh -c 'echo to stderr >&2; exit 3'
         assertEquals "exit status is the analysis' own" 3 "$rc"
