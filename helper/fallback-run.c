@@ -136,7 +136,7 @@ static int build_environment(const FallbackRequest *req, const char *profile, co
                              const char *invocation_id, char ***ret) {
         _cleanup_strv_free_ char **env = NULL;
         const char *lang = getenv("LANG");
-        int r = 0;
+        int r;
 
         r = strv_consume(&env, strprintf("PATH=%s", SERVICE_PATH));
         if (r >= 0 && lang)
