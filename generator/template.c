@@ -14,8 +14,9 @@ static bool is_name_char(char c) {
 }
 
 static const TemplateVariable *find_variable(const TemplateVariable *vars, size_t n, const char *name, size_t len) {
+        /* The first character rules out most of the 30-odd variables without a call. */
         for (size_t i = 0; i < n; i++)
-                if (strncmp(vars[i].name, name, len) == 0 && vars[i].name[len] == '\0')
+                if (vars[i].name[0] == name[0] && strncmp(vars[i].name, name, len) == 0 && vars[i].name[len] == '\0')
                         return vars + i;
         return NULL;
 }
