@@ -161,8 +161,8 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 return 0;
         free(w->job_result);
         w->job_result = strdup(result);
-        /* systemd flushes the unit's pending PropertiesChanged before JobRemoved (since 240), but reading
-         * again here costs little and covers everything. */
+        /* The one read after the start (see the top of the file): every state applied after it is one the unit
+         * went through after our job. */
         (void) refresh(w);
         return 0;
 }
