@@ -16,7 +16,9 @@
  * Signals queued while a read was on its way may be older than the read's reply; they are still applied in
  * the order systemd sent them, and any later change comes with a signal of its own, so every property ends
  * at its latest value. Done needs our JobRemoved first, and every state seen after it is one the unit really
- * went through after our job: an older state can never pass for the end.
+ * went through after our job: an older state can never pass for the end. A watch that follows a unit started
+ * by someone else (unit_watch_follow()) has no JobRemoved to settle things, so there a signal that is older
+ * than the first read could pass for the end of the run: it reads everything again on every signal.
  *
  * Signals are only sent while someone holds a reference on the unit or has called Subscribe(); a reference
  * taken before the first read (RefUnit) also keeps systemd 252 from collecting the instance between our calls
@@ -40,7 +42,8 @@ struct UnitWatch {
         char *job;
         char *job_result;
         bool referenced;
-        bool following;         /* state read while referenced: every later change comes as a signal */
+        bool following;         /* no start job of ours to wait for */
+        bool read_under_ref;    /* first read made while referenced: every later change comes as a signal */
         bool done;
         UnitProperties properties;
         sd_bus_slot *job_removed_slot;
@@ -133,7 +136,7 @@ static int read_unit_properties(UnitWatch *w, sd_bus_error *error) {
 static void check_done(UnitWatch *w) {
         const UnitProperties *p = &w->properties;
 
-        if (w->done || !w->job_result || p->job_pending)
+        if (w->done || (!w->job_result && !w->following) || p->job_pending)
                 return;
         if (strcmp(p->active_state, "inactive") != 0 && strcmp(p->active_state, "failed") != 0)
                 return;
@@ -202,6 +205,10 @@ static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error
         UnitWatch *w = userdata;
         int r;
 
+        if (w->following) {
+                (void) refresh(w);
+                return 0;
+        }
         r = apply_properties_changed(w, m);
         /* A signal we could not read leaves the state unknown: read it, as for an invalidation. */
         if (r != 0)
@@ -312,7 +319,7 @@ int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
         r = read_unit_properties(w, error);
         if (r < 0)
                 return r;
-        w->following = w->referenced;
+        w->read_under_ref = w->referenced;
         w->properties.memory_max = w->properties.tasks_max = UINT64_MAX;
         w->properties.cpu_quota_per_sec_usec = w->properties.runtime_max_usec = UINT64_MAX;
         if (strcmp(w->properties.load_state, "loaded") == 0) {
@@ -353,9 +360,24 @@ int unit_watch_start(UnitWatch *w, sd_bus_error *error) {
         /* Its JobRemoved, if the job is gone already, was queued while we waited for this reply and is
          * dispatched next, now that we know the job. Changes to the unit since unit_watch_load() came as
          * signals if we held a reference then; if not, some may have been sent to nobody: read it once now. */
-        if (w->following)
+        if (w->read_under_ref)
                 return 0;
         return refresh(w);
+}
+
+int unit_watch_follow(UnitWatch *w, sd_bus_error *error) {
+        int r;
+
+        w->following = true;
+        r = read_unit_properties(w, error);
+        if (r < 0)
+                return r;
+        check_done(w);
+        return 0;
+}
+
+bool unit_watch_is_done(const UnitWatch *w) {
+        return w->done;
 }
 
 int unit_watch_stop(UnitWatch *w) {

@@ -15,6 +15,8 @@ typedef struct JsonWriter {
 
 void json_begin_object(JsonWriter *w);
 void json_end_object(JsonWriter *w);
+void json_begin_array(JsonWriter *w);
+void json_end_array(JsonWriter *w);
 
 /* Writes "key": before the next value. */
 void json_key(JsonWriter *w, const char *key);
@@ -27,4 +29,10 @@ void json_int(JsonWriter *w, int64_t v);
 /* Seconds with millisecond precision from microseconds. */
 void json_seconds(JsonWriter *w, uint64_t usec);
 void json_bool(JsonWriter *w, bool b);
+
+/* "key": v, or "key": null for UINT64_MAX (unknown or unlimited). */
+void json_field_uint_or_null(JsonWriter *w, const char *key, uint64_t v);
+
+/* "key": seconds from usec, or "key": null for UINT64_MAX. */
+void json_field_seconds_or_null(JsonWriter *w, const char *key, uint64_t usec);
 void json_null(JsonWriter *w);
