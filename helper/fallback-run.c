@@ -16,17 +16,16 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
-#include "atomic-file.h"
 #include "exit-status.h"
 #include "fallback-rlimit.h"
 #include "fallback-run.h"
 #include "fs-util.h"
 #include "log.h"
-#include "notes.h"
 #include "output-follow.h"
 #include "parse-value.h"
 #include "paths.h"
 #include "profile-search.h"
+#include "record-file.h"
 #include "strv.h"
 #include "time-util.h"
 
@@ -250,34 +249,6 @@ static int fill_outcome(Record *r, const RlimitOutcome *o) {
         return r->exit_code && r->result ? 0 : -ENOMEM;
 }
 
-/* Composes the notes and writes results/ID.json atomically. Returns 0 with the JSON, or a negative errno. */
-static int store_record(int results_fd, Record *record, char **ret_json, size_t *ret_size) {
-        _cleanup_free_ char *json = NULL, *name = strprintf("%s.json", record->id);
-        size_t size = 0;
-        FILE *f;
-        int r;
-
-        if (!name)
-                return -ENOMEM;
-        r = notes_compose(record, &record->notes);
-        if (r < 0)
-                return r;
-        f = open_memstream(&json, &size);
-        if (!f)
-                return -ENOMEM;
-        r = record_write_json(record, f);
-        if (fclose(f) != 0 && r >= 0)
-                r = -ENOMEM;
-        if (r < 0)
-                return r;
-        r = write_file_atomic_at(results_fd, name, json, size, 0644);
-        if (r < 0)
-                return r;
-        *ret_json = TAKE_PTR(json);
-        *ret_size = size;
-        return 0;
-}
-
 /* The account the analysis runs as: the profile's User= when we are root for the system scope (as its unit
  * would), ourselves otherwise. Returns 0, or an exit status after logging. */
 static int find_account(const FallbackProfile *p, const FallbackRequest *req, struct passwd **ret, bool *ret_switch) {
@@ -428,7 +399,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         (void) read_file_tail(record.stderr_file, STDERR_TAIL_MAX, &record.stderr_tail);
 
-        r = store_record(results_fd, &record, &json, &json_size);
+        r = record_file_store(results_fd, &record, &json, &json_size);
         if (r < 0) {
                 log_error_errno(r, "Cannot write the record of analysis %s to %s: %m", req->id, results_dir);
                 return EXIT_SETUP_NO_RECORD;
