@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "bus-map.h"
 #include "unit-watch.h"
 
 #define SYSTEMD_DESTINATION "org.freedesktop.systemd1"
@@ -265,47 +266,15 @@ UnitWatch *unit_watch_free(UnitWatch *w) {
 
 /* Reads the service limits with one GetAll of the Service interface rather than a Get for each. */
 static int read_service_limits(UnitWatch *w, sd_bus_error *error) {
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        UnitProperties *p = &w->properties;
-        static const struct {
-                const char *name;
-                size_t offset;
-        } limits[] = {
-                { "MemoryMax",          offsetof(UnitProperties, memory_max)             },
-                { "TasksMax",           offsetof(UnitProperties, tasks_max)              },
-                { "CPUQuotaPerSecUSec", offsetof(UnitProperties, cpu_quota_per_sec_usec) },
-                { "RuntimeMaxUSec",     offsetof(UnitProperties, runtime_max_usec)       },
+        static const BusMapEntry limits[] = {
+                { "MemoryMax",          BUS_MAP_U64, offsetof(UnitProperties, memory_max)             },
+                { "TasksMax",           BUS_MAP_U64, offsetof(UnitProperties, tasks_max)              },
+                { "CPUQuotaPerSecUSec", BUS_MAP_U64, offsetof(UnitProperties, cpu_quota_per_sec_usec) },
+                { "RuntimeMaxUSec",     BUS_MAP_U64, offsetof(UnitProperties, runtime_max_usec)       },
         };
-        int r;
 
-        r = sd_bus_call_method(w->bus, SYSTEMD_DESTINATION, w->path, "org.freedesktop.DBus.Properties", "GetAll",
-                               error, &reply, "s", SERVICE_INTERFACE);
-        if (r < 0)
-                return r;
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name;
-                size_t i;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r < 0)
-                        return r;
-                for (i = 0; i < ELEMENTSOF(limits); i++)
-                        if (strcmp(name, limits[i].name) == 0)
-                                break;
-                if (i < ELEMENTSOF(limits))
-                        r = sd_bus_message_read(reply, "v", "t", (uint64_t *) ((uint8_t *) p + limits[i].offset));
-                else
-                        r = sd_bus_message_skip(reply, "v");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
-        return r < 0 ? r : 0;
+        return bus_map_all_properties(w->bus, SYSTEMD_DESTINATION, w->path, SERVICE_INTERFACE, limits,
+                                      ELEMENTSOF(limits), &w->properties, error);
 }
 
 int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
