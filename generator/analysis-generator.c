@@ -26,9 +26,14 @@ static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
 
 typedef struct Generator {
         int dest_fd;            /* -EBADF unless generating */
+        TemplateBuffer text;    /* every unit is rendered into this one buffer, written out, and forgotten */
         unsigned n_generated;
         unsigned n_failed;
 } Generator;
+
+static void generator_done(Generator *g) {
+        template_buffer_done(&g->text);
+}
 
 static void help(void) {
         printf("%s [OPTIONS...] [NORMAL_DIR [EARLY_DIR LATE_DIR]]\n\n"
@@ -110,7 +115,7 @@ static int generator_emit(Generator *g, const UnitFile *u) {
                 printf("# %s\n%s\n", u->name, u->content);
                 return 0;
         case ACTION_GENERATE:
-                r = write_file_atomic_at(g->dest_fd, u->name, u->content, strlen(u->content), 0644);
+                r = write_file_atomic_at(g->dest_fd, u->name, u->content, u->size, 0644);
                 if (r < 0)
                         return log_error_errno(r, "Failed to write %s/%s: %m", arg_dest, u->name);
                 return 0;
@@ -161,11 +166,11 @@ static int generate_profile(Generator *g, char * const *dirs, const char *name, 
                 return 0;
         }
 
-        r = unit_writer_render_profile_slice(p, arg_scope, &slice, &bad_name);
+        r = unit_writer_render_profile_slice(p, arg_scope, &g->text, &slice, &bad_name);
         r = generator_emit_rendered(g, r, &slice, bad_name, what);
         unit_file_clear(&slice);
         if (r >= 0) {
-                r = unit_writer_render_service(p, arg_scope, &service, &bad_name);
+                r = unit_writer_render_service(p, arg_scope, &g->text, &service, &bad_name);
                 r = generator_emit_rendered(g, r, &service, bad_name, what);
                 unit_file_clear(&service);
         }
@@ -203,7 +208,7 @@ static int generate_root_slice(Generator *g, char * const *profile_dirs, char **
         }
         if (arg_action == ACTION_VALIDATE)
                 return 0;
-        r = unit_writer_render_root_slice(c, arg_scope, &slice, &bad_name);
+        r = unit_writer_render_root_slice(c, arg_scope, &g->text, &slice, &bad_name);
         r = generator_emit_rendered(g, r, &slice, bad_name, "analysis.slice");
         unit_file_clear(&slice);
         return r;
@@ -212,7 +217,7 @@ static int generate_root_slice(Generator *g, char * const *profile_dirs, char **
 static int run(int argc, char *argv[]) {
         _cleanup_strv_free_ char **dirs = NULL, **names = NULL, **warnings = NULL;
         _cleanup_close_ int dest_fd = -EBADF;
-        Generator g = { .dest_fd = -EBADF };
+        _cleanup_(generator_done) Generator g = { .dest_fd = -EBADF };
         int r;
 
         log_open(LOG_TARGET_STDERR);

@@ -9,9 +9,24 @@ typedef struct TemplateVariable {
         const char *value;      /* NULL: every line that uses the variable is left out */
 } TemplateVariable;
 
-/* Renders template: lines starting with "##" are dropped, each @NAME@ is replaced by its variable's value, and a
- * line using a variable whose value is NULL is dropped. Returns 0 with the text in *ret; -EINVAL with the name in
- * *ret_bad_name when a placeholder has no variable or a value holds a control character (which could end the
- * line and start a directive of its own); -ENOMEM. */
+/* A text that grows as it is rendered into. The generator keeps one for all its units, so rendering a unit
+ * allocates nothing once the buffer has reached the size of the largest unit. */
+typedef struct TemplateBuffer {
+        char *data;             /* NUL-terminated after a successful render */
+        size_t size;            /* without the NUL */
+        size_t allocated;
+} TemplateBuffer;
+
+/* Frees the buffer's memory and clears it. */
+void template_buffer_done(TemplateBuffer *b);
+
+/* Renders template into b, replacing what b held: lines starting with "##" are dropped, each @NAME@ is replaced
+ * by its variable's value, and a line using a variable whose value is NULL is dropped. Returns 0; -EINVAL with
+ * the name in *ret_bad_name when a placeholder has no variable or a value holds a control character (which could
+ * end the line and start a directive of its own); -ENOMEM. On failure b's content is undefined. */
+int template_render_into(TemplateBuffer *b, const char *template, const TemplateVariable *vars, size_t n_vars,
+                         char **ret_bad_name);
+
+/* As template_render_into(), into a new string returned in *ret. */
 int template_render(const char *template, const TemplateVariable *vars, size_t n_vars, char **ret,
                     char **ret_bad_name);

@@ -112,22 +112,22 @@ static int variables_add_unit(Variables *v, const char *profile_name, char * con
         return variables_add_settings(v, schema, settings, target, scope);
 }
 
-static int render(const char *template, const Variables *v, char *name, UnitFile *ret, char **ret_bad_name) {
-        _cleanup_free_ char *owned_name = name, *content = NULL;
+static int render(const char *template, const Variables *v, char *name, TemplateBuffer *buf, UnitFile *ret,
+                  char **ret_bad_name) {
+        _cleanup_free_ char *owned_name = name;
         int r;
 
         if (!owned_name)
                 return -ENOMEM;
-        r = template_render(template, v->vars, v->n, &content, ret_bad_name);
+        r = template_render_into(buf, template, v->vars, v->n, ret_bad_name);
         if (r < 0)
                 return r;
-        *ret = (UnitFile) { TAKE_PTR(owned_name), TAKE_PTR(content) };
+        *ret = (UnitFile) { TAKE_PTR(owned_name), buf->data, buf->size };
         return 0;
 }
 
 void unit_file_clear(UnitFile *u) {
         free(u->name);
-        free(u->content);
         *u = (UnitFile) {};
 }
 
@@ -146,7 +146,7 @@ static int results_dir_for_unit(RuntimeScope scope, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
+int unit_writer_render_service(const Profile *p, RuntimeScope scope, TemplateBuffer *buf, UnitFile *ret, char **ret_bad_name) {
         _cleanup_(variables_clear) Variables v = {};
         _cleanup_free_ char *results_dir = NULL;
         char *name = NULL, *slice = NULL;
@@ -192,10 +192,10 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, UnitFile *r
         r = profile_service_template_name(p->name, &name);
         if (r < 0)
                 return r;
-        return render(template_service, &v, name, ret, ret_bad_name);
+        return render(template_service, &v, name, buf, ret, ret_bad_name);
 }
 
-int unit_writer_render_profile_slice(const Profile *p, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
+int unit_writer_render_profile_slice(const Profile *p, RuntimeScope scope, TemplateBuffer *buf, UnitFile *ret, char **ret_bad_name) {
         _cleanup_(variables_clear) Variables v = {};
         char *name = NULL;
         int r;
@@ -206,15 +206,15 @@ int unit_writer_render_profile_slice(const Profile *p, RuntimeScope scope, UnitF
         r = profile_slice_name(p->name, &name);
         if (r < 0)
                 return r;
-        return render(template_profile_slice, &v, name, ret, ret_bad_name);
+        return render(template_profile_slice, &v, name, buf, ret, ret_bad_name);
 }
 
-int unit_writer_render_root_slice(const GlobalConfig *c, RuntimeScope scope, UnitFile *ret, char **ret_bad_name) {
+int unit_writer_render_root_slice(const GlobalConfig *c, RuntimeScope scope, TemplateBuffer *buf, UnitFile *ret, char **ret_bad_name) {
         _cleanup_(variables_clear) Variables v = {};
         int r;
 
         r = variables_add_unit(&v, NULL, c->files, &global_schema, c->settings, CONFIG_TARGET_SLICE, scope);
         if (r < 0)
                 return r;
-        return render(template_root_slice, &v, strdup("analysis.slice"), ret, ret_bad_name);
+        return render(template_root_slice, &v, strdup("analysis.slice"), buf, ret, ret_bad_name);
 }

@@ -24,10 +24,10 @@
 #include "entry-file.h"
 #include "fs-util.h"
 #include "journal-send.h"
-#include "notes.h"
 #include "parse-value.h"
 #include "paths.h"
 #include "profile.h"
+#include "record-file.h"
 #include "record.h"
 #include "request.h"
 #include "strv.h"
@@ -422,32 +422,13 @@ static bool is_stop_signal(const char *signal) {
                           strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
 }
 
-/* Composes the notes and writes results/ID.json atomically: a reader finds the whole record or none. */
+/* Writes the record into the results directory, whole or not at all. */
 static int record_store(Record *record) {
-        _cleanup_free_ char *json = NULL, *name = NULL;
-        _cleanup_close_ int results_fd = -EBADF;
-        size_t json_size = 0;
-        FILE *f;
-        int r;
+        _cleanup_close_ int results_fd = open_dir(arg_results_dir);
 
-        r = notes_compose(record, &record->notes);
-        if (r < 0)
-                return r;
-        f = open_memstream(&json, &json_size);
-        if (!f)
-                return -ENOMEM;
-        r = record_write_json(record, f);
-        if (fclose(f) != 0 && r >= 0)
-                r = -ENOMEM;
-        if (r < 0)
-                return r;
-        name = strprintf("%s.json", arg_id);
-        if (!name)
-                return -ENOMEM;
-        results_fd = open_dir(arg_results_dir);
         if (results_fd < 0)
                 return results_fd;
-        return write_file_atomic_at(results_fd, name, json, json_size, 0644);
+        return record_file_store(results_fd, record, NULL, NULL);
 }
 
 static int run_finish(const AnalysisPaths *paths) {
@@ -465,6 +446,8 @@ static int run_finish(const AnalysisPaths *paths) {
         record.id = strdup(arg_id);
         record.invocation_id = getenv("INVOCATION_ID") ? strdup(getenv("INVOCATION_ID")) : NULL;
         record.result = strdup(service_result ?: "unknown");
+        /* Every analysis systemd runs has its own cgroup; analysis-run --fallback=rlimit writes "rlimit". */
+        record.isolation = strdup("cgroup");
         set_exit(&record, getenv("EXIT_CODE"), getenv("EXIT_STATUS"));
 
         units_fd = open_dir(paths->units_dir);

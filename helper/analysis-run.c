@@ -15,6 +15,7 @@
 #include "atomic-file.h"
 #include "config.h"
 #include "exit-status.h"
+#include "fallback-run.h"
 #include "fs-util.h"
 #include "log.h"
 #include "output-follow.h"
@@ -40,6 +41,7 @@ static uint64_t arg_timeout_usec = 0;
 static bool arg_detach = false;
 static bool arg_quiet = false;
 static const char *arg_notes_file = NULL;
+static bool arg_fallback_rlimit = false;
 static char **arg_command = NULL;
 
 typedef struct Run {
@@ -72,6 +74,7 @@ static void help(void) {
                "     --user              Use the calling user's service manager\n"
                "     --detach            Start the analysis, print its id and return at once\n"
                "     --notes-file=PATH   Also write the JSON record to PATH\n"
+               "     --fallback=rlimit   Without systemd, run the analysis here with rlimits (no cgroups)\n"
                "  -q --quiet             Print no summary\n\n"
                "See analysis-run(1).\n",
                program_invocation_short_name);
@@ -80,7 +83,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_ID, ARG_MEMORY, ARG_CPU, ARG_TASKS, ARG_TIMEOUT, ARG_SYSTEM, ARG_USER,
-                ARG_DETACH, ARG_NOTES_FILE,
+                ARG_DETACH, ARG_NOTES_FILE, ARG_FALLBACK,
         };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
@@ -97,6 +100,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "user",       no_argument,       NULL, ARG_USER       },
                 { "detach",     no_argument,       NULL, ARG_DETACH     },
                 { "notes-file", required_argument, NULL, ARG_NOTES_FILE },
+                { "fallback",   required_argument, NULL, ARG_FALLBACK   },
                 { "quiet",      no_argument,       NULL, 'q'            },
                 {}
         };
@@ -184,6 +188,12 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_NOTES_FILE:
                         arg_notes_file = optarg;
+                        break;
+                case ARG_FALLBACK:
+                        if (strcmp(optarg, "rlimit") != 0 && strcmp(optarg, "none") != 0)
+                                return log_error_errno(EINVAL, "Invalid --fallback '%s': expected 'rlimit' or 'none'.",
+                                                       optarg);
+                        arg_fallback_rlimit = strcmp(optarg, "rlimit") == 0;
                         break;
                 case 'q':
                         arg_quiet = true;
@@ -406,6 +416,81 @@ static int write_notes_file(const char *json, size_t size) {
         return 0;
 }
 
+/* Hands the record on (--notes-file), prints its notes and returns the exit status for it. */
+static int report(Run *run, const Record *record, const char *json, size_t json_size) {
+        if (arg_notes_file && write_notes_file(json, json_size) < 0)
+                return EXIT_SETUP_UNAVAILABLE;
+        if (!arg_quiet)
+                fprintf(stderr, "Analysis %s (profile %s): %s\n", run->id, arg_profile, strempty(record->notes));
+        return exit_status_from_record(record, run->cancel_signal);
+}
+
+/* No service manager can be reached: refuse, unless --fallback=rlimit lets us run the analysis ourselves. */
+static int no_manager(Run *run, const char *cwd, const char *command, const char *why) {
+        _cleanup_(fallback_profile_done) FallbackProfile profile = {};
+        _cleanup_free_ char *json = NULL;
+        _cleanup_(record_done) Record record;
+        FallbackRequest request;
+        UnitProperties props;
+        size_t json_size = 0;
+        int r;
+
+        record_init(&record);
+        if (!arg_fallback_rlimit) {
+                log_error("Cannot reach the %s service manager (%s): analysis-run needs systemd to isolate the "
+                          "analysis. --fallback=rlimit runs it here instead, without cgroup isolation and with only "
+                          "approximate limits (see analysis-run(1)).",
+                          arg_scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's", why);
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        if (arg_detach) {
+                log_error("Cannot reach the %s service manager (%s), and --detach needs one: with --fallback=rlimit "
+                          "analysis-run supervises the analysis itself.",
+                          arg_scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's", why);
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        log_debug("No %s service manager (%s): running the analysis with --fallback=rlimit.",
+                  arg_scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's", why);
+        r = fallback_profile_load(arg_scope, arg_profile, &profile);
+        if (r != 0)
+                return r;
+        props = (UnitProperties) {
+                .memory_max = profile.limits.memory_max,
+                .tasks_max = profile.limits.tasks_max,
+                .cpu_quota_per_sec_usec = profile.limits.cpu_quota_percent != RECORD_UNSET
+                                                  ? profile.limits.cpu_quota_percent * 10000 : UINT64_MAX,
+                .runtime_max_usec = profile.limits.runtime_max_usec,
+        };
+        if (check_limits(&props) < 0)
+                return EXIT_SETUP_ABOVE_PROFILE;
+        request = (FallbackRequest) {
+                .scope = arg_scope,
+                .id = run->id,
+                .cwd = cwd,
+                .environment = arg_environment,
+                .memory_max = arg_memory_max,
+                .cpu_percent = arg_cpu_percent,
+                .tasks_max = arg_tasks_max,
+                .timeout_usec = arg_timeout_usec,
+        };
+        request.argv = strv_copy_replacing_first(arg_command, command);
+        if (!request.argv)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        if (!run->event && sd_event_default(&run->event) < 0) {
+                strv_free(request.argv);
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        }
+        r = fallback_run(&profile, &request, run->event, &record, &json, &json_size, &run->cancel_signal);
+        strv_free(request.argv);
+        if (r != 0)
+                return r;
+        return report(run, &record, json, json_size);
+}
+
+static bool bus_error_is_no_manager(const sd_bus_error *e) {
+        return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
+}
+
 static int run_analysis(Run *run) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ char *cwd = NULL, *command = NULL, *json = NULL;
@@ -434,6 +519,8 @@ static int run_analysis(Run *run) {
         if (!run->id || analysis_unit_name(arg_profile, run->id, &run->unit) < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         r = analysis_paths_get(arg_scope, &run->paths);
+        if (r == -ENXIO && arg_scope == RUNTIME_SCOPE_USER && !secure_getenv("XDG_RUNTIME_DIR"))
+                return no_manager(run, cwd, command, "$XDG_RUNTIME_DIR is not set");
         if (r < 0) {
                 log_error_errno(r, "Cannot find the directories of the user's analyses ($XDG_RUNTIME_DIR and $HOME): %m");
                 return EXIT_SETUP_UNAVAILABLE;
@@ -443,11 +530,8 @@ static int run_analysis(Run *run) {
         if (r < 0)
                 return log_error_errno(r, "Cannot create an event loop: %m"), EXIT_SETUP_UNAVAILABLE;
         r = arg_scope == RUNTIME_SCOPE_SYSTEM ? sd_bus_open_system(&run->bus) : sd_bus_open_user(&run->bus);
-        if (r < 0) {
-                log_error_errno(r, "Cannot reach the %s service manager: %m. analysis-run needs systemd.",
-                                arg_scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's");
-                return EXIT_SETUP_UNAVAILABLE;
-        }
+        if (r < 0)
+                return no_manager(run, cwd, command, strerror(-r));
         r = sd_bus_attach_event(run->bus, run->event, SD_EVENT_PRIORITY_NORMAL);
         if (r < 0)
                 return log_error_errno(r, "Cannot attach to the bus: %m"), EXIT_SETUP_UNAVAILABLE;
@@ -455,7 +539,16 @@ static int run_analysis(Run *run) {
         r = unit_watch_new(&run->watch, run->bus, run->unit, on_unit_done, run);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch %s: %m", run->unit), EXIT_SETUP_UNAVAILABLE;
+        /* The reference first, so systemd 252 does not collect the instance after each of our calls and load it
+         * again for the next (7 times per analysis, measured). Where it is refused (polkit says no, no such
+         * profile) the checks below run without it and say what is wrong exactly as they always did; the
+         * reference is then asked for again just before the start, whose refusal is the message. */
+        r = unit_watch_ref(run->watch, &error);
+        if (r < 0)
+                sd_bus_error_free(&error);
         r = unit_watch_load(run->watch, &props, &error);
+        if (r < 0 && bus_error_is_no_manager(&error))
+                return no_manager(run, cwd, command, error.message ?: error.name);
         if (r < 0)
                 return setup_error(&error, r, "load", run->unit);
         if (strcmp(props.load_state, "not-found") == 0 || strcmp(props.load_state, "masked") == 0) {
@@ -516,7 +609,7 @@ static int run_analysis(Run *run) {
         (void) sd_event_add_signal(run->event, NULL, SIGINT, on_cancel, run);
         (void) sd_event_add_signal(run->event, NULL, SIGTERM, on_cancel, run);
 
-        r = unit_watch_ref(run->watch, &error);
+        r = unit_watch_is_referenced(run->watch) ? 0 : unit_watch_ref(run->watch, &error);
         if (r >= 0)
                 r = unit_watch_start(run->watch, &error);
         if (r < 0) {
@@ -534,11 +627,7 @@ static int run_analysis(Run *run) {
         r = read_record(run, &record, &json, &json_size);
         if (r != 0)
                 return r;
-        if (arg_notes_file && write_notes_file(json, json_size) < 0)
-                return EXIT_SETUP_UNAVAILABLE;
-        if (!arg_quiet)
-                fprintf(stderr, "Analysis %s (profile %s): %s\n", run->id, arg_profile, strempty(record.notes));
-        return exit_status_from_record(&record, run->cancel_signal);
+        return report(run, &record, json, json_size);
 }
 
 int main(int argc, char *argv[]) {

@@ -2,11 +2,32 @@
 /* Starting a unit through systemd's D-Bus API and following it until it is done, without races.
  *
  * The pattern is systemd-run's (after its PR 4973): add the matches for JobRemoved and the unit's
- * PropertiesChanged before anything else, then read the state explicitly, and after every change signal read
- * everything again (a signal says that something changed, not all that did). */
+ * PropertiesChanged before anything else, then read the state explicitly once; from then on every change
+ * reaches us as a signal, in the order systemd made it. What follows the unit from there:
+ *
+ * - A PropertiesChanged of the Unit interface carries the new values of ActiveState, Job and InvocationID
+ *   themselves (all three "emit change" in systemd 252), so they are taken from the signal. Only a signal
+ *   that invalidates one of them without its value makes us read everything again (GetAll). The Service
+ *   interface's signals say nothing we wait for and are ignored, as systemctl's bus-wait-for-units.c does.
+ * - After our job's JobRemoved everything is read again: systemd flushes the unit's pending
+ *   PropertiesChanged before JobRemoved (since 240), so this read is belt and braces, but it is once per
+ *   analysis and it settles InvocationID, which decides whether the unit ran for us.
+ *
+ * Signals queued while a read was on its way may be older than the read's reply; they are still applied in
+ * the order systemd sent them, and any later change comes with a signal of its own, so every property ends
+ * at its latest value. Done needs our JobRemoved first, and every state seen after it is one the unit really
+ * went through after our job: an older state can never pass for the end. A watch that follows a unit started
+ * by someone else (unit_watch_follow()) has no JobRemoved to settle things, so there a signal that is older
+ * than the first read could pass for the end of the run: it reads everything again on every signal.
+ *
+ * Signals are only sent while someone holds a reference on the unit or has called Subscribe(); a reference
+ * taken before the first read (RefUnit) also keeps systemd 252 from collecting the instance between our calls
+ * and loading it again from its file for the next one. */
 
+#include <stddef.h>
 #include <string.h>
 
+#include "bus-map.h"
 #include "unit-watch.h"
 
 #define SYSTEMD_DESTINATION "org.freedesktop.systemd1"
@@ -23,6 +44,7 @@ struct UnitWatch {
         char *job_result;
         bool referenced;
         bool following;         /* no start job of ours to wait for */
+        bool read_under_ref;    /* first read made while referenced: every later change comes as a signal */
         bool done;
         UnitProperties properties;
         sd_bus_slot *job_removed_slot;
@@ -31,62 +53,84 @@ struct UnitWatch {
         void *userdata;
 };
 
+/* Reads the value of the Unit property name from m (positioned at its variant) into p when it is one we
+ * follow. Returns 1 if it was, 0 if it was skipped, or a negative errno. */
+static int read_unit_property(sd_bus_message *m, const char *name, UnitProperties *p) {
+        const char *s;
+        int r;
+
+        if (strcmp(name, "ActiveState") == 0 || strcmp(name, "LoadState") == 0) {
+                r = sd_bus_message_read(m, "v", "s", &s);
+                if (r < 0)
+                        return r;
+                (void) snprintf(name[0] == 'A' ? p->active_state : p->load_state, sizeof(p->active_state), "%s", s);
+                return 1;
+        }
+        if (strcmp(name, "Job") == 0) {
+                uint32_t id;
+
+                r = sd_bus_message_read(m, "v", "(uo)", &id, &s);
+                if (r < 0)
+                        return r;
+                p->job_pending = id != 0;
+                return 1;
+        }
+        if (strcmp(name, "InvocationID") == 0) {
+                const uint8_t *bytes;
+                size_t n;
+
+                r = sd_bus_message_enter_container(m, 'v', "ay");
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_read_array(m, 'y', (const void **) &bytes, &n);
+                if (r < 0)
+                        return r;
+                p->invocation_id[0] = '\0';
+                for (size_t i = 0; i < n && i < 16; i++)
+                        (void) snprintf(p->invocation_id + 2 * i, 3, "%02x", bytes[i]);
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+                return 1;
+        }
+        r = sd_bus_message_skip(m, "v");
+        return r < 0 ? r : 0;
+}
+
+/* Reads an a{sv} of Unit properties from m into p. */
+static int read_unit_property_dict(sd_bus_message *m, UnitProperties *p) {
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'a', "{sv}");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_enter_container(m, 'e', "sv")) > 0) {
+                const char *name;
+
+                r = sd_bus_message_read(m, "s", &name);
+                if (r < 0)
+                        return r;
+                r = read_unit_property(m, name, p);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_exit_container(m);
+                if (r < 0)
+                        return r;
+        }
+        if (r < 0)
+                return r;
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_unit_properties(UnitWatch *w, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        UnitProperties *p = &w->properties;
         int r;
 
         r = sd_bus_call_method(w->bus, SYSTEMD_DESTINATION, w->path, "org.freedesktop.DBus.Properties", "GetAll",
                                error, &reply, "s", UNIT_INTERFACE);
         if (r < 0)
                 return r;
-        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
-        if (r < 0)
-                return r;
-        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
-                const char *name, *s;
-
-                r = sd_bus_message_read(reply, "s", &name);
-                if (r < 0)
-                        return r;
-                if (strcmp(name, "ActiveState") == 0 || strcmp(name, "LoadState") == 0) {
-                        r = sd_bus_message_read(reply, "v", "s", &s);
-                        if (r < 0)
-                                return r;
-                        (void) snprintf(name[0] == 'A' ? p->active_state : p->load_state, sizeof(p->active_state),
-                                        "%s", s);
-                } else if (strcmp(name, "Job") == 0) {
-                        uint32_t id;
-
-                        r = sd_bus_message_read(reply, "v", "(uo)", &id, &s);
-                        if (r < 0)
-                                return r;
-                        p->job_pending = id != 0;
-                } else if (strcmp(name, "InvocationID") == 0) {
-                        const uint8_t *bytes;
-                        size_t n;
-
-                        r = sd_bus_message_enter_container(reply, 'v', "ay");
-                        if (r < 0)
-                                return r;
-                        r = sd_bus_message_read_array(reply, 'y', (const void **) &bytes, &n);
-                        if (r < 0)
-                                return r;
-                        p->invocation_id[0] = '\0';
-                        for (size_t i = 0; i < n && i < 16; i++)
-                                (void) snprintf(p->invocation_id + 2 * i, 3, "%02x", bytes[i]);
-                        r = sd_bus_message_exit_container(reply);
-                        if (r < 0)
-                                return r;
-                } else {
-                        r = sd_bus_message_skip(reply, "v");
-                        if (r < 0)
-                                return r;
-                }
-                r = sd_bus_message_exit_container(reply);
-                if (r < 0)
-                        return r;
-        }
+        r = read_unit_property_dict(reply, &w->properties);
         return r < 0 ? r : 0;
 }
 
@@ -121,14 +165,57 @@ static int on_job_removed(sd_bus_message *m, void *userdata, sd_bus_error *ret_e
                 return 0;
         free(w->job_result);
         w->job_result = strdup(result);
-        /* systemd flushes the unit's pending PropertiesChanged before JobRemoved (since 240), but reading
-         * again here costs little and covers everything. */
+        /* The one read after the start (see the top of the file): every state applied after it is one the unit
+         * went through after our job. */
         (void) refresh(w);
         return 0;
 }
 
+static bool is_followed_property(const char *name) {
+        return strcmp(name, "ActiveState") == 0 || strcmp(name, "LoadState") == 0 || strcmp(name, "Job") == 0 ||
+               strcmp(name, "InvocationID") == 0;
+}
+
+/* Applies the values a Unit PropertiesChanged carries. Returns 1 when it invalidated a followed property
+ * without sending its value (everything must be read again), 0 when the signal said all, or a negative errno. */
+static int apply_properties_changed(UnitWatch *w, sd_bus_message *m) {
+        const char *interface, *name;
+        bool reread = false;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &interface);
+        if (r < 0)
+                return r;
+        if (strcmp(interface, UNIT_INTERFACE) != 0)
+                return 0;
+        r = read_unit_property_dict(m, &w->properties);
+        if (r < 0)
+                return r;
+        r = sd_bus_message_enter_container(m, 'a', "s");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(m, "s", &name)) > 0)
+                if (is_followed_property(name))
+                        reread = true;
+        if (r < 0)
+                return r;
+        return reread;
+}
+
 static int on_properties_changed(sd_bus_message *m, void *userdata, sd_bus_error *ret_error) {
-        (void) refresh(userdata);
+        UnitWatch *w = userdata;
+        int r;
+
+        if (w->following) {
+                (void) refresh(w);
+                return 0;
+        }
+        r = apply_properties_changed(w, m);
+        /* A signal we could not read leaves the state unknown: read it, as for an invalidation. */
+        if (r != 0)
+                (void) refresh(w);
+        else
+                check_done(w);
         return 0;
 }
 
@@ -177,9 +264,17 @@ UnitWatch *unit_watch_free(UnitWatch *w) {
         return NULL;
 }
 
-static int get_service_u64(UnitWatch *w, const char *name, uint64_t *ret, sd_bus_error *error) {
-        return sd_bus_get_property_trivial(w->bus, SYSTEMD_DESTINATION, w->path, SERVICE_INTERFACE, name, error,
-                                           't', ret);
+/* Reads the service limits with one GetAll of the Service interface rather than a Get for each. */
+static int read_service_limits(UnitWatch *w, sd_bus_error *error) {
+        static const BusMapEntry limits[] = {
+                { "MemoryMax",          BUS_MAP_U64, offsetof(UnitProperties, memory_max)             },
+                { "TasksMax",           BUS_MAP_U64, offsetof(UnitProperties, tasks_max)              },
+                { "CPUQuotaPerSecUSec", BUS_MAP_U64, offsetof(UnitProperties, cpu_quota_per_sec_usec) },
+                { "RuntimeMaxUSec",     BUS_MAP_U64, offsetof(UnitProperties, runtime_max_usec)       },
+        };
+
+        return bus_map_all_properties(w->bus, SYSTEMD_DESTINATION, w->path, SERVICE_INTERFACE, limits,
+                                      ELEMENTSOF(limits), &w->properties, error);
 }
 
 int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
@@ -193,16 +288,11 @@ int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
         r = read_unit_properties(w, error);
         if (r < 0)
                 return r;
+        w->read_under_ref = w->referenced;
         w->properties.memory_max = w->properties.tasks_max = UINT64_MAX;
         w->properties.cpu_quota_per_sec_usec = w->properties.runtime_max_usec = UINT64_MAX;
         if (strcmp(w->properties.load_state, "loaded") == 0) {
-                r = get_service_u64(w, "MemoryMax", &w->properties.memory_max, error);
-                if (r >= 0)
-                        r = get_service_u64(w, "TasksMax", &w->properties.tasks_max, error);
-                if (r >= 0)
-                        r = get_service_u64(w, "CPUQuotaPerSecUSec", &w->properties.cpu_quota_per_sec_usec, error);
-                if (r >= 0)
-                        r = get_service_u64(w, "RuntimeMaxUSec", &w->properties.runtime_max_usec, error);
+                r = read_service_limits(w, error);
                 if (r < 0)
                         return r;
         }
@@ -236,8 +326,11 @@ int unit_watch_start(UnitWatch *w, sd_bus_error *error) {
         w->job = strdup(job);
         if (!w->job)
                 return -ENOMEM;
-        /* The job may be gone already (its JobRemoved was queued while we waited for this reply and is
-         * dispatched next), and the unit may have changed meanwhile: read it once now. */
+        /* Its JobRemoved, if the job is gone already, was queued while we waited for this reply and is
+         * dispatched next, now that we know the job. Changes to the unit since unit_watch_load() came as
+         * signals if we held a reference then; if not, some may have been sent to nobody: read it once now. */
+        if (w->read_under_ref)
+                return 0;
         return refresh(w);
 }
 
@@ -267,4 +360,8 @@ const char *unit_watch_job_result(const UnitWatch *w) {
 
 const UnitProperties *unit_watch_properties(const UnitWatch *w) {
         return &w->properties;
+}
+
+bool unit_watch_is_referenced(const UnitWatch *w) {
+        return w->referenced;
 }

@@ -33,11 +33,15 @@ int unit_watch_new(UnitWatch **ret, sd_bus *bus, const char *unit, UnitWatchDone
 UnitWatch *unit_watch_free(UnitWatch *w);
 DEFINE_TRIVIAL_CLEANUP_FUNC(UnitWatch *, unit_watch_free);
 
-/* Loads the unit (a template instance is instantiated) and reads its state and service limits. */
+/* Loads the unit (a template instance is instantiated) and reads its state and service limits. Take the
+ * reference (unit_watch_ref()) first where the caller may: see there. */
 int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error);
 
 /* Takes a reference on the unit (RefUnit) so systemd keeps it, and its Result, until we let go: a collected
- * unit would be reloaded fresh and read Result=success. Dropped by unit_watch_free() or with the bus. */
+ * unit would be reloaded fresh and read Result=success. Dropped by unit_watch_free() or with the bus. Taken
+ * before unit_watch_load(), it also keeps systemd from collecting and reloading the instance between our
+ * calls, and lets unit_watch_start() skip a read. A caller that may not (polkit) calls it later, before
+ * unit_watch_start(). */
 int unit_watch_ref(UnitWatch *w, sd_bus_error *error);
 
 /* Queues the start job. Returns 0 or a negative errno with *error set by systemd (e.g. permission denied). */
@@ -58,3 +62,6 @@ const char *unit_watch_job_result(const UnitWatch *w);
 
 /* The latest properties read. */
 const UnitProperties *unit_watch_properties(const UnitWatch *w);
+
+/* Whether unit_watch_ref() succeeded. */
+bool unit_watch_is_referenced(const UnitWatch *w);

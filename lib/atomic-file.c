@@ -2,6 +2,7 @@
 /* Writing a file so that readers see the old content or the whole new content, never a part. */
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,26 +12,57 @@
 #include "atomic-file.h"
 #include "fs-util.h"
 #include "macro.h"
+#include "time-util.h"
 
-/* Creates ".#NAME.XXXXXXXXXXXXXXXX" exclusively, a fresh random suffix per try so concurrent writers (two
- * generators racing, say) never share a temporary file. */
-static int open_temporary_at(int dir_fd, const char *name, char **ret_tmp) {
+/* The suffixes of temporary names: random once per process, then counted up, as a getrandom() per file was
+ * one of the generator's few system calls per unit beyond the floor's. O_EXCL makes a name that is taken
+ * harmless; the only way to meet one is a forked child that goes on with its parent's sequence, and a
+ * collision draws a fresh random start. */
+static uint64_t temporary_suffix(bool fresh) {
+        static uint64_t next;
+        static bool seeded;
+
+        if (!seeded || fresh) {
+                if (getrandom(&next, sizeof(next), GRND_NONBLOCK) != sizeof(next))
+                        next ^= ((uint64_t) getpid() << 32) ^ now_usec(CLOCK_MONOTONIC);
+                seeded = true;
+        }
+        return next++;
+}
+
+/* The process' umask, read once: umask() can only be read by setting it. The programs sharing this code never
+ * change theirs after starting. */
+static mode_t process_umask(void) {
+        static mode_t mask;
+        static bool known;
+
+        if (!known) {
+                mask = umask(0077);
+                (void) umask(mask);
+                known = true;
+        }
+        return mask;
+}
+
+/* Creates ".#NAME.XXXXXXXXXXXXXXXX" exclusively with mode, so concurrent writers (two generators racing, say)
+ * never share a temporary file. */
+static int open_temporary_at(int dir_fd, const char *name, mode_t mode, char **ret_tmp) {
+        bool collided = false;
+
         for (unsigned attempt = 0; attempt < 16; attempt++) {
                 _cleanup_free_ char *tmp = NULL;
-                uint64_t suffix;
                 int fd;
 
-                if (getrandom(&suffix, sizeof(suffix), GRND_NONBLOCK) != sizeof(suffix))
-                        suffix = ((uint64_t) getpid() << 32) ^ (uint64_t) attempt ^ (uint64_t) (uintptr_t) &suffix;
-                if (asprintf(&tmp, ".#%s.%016llx", name, (unsigned long long) suffix) < 0)
+                if (asprintf(&tmp, ".#%s.%016llx", name, (unsigned long long) temporary_suffix(collided)) < 0)
                         return -ENOMEM;
-                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, 0600);
+                fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
                 if (fd >= 0) {
                         *ret_tmp = TAKE_PTR(tmp);
                         return fd;
                 }
                 if (errno != EEXIST)
                         return -errno;
+                collided = true;
         }
         return -EEXIST;
 }
@@ -42,11 +74,12 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
 
         if (!name || !*name || strchr(name, '/'))
                 return -EINVAL;
-        fd = open_temporary_at(dir_fd, name, &tmp);
+        /* Created with its final mode; only where the umask took bits away is it set again explicitly. */
+        fd = open_temporary_at(dir_fd, name, mode & 07777, &tmp);
         if (fd < 0)
                 return fd;
         r = loop_write(fd, data, size);
-        if (r >= 0 && fchmod(fd, mode) < 0)
+        if (r >= 0 && (mode & process_umask()) != 0 && fchmod(fd, mode) < 0)
                 r = -errno;
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;

@@ -5,6 +5,6 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Writes size bytes of data to name in dir_fd with mode: into a new temporary file in the same directory,
- * fsync()ed, then renamed over name. On failure nothing is left behind. Returns 0 or a negative errno. */
+/* Writes size bytes of data to name in dir_fd with mode: into a new temporary file in the same directory, created
+ * with mode (whatever the umask), fsync()ed, then renamed over name. On failure nothing is left behind. Returns 0 or a negative errno. */
 int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode);

@@ -105,6 +105,44 @@ static void compose_main_sentence(FILE *f, const Record *r) {
                 fprintf(f, "Not run: systemd reported '%s' before the analysis started.", strempty(r->result));
 }
 
+/* Without systemd (analysis-run --fallback=rlimit) the limits are setrlimit() approximations of the cgroup
+ * ones, and nothing of the profile's [Sandbox] applies: the notes say so every time, naming each limit that
+ * was only approximated and how going over it shows. */
+static void compose_rlimit_sentences(FILE *f, const Record *r) {
+        const char *sep = "";
+        char b[32];
+
+        if (r->exit_code && strcmp(r->exit_code, "exited") != 0 && r->signal && strcmp(r->signal, "XCPU") == 0)
+                fputs(" It used up its CPU time limit.", f);
+        fputs(" It ran without cgroup isolation or the profile's sandboxing (--fallback=rlimit: no systemd)", f);
+        if (r->limits.memory_max == RECORD_UNSET && r->limits.cpu_quota_percent == RECORD_UNSET &&
+            r->profile_limits.tasks_max == RECORD_UNSET) {
+                fputc('.', f);
+                return;
+        }
+        fputs(", so its limits were only approximated: ", f);
+        if (r->limits.memory_max != RECORD_UNSET) {
+                fprintf(f, "memory as %s of address space per process (going over fails allocations; an OOM kill "
+                        "cannot be told)", format_bytes(r->limits.memory_max, b, sizeof(b)));
+                sep = ", ";
+        }
+        if (r->limits.cpu_quota_percent != RECORD_UNSET && r->limits.runtime_max_usec != RECORD_UNSET) {
+                fprintf(f, "%sCPU as CPU time per process (the time limit times %" PRIu64 "%%, no throttling)", sep,
+                        r->limits.cpu_quota_percent);
+                sep = ", ";
+        } else if (r->limits.cpu_quota_percent != RECORD_UNSET) {
+                fprintf(f, "%sCPU not at all (no time limit to derive CPU time from)", sep);
+                sep = ", ";
+        }
+        if (r->limits.tasks_max != RECORD_UNSET)
+                fprintf(f, "%stasks as %" PRIu64 " processes of the whole user (RLIMIT_NPROC)", sep, r->limits.tasks_max);
+        else if (r->profile_limits.tasks_max != RECORD_UNSET)
+                fprintf(f, "%stasks not at all (RLIMIT_NPROC does not bind root)", sep);
+        fputc('.', f);
+        if (r->usage.memory_peak != RECORD_UNSET)
+                fputs(" Peak memory is that of the largest single process (ru_maxrss).", f);
+}
+
 int notes_compose(const Record *r, char **ret) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -130,6 +168,8 @@ int notes_compose(const Record *r, char **ret) {
                         fprintf(f, " of %" PRIu64 "%%", r->limits.cpu_quota_percent);
                 fprintf(f, " held it back for %s.", format_duration(r->usage.cpu_throttled_usec, d, sizeof(d)));
         }
+        if (r->isolation && strcmp(r->isolation, "rlimit") == 0)
+                compose_rlimit_sentences(f, r);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);

@@ -21,29 +21,39 @@ int user_state_home(char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-int analysis_paths_get(RuntimeScope scope, AnalysisPaths *ret) {
+int analysis_results_dir(RuntimeScope scope, char **ret) {
         _cleanup_free_ char *state = NULL;
+        int r;
+
+        if (scope == RUNTIME_SCOPE_SYSTEM)
+                *ret = strdup("/var/lib/analysis-sandbox/results");
+        else {
+                r = user_state_home(&state);
+                if (r < 0)
+                        return r;
+                *ret = strprintf("%s/analysis-sandbox/results", state);
+        }
+        return *ret ? 0 : -ENOMEM;
+}
+
+int analysis_paths_get(RuntimeScope scope, AnalysisPaths *ret) {
         AnalysisPaths p = {};
         const char *runtime;
         int r;
 
-        if (scope == RUNTIME_SCOPE_SYSTEM) {
+        if (scope == RUNTIME_SCOPE_SYSTEM)
                 runtime = "/run";
-                state = strdup("/var/lib");
-                if (!state)
-                        return -ENOMEM;
-        } else {
+        else {
                 runtime = secure_getenv("XDG_RUNTIME_DIR");
                 if (!runtime || runtime[0] != '/')
                         return -ENXIO;
-                r = user_state_home(&state);
-                if (r < 0)
-                        return r;
         }
+        r = analysis_results_dir(scope, &p.results_dir);
+        if (r < 0)
+                return r;
         p.spool_dir = strprintf("%s/analysis-sandbox/spool", runtime);
         p.units_dir = strprintf("%s/analysis-sandbox/units", runtime);
         p.runner_dir = strprintf("%s/analysis-sandbox/runner", runtime);
-        p.results_dir = strprintf("%s/analysis-sandbox/results", state);
         if (!p.spool_dir || !p.units_dir || !p.runner_dir || !p.results_dir) {
                 analysis_paths_done(&p);
                 return -ENOMEM;

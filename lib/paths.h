@@ -19,5 +19,9 @@ int analysis_paths_get(RuntimeScope scope, AnalysisPaths *ret);
 /* Frees the fields. */
 void analysis_paths_done(AnalysisPaths *p);
 
+/* The results directory alone (records and output files), which needs neither $XDG_RUNTIME_DIR nor /run:
+ * what analysis-run --fallback=rlimit writes to. Returns 0, -ENXIO or -ENOMEM. */
+int analysis_results_dir(RuntimeScope scope, char **ret);
+
 /* The state directory for a user: $XDG_STATE_HOME, or ~/.local/state. Returns 0, -ENXIO or -ENOMEM. */
 int user_state_home(char **ret);

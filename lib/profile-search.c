@@ -155,8 +155,10 @@ int global_config_search_dirs(char * const *profile_dirs, char ***ret) {
         return 0;
 }
 
-/* Adds to *names every entry of dir ending in suffix, without the suffix, unless already there. */
-static int list_dir_suffix(const char *dir, const char *suffix, bool keep_suffix, char ***names,
+/* Appends to *names (of length *n) every entry of dir ending in suffix, without the suffix unless keep_suffix.
+ * A name found in several directories is appended each time: the caller sorts and drops duplicates once, as
+ * checking each name against all earlier ones costs n²/2 comparisons (16 M instructions at 1000 profiles). */
+static int list_dir_suffix(const char *dir, const char *suffix, bool keep_suffix, char ***names, size_t *n,
                            char ***warnings) {
         _cleanup_closedir_ DIR *d = NULL;
         struct dirent *de;
@@ -174,9 +176,7 @@ static int list_dir_suffix(const char *dir, const char *suffix, bool keep_suffix
                                    : strndup(de->d_name, strlen(de->d_name) - strlen(suffix));
                 if (!name)
                         return -ENOMEM;
-                if (strv_contains(*names, name))
-                        continue;
-                r = strv_consume(names, TAKE_PTR(name));
+                r = strv_consume_at(names, n, TAKE_PTR(name));
                 if (r < 0)
                         return r;
         }
@@ -187,22 +187,24 @@ static int list_dir_suffix(const char *dir, const char *suffix, bool keep_suffix
 
 int profile_list_names(char * const *dirs, char ***ret_names, char ***ret_warnings) {
         _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        size_t n = 0;
         int r;
 
         if (!names)
                 return -ENOMEM;
         STRV_FOREACH(d, dirs) {
-                r = list_dir_suffix(*d, ".ini", false, &names, ret_warnings);
+                r = list_dir_suffix(*d, ".ini", false, &names, &n, ret_warnings);
                 if (r < 0)
                         return r;
         }
-        strv_sort(names);
+        strv_sort_uniq(names);
         *ret_names = TAKE_PTR(names);
         return 0;
 }
 
 int config_files_find(char * const *dirs, const char *filename, char ***ret_files, char ***ret_warnings) {
         _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = calloc(1, sizeof(char *));
+        size_t n_dropins = 0;
         int r;
 
         if (!files || !dropin_names)
@@ -232,11 +234,11 @@ int config_files_find(char * const *dirs, const char *filename, char ***ret_file
 
                 if (asprintf(&dropin_dir, "%s/%s.d", *d, filename) < 0)
                         return -ENOMEM;
-                r = list_dir_suffix(dropin_dir, ".conf", true, &dropin_names, ret_warnings);
+                r = list_dir_suffix(dropin_dir, ".conf", true, &dropin_names, &n_dropins, ret_warnings);
                 if (r < 0)
                         return r;
         }
-        strv_sort(dropin_names);
+        strv_sort_uniq(dropin_names);
         STRV_FOREACH(name, dropin_names)
                 STRV_FOREACH(d, dirs) {
                         _cleanup_free_ char *path = NULL;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading the stored record of an analysis from its results directory. */
+/* The stored record of an analysis in its results directory: writing it whole, reading it back. */
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "atomic-file.h"
 #include "macro.h"
+#include "notes.h"
 #include "record-file.h"
 
 int record_file_load(const char *results_dir, const char *id, Record *ret, char **ret_json, size_t *ret_size,
@@ -43,6 +46,35 @@ int record_file_load(const char *results_dir, const char *id, Record *ret, char 
                 return r;
         if (ret_json)
                 *ret_json = TAKE_PTR(data);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+int record_file_store(int results_fd, Record *record, char **ret_json, size_t *ret_size) {
+        _cleanup_free_ char *json = NULL, *name = strprintf("%s.json", record->id);
+        size_t size = 0;
+        FILE *f;
+        int r;
+
+        if (!name)
+                return -ENOMEM;
+        r = notes_compose(record, &record->notes);
+        if (r < 0)
+                return r;
+        f = open_memstream(&json, &size);
+        if (!f)
+                return -ENOMEM;
+        r = record_write_json(record, f);
+        if (fclose(f) != 0 && r >= 0)
+                r = -ENOMEM;
+        if (r < 0)
+                return r;
+        r = write_file_atomic_at(results_fd, name, json, size, 0644);
+        if (r < 0)
+                return r;
+        if (ret_json)
+                *ret_json = TAKE_PTR(json);
         if (ret_size)
                 *ret_size = size;
         return 0;

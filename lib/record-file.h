@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading the stored record of an analysis from its results directory. */
+/* The stored record of an analysis in its results directory: writing it whole, reading it back. */
 #pragma once
 
 #include <stddef.h>
@@ -13,3 +13,8 @@
  * its size), -ENOENT when there is none, -EBADMSG with a reason in *ret_reason, or another negative errno. */
 int record_file_load(const char *results_dir, const char *id, Record *ret, char **ret_json, size_t *ret_size,
                      char **ret_reason);
+
+/* Composes record's notes and writes it as ID.json (mode 0644) in results_fd atomically: a reader finds the
+ * whole record or none. Returns 0 (with the JSON text and its size, if ret_json is not NULL) or a negative
+ * errno. */
+int record_file_store(int results_fd, Record *record, char **ret_json, size_t *ret_size);

@@ -28,6 +28,7 @@ void record_done(Record *r) {
         free(r->unit);
         free(r->profile);
         free(r->invocation_id);
+        free(r->isolation);
         free(r->result);
         free(r->exit_code);
         free(r->signal);
@@ -79,6 +80,8 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_string(w, r->profile);
         json_key(w, "invocation_id");
         json_string(w, r->invocation_id);
+        json_key(w, "isolation");
+        json_string(w, r->isolation);
         json_key(w, "result");
         json_string(w, r->result);
         json_key(w, "exit_code");
@@ -181,6 +184,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (k >= 0) k = copy_string(root, "unit", &r.unit);
         if (k >= 0) k = copy_string(root, "profile", &r.profile);
         if (k >= 0) k = copy_string(root, "invocation_id", &r.invocation_id);
+        if (k >= 0) k = copy_string(root, "isolation", &r.isolation);
         if (k >= 0) k = copy_string(root, "result", &r.result);
         if (k >= 0) k = copy_string(root, "exit_code", &r.exit_code);
         if (k >= 0) k = copy_string(root, "signal", &r.signal);

@@ -35,6 +35,7 @@ typedef struct Record {
         char *unit;
         char *profile;
         char *invocation_id;
+        char *isolation;        /* "cgroup" (a systemd unit) or "rlimit" (analysis-run --fallback=rlimit); NULL: unknown */
         char *result;           /* systemd's Result word, or "cancelled" */
         char *exit_code;        /* "exited", "killed", "dumped", or NULL */
         int64_t exit_status;    /* -1: none */

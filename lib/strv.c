@@ -21,21 +21,26 @@ size_t strv_length(char * const *l) {
         return n;
 }
 
-int strv_consume(char ***l, char *s) {
-        size_t n = strv_length(*l);
+int strv_consume_at(char ***l, size_t *n, char *s) {
         char **grown;
 
         if (!s)
                 return -ENOMEM;
-        grown = realloc(*l, sizeof(char *) * (n + 2));
+        grown = realloc(*l, sizeof(char *) * (*n + 2));
         if (!grown) {
                 free(s);
                 return -ENOMEM;
         }
-        grown[n] = s;
-        grown[n + 1] = NULL;
+        grown[(*n)++] = s;
+        grown[*n] = NULL;
         *l = grown;
         return 0;
+}
+
+int strv_consume(char ***l, char *s) {
+        size_t n = strv_length(*l);
+
+        return strv_consume_at(l, &n, s);
 }
 
 int strv_extend(char ***l, const char *s) {
@@ -58,6 +63,21 @@ void strv_sort(char **l) {
 
         if (n > 1)
                 qsort(l, n, sizeof(char *), compare_strings);
+}
+
+void strv_sort_uniq(char **l) {
+        size_t n = strv_length(l), k = 0;
+
+        strv_sort(l);
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && strcmp(l[k - 1], l[i]) == 0) {
+                        free(l[i]);
+                        continue;
+                }
+                l[k++] = l[i];
+        }
+        if (l)
+                l[k] = NULL;
 }
 
 int strv_split(const char *s, const char *separators, char ***ret) {

@@ -21,11 +21,18 @@ int strv_extend(char ***l, const char *s);
 /* Appends s itself, taking ownership (freed on failure); returns 0 or -ENOMEM. */
 int strv_consume(char ***l, char *s);
 
+/* As strv_consume(), for a caller that keeps the length of l in *n (updated): appending n strings one by one
+ * costs n, not n²/2. */
+int strv_consume_at(char ***l, size_t *n, char *s);
+
 /* Whether s is one of the strings of l. */
 bool strv_contains(char * const *l, const char *s);
 
 /* Sorts l in place with strcmp(). */
 void strv_sort(char **l);
+
+/* Sorts l in place with strcmp() and drops (frees) the duplicates. */
+void strv_sort_uniq(char **l);
 
 /* Splits s at every character of separators, dropping empty parts. */
 int strv_split(const char *s, const char *separators, char ***ret);

@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs the generator and the in-unit programs under valgrind: no invalid access, no uninitialised read, no
-# leak. Needs GENERATOR, RUNNER, RECORDER, ANALYSISCTL, CASES_DIR and VENDOR_PROFILES_DIR from meson.
+# leak. Needs GENERATOR, RUNNER, RECORDER, ANALYSISCTL, ANALYSIS_RUN, CASES_DIR and VENDOR_PROFILES_DIR from meson.
 
 valgrind_run() {  # LOG COMMAND...
         local log=$1
@@ -79,6 +79,31 @@ testAnalysisctl() {
                 profiles --json >/dev/null 2>&1
         rc=$?
         assertEquals "analysisctl profiles --json under valgrind: $(cat "$SHUNIT_TMPDIR/profiles-json.vg")" 1 "$rc"
+}
+
+# analysis-run --fallback=rlimit as it runs without systemd: the run, the timeout path and a bad profile.
+testAnalysisRunFallback() {
+        local state="$SHUNIT_TMPDIR/fallback-state" runtime="$SHUNIT_TMPDIR/fallback-runtime"
+        mkdir -p "$runtime"
+        (unset DBUS_SESSION_BUS_ADDRESS
+         export ANALYSIS_SANDBOX_PROFILE_PATH=$VENDOR_PROFILES_DIR XDG_STATE_HOME=$state XDG_RUNTIME_DIR=$runtime
+         valgrind_run "$SHUNIT_TMPDIR/fallback.vg" "$ANALYSIS_RUN" --user --fallback=rlimit --id=vgf -C / -- \
+                /bin/sh -c 'echo hi; exit 3' >/dev/null 2>&1)
+        rc=$?
+        assertEquals "analysis-run --fallback=rlimit under valgrind: $(cat "$SHUNIT_TMPDIR/fallback.vg")" 3 "$rc"
+        assertContains "it wrote the record" "$(cat "$state/analysis-sandbox/results/vgf.json")" '"isolation":"rlimit"'
+        (unset DBUS_SESSION_BUS_ADDRESS
+         export ANALYSIS_SANDBOX_PROFILE_PATH=$VENDOR_PROFILES_DIR XDG_STATE_HOME=$state XDG_RUNTIME_DIR=$runtime
+         valgrind_run "$SHUNIT_TMPDIR/fallback-timeout.vg" "$ANALYSIS_RUN" --user --fallback=rlimit --timeout=1s \
+                -C / -- /bin/sh -c 'sleep 30 & sleep 30' >/dev/null 2>&1)
+        rc=$?
+        assertEquals "the timeout path under valgrind: $(cat "$SHUNIT_TMPDIR/fallback-timeout.vg")" 124 "$rc"
+        (unset DBUS_SESSION_BUS_ADDRESS
+         export ANALYSIS_SANDBOX_PROFILE_PATH=$profiles XDG_STATE_HOME=$state XDG_RUNTIME_DIR=$runtime
+         valgrind_run "$SHUNIT_TMPDIR/fallback-bad.vg" "$ANALYSIS_RUN" --user --fallback=rlimit -p no_such_profile \
+                -- /bin/true >/dev/null 2>&1)
+        rc=$?
+        assertEquals "an unknown profile under valgrind: $(cat "$SHUNIT_TMPDIR/fallback-bad.vg")" 66 "$rc"
 }
 
 # shellcheck source=/dev/null

@@ -42,18 +42,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 int r = profile_load("fuzz", files, scope, &p, &error);
 
                 if (r == CONFIG_LOADED) {
+                        TemplateBuffer service_text = {}, slice_text = {};
                         UnitFile service = {}, slice = {};
                         char *bad = NULL;
 
                         /* A profile that passed every check must always render: anything else is a bug. */
-                        if (unit_writer_render_service(p, scope, &service, &bad) < 0 ||
-                            unit_writer_render_profile_slice(p, scope, &slice, &bad) < 0)
+                        if (unit_writer_render_service(p, scope, &service_text, &service, &bad) < 0 ||
+                            unit_writer_render_profile_slice(p, scope, &slice_text, &slice, &bad) < 0)
                                 abort();
                         /* No value may reach the unit with a line break of its own. */
                         if (strstr(service.content, "\n\n\n"))
                                 abort();
                         unit_file_clear(&service);
                         unit_file_clear(&slice);
+                        template_buffer_done(&service_text);
+                        template_buffer_done(&slice_text);
                         free(bad);
                 }
                 profile_free(p);

@@ -49,6 +49,18 @@ static void test_write_and_replace(const char *dir, int dir_fd) {
         assert(count_entries(dir) == 1);
 }
 
+/* The mode asked for is the mode written, whatever the umask (which is read once per process). */
+static void test_mode_despite_umask(int dir_fd) {
+        mode_t old = umask(0077);
+        struct stat st;
+
+        assert(write_file_atomic_at(dir_fd, "masked", "x\n", 2, 0644) == 0);
+        assert(fstatat(dir_fd, "masked", &st, 0) == 0);
+        assert((st.st_mode & 07777) == 0644);
+        assert(unlinkat(dir_fd, "masked", 0) == 0);
+        (void) umask(old);
+}
+
 static void test_bad_names(int dir_fd) {
         assert(write_file_atomic_at(dir_fd, "", "x", 1, 0644) == -EINVAL);
         assert(write_file_atomic_at(dir_fd, "a/b", "x", 1, 0644) == -EINVAL);
@@ -102,6 +114,7 @@ int main(void) {
         dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert(dir_fd >= 0);
 
+        test_mode_despite_umask(dir_fd);
         test_write_and_replace(dir, dir_fd);
         test_bad_names(dir_fd);
         test_concurrent_writers(dir, dir_fd);

@@ -81,6 +81,41 @@ static void test_notes(void) {
         expect_notes(&r, "Not run: systemd reported 'start-limit-hit' before the analysis started.");
 }
 
+/* analysis-run --fallback=rlimit: the notes say every time what ran without cgroups, and how. */
+static void test_notes_rlimit(void) {
+        Record r;
+
+        base_record(&r, "exit-code", "exited", 1, NULL);
+        r.isolation = strdup("rlimit");
+        r.limits.memory_max = 64 * MiB;
+        r.limits.tasks_max = 10;
+        r.usage.memory_peak = 12 * MiB;
+        expect_notes(&r, "Failed: exited with status 1 after 41 s (peak memory 12.0 MiB, CPU 3 s). It ran without cgroup "
+                         "isolation or the profile's sandboxing (--fallback=rlimit: no systemd), so its limits were only "
+                         "approximated: memory as 64.0 MiB of address space per process (going over fails allocations; "
+                         "an OOM kill cannot be told), CPU as CPU time per process (the time limit times 100%, no "
+                         "throttling), tasks as 10 processes of the whole user (RLIMIT_NPROC). Peak memory is that of "
+                         "the largest single process (ru_maxrss).");
+
+        /* As root RLIMIT_NPROC binds nothing: no tasks limit in force, and the notes say why. */
+        base_record(&r, "signal", "killed", -1, "XCPU");
+        r.isolation = strdup("rlimit");
+        r.limits.tasks_max = RECORD_UNSET;
+        r.limits.runtime_max_usec = RECORD_UNSET;
+        r.profile_limits.runtime_max_usec = RECORD_UNSET;
+        r.usage.memory_peak = RECORD_UNSET;
+        expect_notes(&r, "Killed by signal XCPU after 41 s. It used up its CPU time limit. It ran without cgroup "
+                         "isolation or the profile's sandboxing (--fallback=rlimit: no systemd), so its limits were only "
+                         "approximated: memory as 2.0 GiB of address space per process (going over fails allocations; "
+                         "an OOM kill cannot be told), CPU not at all (no time limit to derive CPU time from), tasks not "
+                         "at all (RLIMIT_NPROC does not bind root).");
+
+        /* The systemd path says nothing more. */
+        base_record(&r, "success", "exited", 0, NULL);
+        r.isolation = strdup("cgroup");
+        expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 2.0 GiB, CPU 3 s).");
+}
+
 static void test_round_trip(void) {
         _cleanup_free_ char *text = NULL, *why = NULL;
         size_t size = 0;
@@ -89,6 +124,7 @@ static void test_round_trip(void) {
 
         base_record(&r, "oom-kill", "killed", -1, "KILL");
         r.invocation_id = strdup("0123456789abcdef0123456789abcdef");
+        r.isolation = strdup("rlimit");
         r.stderr_tail = strdup("bad byte \xff and a \"quote\"\n");
         r.usage.oom_kills = 2;
         r.caller_uid = 1000;
@@ -101,6 +137,8 @@ static void test_round_trip(void) {
         assert(record_parse_json(text, size, &back, &why) == 0);
         assert(strcmp(back.id, "a1") == 0 && strcmp(back.result, "oom-kill") == 0);
         assert(strcmp(back.invocation_id, r.invocation_id) == 0);
+        assert(strstr(text, "\"isolation\":\"rlimit\""));
+        assert(strcmp(back.isolation, "rlimit") == 0);
         assert(strcmp(back.stderr_tail, "bad byte \xef\xbf\xbd and a \"quote\"\n") == 0);
         assert(back.exit_status == -1 && strcmp(back.signal, "KILL") == 0);
         assert(back.limits.memory_max == 2 * GiB && back.limits.tasks_max == RECORD_UNSET);
@@ -118,6 +156,7 @@ static void test_round_trip(void) {
 
 int main(void) {
         test_notes();
+        test_notes_rlimit();
         test_round_trip();
         return 0;
 }

@@ -74,6 +74,8 @@ testSuccess() {
         assertEquals "record: exit_code" exited "$(field ok1 exit_code)"
         assertEquals "record: exit_status" 0 "$(field ok1 exit_status)"
         assertEquals "record: unit" analysis@ok1.service "$(field ok1 unit)"
+        assertEquals "record: isolation" cgroup "$(field ok1 isolation)"
+        assertNotContains "notes: nothing about --fallback=rlimit" "$(field ok1 notes)" "without cgroup isolation"
         # The unit is unreferenced and collected by now; systemd's own journal lines carry its invocation id.
         assertNotEquals "record: invocation_id is systemd's" 0 \
                 "$(journalctl -q _PID=1 UNIT=analysis@ok1.service INVOCATION_ID="$(field ok1 invocation_id)" | wc -l)"
@@ -82,6 +84,13 @@ testSuccess() {
         assertEquals "the output file" "hello world" "$(cat "$RESULTS_DIR/ok1.stdout")"
         assertFalse "the spool entry is gone" "[ -e $SPOOL_DIR/ok1 ]"
         assertFalse "the unit's state is gone" "[ -e /run/analysis-sandbox/units/ok1 ]"
+}
+
+testFallbackUnusedWhereSystemdIs() {
+        run --id=fb1 --fallback=rlimit -- /bin/echo via systemd
+        assertEquals "exit status (stderr: $stderr)" 0 "$rc"
+        assertEquals "record: isolation" cgroup "$(field fb1 isolation)"
+        assertEquals "record: unit" analysis@fb1.service "$(field fb1 unit)"
 }
 
 testNonZeroExit() {

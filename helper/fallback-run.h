@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysis-run --fallback=rlimit: one analysis run without a service manager, from its profile to its record. */
+#pragma once
+
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "profile.h"
+#include "record.h"
+#include "runtime-scope.h"
+
+typedef struct FallbackProfile {
+        Profile *profile;
+        RecordLimits limits;            /* the profile's; a percentage Memory= resolved against physical RAM */
+        uint64_t kill_grace_usec;
+} FallbackProfile;
+
+/* Loads profile name from the same search path and drop-ins as analysis-generator, for scope. Returns 0, or
+ * after logging why, the exit status for it (66 for an unknown or bad profile). */
+int fallback_profile_load(RuntimeScope scope, const char *name, FallbackProfile *ret);
+
+void fallback_profile_done(FallbackProfile *p);
+
+typedef struct FallbackRequest {
+        RuntimeScope scope;
+        const char *id;
+        char **argv;                    /* argv[0] is an absolute path */
+        const char *cwd;
+        char **environment;             /* NAME=VALUE assignments on top of a service's environment */
+        uint64_t memory_max;            /* the caller's tighter limits; 0: the profile's */
+        unsigned cpu_percent;
+        uint64_t tasks_max;
+        uint64_t timeout_usec;
+} FallbackRequest;
+
+/* Runs the analysis itself (see fallback-rlimit.h), streaming its output files to our stdout and stderr, and
+ * writes its record with "isolation": "rlimit" to the scope's results directory. Returns 0 with *ret_record,
+ * its JSON and the signal that cancelled it (0 if none), or, after logging why, an exit status of
+ * analysis-run(1). */
+int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event *event, Record *ret_record,
+                 char **ret_json, size_t *ret_json_size, int *ret_cancel_signal);
