@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
-"""Host tests of the Python binding's own logic: command lines, records, exceptions; and its handling of
-analysis-run's setup errors, with the real analysis-run of the build (those it reports before it needs
-systemd). Everything that needs a service manager is tested in the VM (tests/vm/e2e/test_python.sh).
+"""Host tests of the Python binding's own logic: command lines, records, exceptions; and, with the real
+analysis-run of the build, its setup errors that come before systemd and whole runs with --fallback=rlimit. Everything that needs a service manager is tested in the VM (tests/vm/e2e/test_python.sh).
 
 Run by meson with PYTHONPATH=python/ and the build's helper/ first in $PATH, or by hand:
     PYTHONPATH=python PATH=build/helper:$PATH python3 -m unittest tests/test_python_binding.py
@@ -11,6 +10,7 @@ import datetime
 import os
 import pathlib
 import shutil
+import tempfile
 import unittest
 
 import analysis_sandbox as sandbox
@@ -83,6 +83,7 @@ class CommandLineTest(unittest.TestCase):
     def test_analysisctl(self):
         self.assertEqual(analysisctl_argv("wait", "-odd-id"), ["analysisctl", "--system", "wait", "--json", "--", "-odd-id"],
                          "wait asks for JSON; an id starting with '-' is never an option")
+        self.assertIn("--fallback=rlimit", analysis_run_argv(["x"], fallback="rlimit"), "fallback=")
         self.assertEqual(analysisctl_argv("stop", "a1", user=True), ["analysisctl", "--user", "stop", "--", "a1"],
                          "stop with --user")
 
@@ -180,6 +181,42 @@ class SetupErrorTest(unittest.TestCase):
         finally:
             os.environ["PATH"] = saved
         self.assertIn("analysis-run not found", str(cm.exception), "the message names the program")
+
+
+@unittest.skipUnless(shutil.which("analysis-run"), "no analysis-run in $PATH")
+class FallbackRunTest(unittest.TestCase):
+    """run() end to end on the host: analysis-run --user --fallback=rlimit runs the analysis itself where no
+    service manager can be reached (an empty $XDG_RUNTIME_DIR), and writes the same record."""
+
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.state = pathlib.Path(tmp.name) / "state"
+        profiles = pathlib.Path(tmp.name) / "profiles"
+        profiles.mkdir()
+        (pathlib.Path(tmp.name) / "runtime").mkdir()
+        (profiles / "default.ini").write_text("[Profile]\nDescription=Test\n[Limits]\nMemory=256M\nCPU=100%\n"
+                                              "Tasks=20\nRuntime=1min\nKillGrace=1s\n")
+        saved = dict(os.environ)
+        self.addCleanup(lambda: (os.environ.clear(), os.environ.update(saved)))
+        os.environ.pop("DBUS_SESSION_BUS_ADDRESS", None)
+        os.environ.update(ANALYSIS_SANDBOX_PROFILE_PATH=str(profiles), XDG_STATE_HOME=str(self.state),
+                          XDG_RUNTIME_DIR=str(pathlib.Path(tmp.name) / "runtime"))
+
+    def test_output_record_and_status(self):
+        c = sandbox.run(["/bin/sh", "-c", "echo out; echo err >&2; exit 3"], user=True, fallback="rlimit",
+                        analysis_id="py-fb1", env={"X": "y"}, timeout=30)
+        self.assertEqual((c.returncode, c.result, c.exit_status), (3, "exit-code", 3), "the analysis' own status")
+        self.assertEqual((c.stdout, c.stderr), (b"out\n", b"err\n"), "output captured apart, no summary")
+        self.assertEqual((c.isolation, c.analysis_id, c.limits.runtime_max_sec), ("rlimit", "py-fb1", 30.0),
+                         "isolation, id and the tightened time limit from the record")
+        self.assertTrue(c.completion_notes, "notes from the record")
+        self.assertEqual(c.stdout_file, str(self.state / "analysis-sandbox/results/py-fb1.stdout"), "the output file")
+
+    def test_fails_closed_without_fallback(self):
+        with self.assertRaises(sandbox.UnavailableError, msg="no manager and no fallback: 69") as cm:
+            sandbox.run(["/bin/true"], user=True)
+        self.assertEqual(cm.exception.returncode, 69, "the status is kept")
 
 
 if __name__ == "__main__":

@@ -93,7 +93,7 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
                       tasks: int | None = None,
                       timeout: int | float | datetime.timedelta | str | None = None,
                       cwd: StrPath | None = None, env: Mapping[str, str | None] | None = None,
-                      analysis_id: str | None = None, user: bool = False,
+                      analysis_id: str | None = None, user: bool = False, fallback: str | None = None,
                       detach: bool = False, notes_file: str | None = None) -> list[str]:
     """The analysis-run command line, always quiet (-q): the binding reads the record, not the summary.
 
@@ -115,6 +115,8 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
         args.append(f"--tasks={format_tasks(tasks)}")
     if timeout is not None:
         args.append(f"--timeout={format_timeout(timeout)}")
+    if fallback is not None:
+        args.append(f"--fallback={fallback}")
     if detach:
         args.append("--detach")
     if notes_file is not None:

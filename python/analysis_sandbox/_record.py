@@ -68,7 +68,9 @@ class Completion:
     Result word (``success``, ``exit-code``, ``signal``, ``core-dump``, ``timeout``, ``oom-kill``) or
     ``cancelled``; ``completion_notes`` the sentences analysis-run prints. ``stdout`` and ``stderr`` are
     the analysis' output as bytes (``.decode()`` them for text), None when it could not be read.
-    ``record`` is the whole JSON record as a dict, for fields not lifted into attributes.
+    ``isolation`` is ``cgroup`` when a systemd unit ran the analysis, ``rlimit`` when analysis-run ran it
+    itself (``fallback="rlimit"``, no service manager). ``record`` is the whole JSON record as a dict,
+    for fields not lifted into attributes.
     """
 
     analysis_id: str
@@ -91,6 +93,7 @@ class Completion:
     stderr_file: str | None
     stderr_tail: str | None
     error: str | None
+    isolation: str | None
     stdout: bytes | None = dataclasses.field(default=None, repr=False)
     stderr: bytes | None = dataclasses.field(default=None, repr=False)
     record: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
@@ -130,6 +133,7 @@ class Completion:
                    stderr_file=_str(record.get("stderr_file")),
                    stderr_tail=_str(record.get("stderr_tail")),
                    error=_str(record.get("error")),
+                   isolation=_str(record.get("isolation")),
                    stdout=stdout,
                    stderr=stderr,
                    record=record)

@@ -67,7 +67,7 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
         cpu: int | float | str | None = None, tasks: int | None = None,
         timeout: int | float | datetime.timedelta | str | None = None, cwd: StrPath | None = None,
         env: Mapping[str, str | None] | None = None, analysis_id: str | None = None,
-        user: bool = False) -> Completion:
+        user: bool = False, fallback: str | None = None) -> Completion:
     """Runs ``argv`` as an analysis under ``profile`` and waits for it; returns its :class:`Completion`.
 
     ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks`` and ``timeout`` (seconds,
@@ -75,7 +75,8 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
     profile's raises LimitAboveProfileError. ``cwd`` is the working directory (default: ours), ``env``
     the variables to set (a value of None passes on ours; the rest of the environment is systemd's,
     not ours). The command is looked up in our $PATH. ``user`` runs it under our own service manager
-    instead of the system's.
+    instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can be
+    reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
 
     The analysis' stdout and stderr are captured in memory and returned as bytes. An analysis that
     ran and failed is a Completion with that result (use :meth:`Completion.check`); an analysis that
@@ -85,7 +86,8 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
     with tempfile.TemporaryDirectory(prefix="analysis-sandbox-") as tmp:
         notes_file = os.path.join(tmp, "record.json")
         args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
-                                 cwd=cwd, env=env, analysis_id=analysis_id, user=user, notes_file=notes_file)
+                                 cwd=cwd, env=env, analysis_id=analysis_id, user=user, fallback=fallback,
+                                 notes_file=notes_file)
         returncode, out, err = _communicate(args, cancel_on_interrupt=True)
         try:
             with open(notes_file, "rb") as f:
