@@ -57,6 +57,14 @@ test_package_docs() {
         done
 }
 
+# debian/changelog names the version by hand: it must follow meson.build's.
+test_version_is_the_project_version() {
+        local project package
+        project=$(meson introspect --projectinfo "$BUILDDIR" | python3 -c 'import json, sys; print(json.load(sys.stdin)["version"])')
+        package=$(dpkg-deb -f "$DEB" Version)
+        assertEquals "package version (debian/changelog) against meson.build's project version" "$project" "${package%%-*}"
+}
+
 test_depends_on_the_libraries() {
         local depends
         depends=$(dpkg-deb -f "$DEB" Depends)
