@@ -13,6 +13,7 @@
 #include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <stdarg.h>
 #include <syslog.h>
 #include <time.h>
 
@@ -22,9 +23,11 @@
 #include "config.h"
 #include "entry-file.h"
 #include "fs-util.h"
+#include "journal-send.h"
 #include "notes.h"
 #include "parse-value.h"
 #include "paths.h"
+#include "profile.h"
 #include "record.h"
 #include "request.h"
 #include "strv.h"
@@ -42,6 +45,35 @@ static const char *arg_results_dir = NULL;
 static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
 static uint64_t arg_runtime_max_usec = 0;
 static uint64_t arg_kill_grace_usec = 0;
+
+/* The profile named in log messages once known. */
+static char log_profile[PROFILE_NAME_MAX + 1];
+
+/* Logs a message tagged ANALYSIS_ID= and ANALYSIS_PROFILE= by us, not only through the unit's LogExtraFields=:
+ * journald finds the unit of a sender through /proc, and we exit right after logging. Falls back to syslog
+ * where no journald runs. */
+static void log_analysis(int priority, const char *format, ...) _printf_(2, 3);
+static void log_analysis(int priority, const char *format, ...) {
+        _cleanup_free_ char *message = NULL, *id_field = NULL, *profile_field = NULL;
+        char *fields[3] = {};
+        size_t n = 0;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return;
+        id_field = arg_id ? strprintf("ANALYSIS_ID=%s", arg_id) : NULL;
+        profile_field = log_profile[0] ? strprintf("ANALYSIS_PROFILE=%s", log_profile) : NULL;
+        if (id_field)
+                fields[n++] = id_field;
+        if (profile_field)
+                fields[n++] = profile_field;
+        if (journal_send(priority, "analysis-record", fields, message) < 0)
+                syslog(priority, "%s", message);
+}
 
 static void help(void) {
         printf("%s prepare --profile=NAME --account=USER --runtime-max=SPAN --kill-grace=SPAN --results-dir=DIR [--scope=user] ID\n"
@@ -227,7 +259,7 @@ static int run_prepare(const AnalysisPaths *paths) {
                 struct passwd *pw = getpwnam(arg_account);
 
                 if (!pw) {
-                        syslog(LOG_ERR, "Analysis '%s': no account '%s' (User= of profile '%s')", arg_id, arg_account,
+                        log_analysis(LOG_ERR, "Analysis '%s': no account '%s' (User= of profile '%s')", arg_id, arg_account,
                                arg_profile);
                         return -ESRCH;
                 }
@@ -257,7 +289,7 @@ static int run_prepare(const AnalysisPaths *paths) {
         if (r < 0) {
                 state.error = reason;
                 (void) write_state(id_fd, &state);
-                syslog(LOG_ERR, "Analysis '%s': %s", arg_id, reason);
+                log_analysis(LOG_ERR, "Analysis '%s': %s", arg_id, reason);
                 return -EPERM;
         }
         if (request) {
@@ -461,8 +493,10 @@ static int run_finish(const AnalysisPaths *paths) {
                 if (record.finished_at_usec > state->started_at_usec)
                         record.usage.runtime_usec = record.finished_at_usec - state->started_at_usec;
         }
-        if (record.profile)
+        if (record.profile) {
                 (void) analysis_unit_name(record.profile, arg_id, &record.unit);
+                (void) snprintf(log_profile, sizeof(log_profile), "%s", record.profile);
+        }
 
         if (cgroup_self_unit_path(&cgroup) >= 0) {
                 uint64_t runtime = record.profile_limits.runtime_max_usec;
@@ -506,8 +540,12 @@ static int run_finish(const AnalysisPaths *paths) {
                 (void) read_file_tail(record.stderr_file, STDERR_TAIL_MAX, &record.stderr_tail);
         r = record_store(&record);
         if (r < 0)
-                syslog(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
+                log_analysis(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
                        strerror(-r));
+        else
+                /* Tagged ANALYSIS_ID= by the unit's LogExtraFields=, so the journal holds the outcome too. */
+                log_analysis(LOG_INFO, "Analysis '%s' (profile '%s') ended: %s", arg_id, strempty(record.profile),
+                       strempty(record.notes));
 
         /* Nothing of the request may outlive the analysis. */
         spool_fd = open_dir(paths->spool_dir);
@@ -527,12 +565,14 @@ int main(int argc, char *argv[]) {
         r = parse_argv(argc, argv);
         if (r <= 0) {
                 if (r < 0)
-                        syslog(LOG_ERR, "Invalid arguments, see --help.");
+                        log_analysis(LOG_ERR, "Invalid arguments, see --help.");
                 return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
         }
+        if (arg_profile)
+                (void) snprintf(log_profile, sizeof(log_profile), "%s", arg_profile);
         r = analysis_paths_get(arg_scope, &paths);
         if (r < 0) {
-                syslog(LOG_ERR, "Analysis '%s': cannot find its directories: %s", arg_id, strerror(-r));
+                log_analysis(LOG_ERR, "Analysis '%s': cannot find its directories: %s", arg_id, strerror(-r));
                 return EXIT_FAILURE;
         }
         if (strcmp(arg_verb, "prepare") == 0)
@@ -542,6 +582,6 @@ int main(int argc, char *argv[]) {
         else
                 r = -EINVAL;
         if (r < 0 && r != -EPERM)
-                syslog(LOG_ERR, "Analysis '%s': %s failed: %s", arg_id, arg_verb, strerror(-r));
+                log_analysis(LOG_ERR, "Analysis '%s': %s failed: %s", arg_id, arg_verb, strerror(-r));
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

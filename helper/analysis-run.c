@@ -21,6 +21,7 @@
 #include "parse-value.h"
 #include "paths.h"
 #include "profile.h"
+#include "record-file.h"
 #include "record.h"
 #include "request.h"
 #include "spool.h"
@@ -352,40 +353,31 @@ static int wait_for_unit(Run *run) {
 }
 
 static int read_record(Run *run, Record *ret, char **ret_json, size_t *ret_size) {
-        _cleanup_free_ char *path = strprintf("%s/%s.json", run->paths.results_dir, run->id), *data = NULL;
         _cleanup_free_ char *why = NULL;
-        _cleanup_fclose_ FILE *f = NULL;
         const char *invocation = unit_watch_properties(run->watch)->invocation_id;
-        size_t size = 0;
         int r;
 
-        if (!path)
-                return log_oom();
-        f = fopen(path, "re");
-        if (!f) {
-                log_error("Analysis %s ended (%s, start job '%s') but left no record at %s. See journalctl -u %s.",
+        r = record_file_load(run->paths.results_dir, run->id, ret, ret_json, ret_size, &why);
+        if (r == -ENOENT) {
+                log_error("Analysis %s ended (%s, start job '%s') but left no record at %s/%s.json. See journalctl -u %s.",
                           run->id, unit_watch_properties(run->watch)->active_state,
-                          strempty(unit_watch_job_result(run->watch)), path, run->unit);
+                          strempty(unit_watch_job_result(run->watch)), run->paths.results_dir, run->id, run->unit);
                 return EXIT_SETUP_NO_RECORD;
         }
-        data = malloc(1024 * 1024);
-        if (!data)
-                return log_oom();
-        size = fread(data, 1, 1024 * 1024 - 1, f);
-        r = record_parse_json(data, size, ret, &why);
         if (r < 0) {
-                log_error("The record %s of analysis %s cannot be read: %s", path, run->id, strempty(why));
+                log_error("The record %s/%s.json of analysis %s cannot be read: %s", run->paths.results_dir, run->id,
+                          run->id, r == -EBADMSG ? strempty(why) : strerror(-r));
                 return EXIT_SETUP_NO_RECORD;
         }
         /* A record of an earlier run with the same id must never pass for this one. */
         if (!ret->invocation_id || strcmp(ret->invocation_id, invocation) != 0) {
-                log_error("The record %s belongs to another run of %s (invocation %s, not %s).", path, run->id,
-                          strempty(ret->invocation_id), invocation);
+                log_error("The record %s/%s.json belongs to another run of %s (invocation %s, not %s).",
+                          run->paths.results_dir, run->id, run->id, strempty(ret->invocation_id), invocation);
                 record_done(ret);
+                free(*ret_json);
+                *ret_json = NULL;
                 return EXIT_SETUP_NO_RECORD;
         }
-        *ret_json = TAKE_PTR(data);
-        *ret_size = size;
         return 0;
 }
 

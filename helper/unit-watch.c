@@ -22,6 +22,7 @@ struct UnitWatch {
         char *job;
         char *job_result;
         bool referenced;
+        bool following;         /* no start job of ours to wait for */
         bool done;
         UnitProperties properties;
         sd_bus_slot *job_removed_slot;
@@ -92,7 +93,7 @@ static int read_unit_properties(UnitWatch *w, sd_bus_error *error) {
 static void check_done(UnitWatch *w) {
         const UnitProperties *p = &w->properties;
 
-        if (w->done || !w->job_result || p->job_pending)
+        if (w->done || (!w->job_result && !w->following) || p->job_pending)
                 return;
         if (strcmp(p->active_state, "inactive") != 0 && strcmp(p->active_state, "failed") != 0)
                 return;
@@ -238,6 +239,21 @@ int unit_watch_start(UnitWatch *w, sd_bus_error *error) {
         /* The job may be gone already (its JobRemoved was queued while we waited for this reply and is
          * dispatched next), and the unit may have changed meanwhile: read it once now. */
         return refresh(w);
+}
+
+int unit_watch_follow(UnitWatch *w, sd_bus_error *error) {
+        int r;
+
+        w->following = true;
+        r = read_unit_properties(w, error);
+        if (r < 0)
+                return r;
+        check_done(w);
+        return 0;
+}
+
+bool unit_watch_is_done(const UnitWatch *w) {
+        return w->done;
 }
 
 int unit_watch_stop(UnitWatch *w) {

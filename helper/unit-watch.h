@@ -43,6 +43,13 @@ int unit_watch_ref(UnitWatch *w, sd_bus_error *error);
 /* Queues the start job. Returns 0 or a negative errno with *error set by systemd (e.g. permission denied). */
 int unit_watch_start(UnitWatch *w, sd_bus_error *error);
 
+/* Follows the unit as it is, started by someone else: reads its state now, and the watch is done once the unit
+ * is inactive or failed with no job pending (at once if it is so already). Returns 0 or a negative errno. */
+int unit_watch_follow(UnitWatch *w, sd_bus_error *error);
+
+/* Whether the watch is done (the done callback has been called). */
+bool unit_watch_is_done(const UnitWatch *w);
+
 /* Queues a stop job without waiting for it. */
 int unit_watch_stop(UnitWatch *w);
 

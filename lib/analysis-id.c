@@ -2,6 +2,7 @@
 /* Analysis ids: what is valid, new unique ones, and the unit name of an analysis. */
 
 #include <errno.h>
+#include <stdlib.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,6 +10,8 @@
 #include <time.h>
 
 #include "analysis-id.h"
+#include "macro.h"
+#include "profile.h"
 
 #define ID_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.:-"
 
@@ -42,4 +45,32 @@ int analysis_unit_name(const char *profile, const char *id, char **ret) {
         else
                 n = asprintf(ret, "analysis-%s@%s.service", profile, id);
         return n < 0 ? -ENOMEM : 0;
+}
+
+int analysis_unit_name_parse(const char *unit, char **ret_profile, char **ret_id) {
+        _cleanup_free_ char *profile = NULL, *id = NULL;
+        const char *at = strchr(unit, '@'), *suffix;
+        size_t n = strlen(unit);
+
+        if (!at || strncmp(unit, "analysis", 8) != 0 || n < 8 + 1 + 8 || strcmp(unit + n - 8, ".service") != 0)
+                return -EINVAL;
+        suffix = unit + n - 8;
+        if (suffix <= at)
+                return -EINVAL;
+        /* "analysis-default@" is not a name analysis_unit_name() makes: default is plain "analysis@". */
+        if (at == unit + 8)
+                profile = strdup("default");
+        else if (unit[8] == '-')
+                profile = strndup(unit + 9, at - unit - 9);
+        else
+                return -EINVAL;
+        id = strndup(at + 1, suffix - at - 1);
+        if (!profile || !id)
+                return -ENOMEM;
+        if (!analysis_id_is_valid(id) || !profile_name_is_valid(profile) ||
+            (at != unit + 8 && strcmp(profile, "default") == 0))
+                return -EINVAL;
+        *ret_profile = TAKE_PTR(profile);
+        *ret_id = TAKE_PTR(id);
+        return 0;
 }

@@ -15,3 +15,7 @@ int analysis_id_generate(char **ret);
 
 /* "analysis@ID.service" for profile default, "analysis-PROFILE@ID.service" otherwise. Returns 0 or -ENOMEM. */
 int analysis_unit_name(const char *profile, const char *id, char **ret);
+
+/* The inverse of analysis_unit_name(): the profile and id of an analysis unit name. Returns 0, -EINVAL when
+ * unit is not an analysis unit, or -ENOMEM. */
+int analysis_unit_name_parse(const char *unit, char **ret_profile, char **ret_id);

@@ -31,6 +31,20 @@ void json_end_object(JsonWriter *w) {
                 w->depth--;
 }
 
+void json_begin_array(JsonWriter *w) {
+        json_before_value(w);
+        fputc('[', w->f);
+        if (w->depth + 1 < sizeof(w->need_comma))
+                w->depth++;
+        w->need_comma[w->depth] = false;
+}
+
+void json_end_array(JsonWriter *w) {
+        fputc(']', w->f);
+        if (w->depth > 0)
+                w->depth--;
+}
+
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if it is not one. */
 static size_t utf8_sequence_length(const unsigned char *s, size_t n) {
         size_t len;

@@ -15,6 +15,8 @@ typedef struct JsonWriter {
 
 void json_begin_object(JsonWriter *w);
 void json_end_object(JsonWriter *w);
+void json_begin_array(JsonWriter *w);
+void json_end_array(JsonWriter *w);
 
 /* Writes "key": before the next value. */
 void json_key(JsonWriter *w, const char *key);

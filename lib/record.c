@@ -85,54 +85,58 @@ static void write_limits(JsonWriter *w, const char *key, const RecordLimits *l) 
         json_end_object(w);
 }
 
+void record_write_json_value(const Record *r, JsonWriter *w) {
+        json_begin_object(w);
+        json_key(w, "id");
+        json_string(w, r->id);
+        json_key(w, "unit");
+        json_string(w, r->unit);
+        json_key(w, "profile");
+        json_string(w, r->profile);
+        json_key(w, "invocation_id");
+        json_string(w, r->invocation_id);
+        json_key(w, "result");
+        json_string(w, r->result);
+        json_key(w, "exit_code");
+        json_string(w, r->exit_code);
+        json_key(w, "exit_status");
+        if (r->exit_status < 0)
+                json_null(w);
+        else
+                json_int(w, r->exit_status);
+        json_key(w, "signal");
+        json_string(w, r->signal);
+        write_limits(w, "limits", &r->limits);
+        write_limits(w, "profile_limits", &r->profile_limits);
+        json_key(w, "usage");
+        json_begin_object(w);
+        write_seconds_or_null(w, "runtime_sec", r->usage.runtime_usec);
+        write_seconds_or_null(w, "cpu_sec", r->usage.cpu_usec);
+        write_uint_or_null(w, "memory_peak", r->usage.memory_peak);
+        write_uint_or_null(w, "oom_kills", r->usage.oom_kills);
+        write_uint_or_null(w, "tasks_limit_hits", r->usage.tasks_limit_hits);
+        write_seconds_or_null(w, "cpu_throttled_sec", r->usage.cpu_throttled_usec);
+        json_end_object(w);
+        write_timestamp(w, "started_at", r->started_at_usec);
+        write_timestamp(w, "finished_at", r->finished_at_usec);
+        write_uint_or_null(w, "caller_uid", r->caller_uid);
+        json_key(w, "stdout_file");
+        json_string(w, r->stdout_file);
+        json_key(w, "stderr_file");
+        json_string(w, r->stderr_file);
+        json_key(w, "stderr_tail");
+        json_string(w, r->stderr_tail);
+        json_key(w, "error");
+        json_string(w, r->error);
+        json_key(w, "notes");
+        json_string(w, r->notes);
+        json_end_object(w);
+}
+
 int record_write_json(const Record *r, FILE *f) {
         JsonWriter w = { .f = f };
 
-        json_begin_object(&w);
-        json_key(&w, "id");
-        json_string(&w, r->id);
-        json_key(&w, "unit");
-        json_string(&w, r->unit);
-        json_key(&w, "profile");
-        json_string(&w, r->profile);
-        json_key(&w, "invocation_id");
-        json_string(&w, r->invocation_id);
-        json_key(&w, "result");
-        json_string(&w, r->result);
-        json_key(&w, "exit_code");
-        json_string(&w, r->exit_code);
-        json_key(&w, "exit_status");
-        if (r->exit_status < 0)
-                json_null(&w);
-        else
-                json_int(&w, r->exit_status);
-        json_key(&w, "signal");
-        json_string(&w, r->signal);
-        write_limits(&w, "limits", &r->limits);
-        write_limits(&w, "profile_limits", &r->profile_limits);
-        json_key(&w, "usage");
-        json_begin_object(&w);
-        write_seconds_or_null(&w, "runtime_sec", r->usage.runtime_usec);
-        write_seconds_or_null(&w, "cpu_sec", r->usage.cpu_usec);
-        write_uint_or_null(&w, "memory_peak", r->usage.memory_peak);
-        write_uint_or_null(&w, "oom_kills", r->usage.oom_kills);
-        write_uint_or_null(&w, "tasks_limit_hits", r->usage.tasks_limit_hits);
-        write_seconds_or_null(&w, "cpu_throttled_sec", r->usage.cpu_throttled_usec);
-        json_end_object(&w);
-        write_timestamp(&w, "started_at", r->started_at_usec);
-        write_timestamp(&w, "finished_at", r->finished_at_usec);
-        write_uint_or_null(&w, "caller_uid", r->caller_uid);
-        json_key(&w, "stdout_file");
-        json_string(&w, r->stdout_file);
-        json_key(&w, "stderr_file");
-        json_string(&w, r->stderr_file);
-        json_key(&w, "stderr_tail");
-        json_string(&w, r->stderr_tail);
-        json_key(&w, "error");
-        json_string(&w, r->error);
-        json_key(&w, "notes");
-        json_string(&w, r->notes);
-        json_end_object(&w);
+        record_write_json_value(r, &w);
         fputc('\n', f);
         return ferror(f) ? -EIO : 0;
 }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "json-writer.h"
 #include "macro.h"
 
 /* Marks a figure or limit that is unknown or absent (written as null). */
@@ -59,6 +60,9 @@ void record_done(Record *r);
 
 /* Writes r as one JSON object and a newline. Returns 0 or -EIO. */
 int record_write_json(const Record *r, FILE *f);
+
+/* Writes r as a JSON object value into w (e.g. inside a larger document). */
+void record_write_json_value(const Record *r, JsonWriter *w);
 
 /* Reads a record from JSON. Unknown fields are ignored, so newer writers stay readable. Returns 0, -EBADMSG
  * with *ret_reason, or -ENOMEM. */

@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "atomic-file.h"
 #include "fs-util.h"
@@ -57,6 +58,7 @@ int spool_submit(const AnalysisPaths *paths, const char *id, const Request *requ
 
 int spool_mark_cancelled(const AnalysisPaths *paths, const char *id) {
         _cleanup_close_ int spool_fd = -EBADF, dir_fd = -EBADF, fd = -EBADF;
+        struct stat st;
 
         spool_fd = open_spool(paths, false);
         if (spool_fd < 0)
@@ -65,7 +67,12 @@ int spool_mark_cancelled(const AnalysisPaths *paths, const char *id) {
         if (dir_fd < 0)
                 return -errno;
         fd = openat(dir_fd, "cancel", O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-        return fd < 0 ? -errno : 0;
+        if (fd < 0)
+                return -errno;
+        /* The unit honours a marker only from the owner of the request; root marks on the owner's behalf. */
+        if (geteuid() == 0 && fstat(dir_fd, &st) >= 0 && fchown(fd, st.st_uid, st.st_gid) < 0)
+                return -errno;
+        return 0;
 }
 
 int spool_remove(const AnalysisPaths *paths, const char *id) {

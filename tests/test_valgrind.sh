@@ -1,7 +1,7 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Runs the generator and the in-unit programs under valgrind: no invalid access, no uninitialised read, no
-# leak. Needs GENERATOR, RUNNER, RECORDER, CASES_DIR and VENDOR_PROFILES_DIR from meson.
+# leak. Needs GENERATOR, RUNNER, RECORDER, ANALYSISCTL, CASES_DIR and VENDOR_PROFILES_DIR from meson.
 
 valgrind_run() {  # LOG COMMAND...
         local log=$1
@@ -62,7 +62,23 @@ testRecorderAndRunner() {
         assertEquals "finish under valgrind: $(cat "$SHUNIT_TMPDIR/finish.vg")" 0 "$rc"
         assertContains "finish wrote the record" "$(cat "$results/$id.json")" '"result":"success"'
         assertFalse "finish removed the spool entry" "[ -e '$runtime/analysis-sandbox/spool/$id' ]"
+
+        valgrind_run "$SHUNIT_TMPDIR/notes.vg" "$ANALYSISCTL" --user notes --json "$id" >/dev/null
+        rc=$?
+        assertEquals "analysisctl notes under valgrind: $(cat "$SHUNIT_TMPDIR/notes.vg")" 0 "$rc"
         unset XDG_RUNTIME_DIR XDG_STATE_HOME
+}
+
+# analysisctl's verbs that need no service manager, on good and bad profiles.
+testAnalysisctl() {
+        ANALYSIS_SANDBOX_PROFILE_PATH=$profiles valgrind_run "$SHUNIT_TMPDIR/profiles.vg" "$ANALYSISCTL" profiles \
+                >/dev/null 2>&1
+        rc=$?
+        assertEquals "analysisctl profiles finds the bad profiles, under valgrind: $(cat "$SHUNIT_TMPDIR/profiles.vg")" 1 "$rc"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$profiles valgrind_run "$SHUNIT_TMPDIR/profiles-json.vg" "$ANALYSISCTL" \
+                profiles --json >/dev/null 2>&1
+        rc=$?
+        assertEquals "analysisctl profiles --json under valgrind: $(cat "$SHUNIT_TMPDIR/profiles-json.vg")" 1 "$rc"
 }
 
 # shellcheck source=/dev/null

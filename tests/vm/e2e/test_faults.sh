@@ -105,8 +105,9 @@ testResultsDiskFull() {
         umount "$RESULTS_DIR"
 }
 
-# analysis-run killed just after it started the analysis: the analysis still ends with a record, and the id
-# can be used again.
+# analysis-run killed just after it handed over its request: either the unit started (then it ends with a
+# record) or it did not (then the spool entry is an orphan, which analysisctl gc removes once it is old);
+# the id can be used again either way.
 testKilledRightAfterStart() {
         local pid i
         (cd "$WORK" && exec analysis-run --id=early1 -- /bin/sh -c 'sleep 1; echo survived') >/dev/null 2>&1 &
@@ -119,17 +120,50 @@ testKilledRightAfterStart() {
         wait "$pid" 2>/dev/null
         for i in $(seq 1 100); do
                 [ -s "$RESULTS_DIR/early1.json" ] && break
+                [ "$(systemctl show -P ActiveState analysis@early1.service)" = inactive ] && [ $i -gt 10 ] && break
                 sleep 0.2
         done
         if [ -s "$RESULTS_DIR/early1.json" ]; then
                 assertEquals "the record" success "$(field early1 result)"
                 assertFalse "no spool entry left" "[ -e $SPOOL_DIR/early1 ]"
         else
-                e2e_note "analysis-run died before the unit started (its spool entry ages out by tmpfiles)"
+                e2e_note "analysis-run died before the unit started: its spool entry is an orphan"
+                assertTrue "the orphaned spool entry" "[ -e $SPOOL_DIR/early1 ]"
+                touch -d '1 hour ago' "$SPOOL_DIR/early1"
+                analysisctl -q gc --older-than=30d
+                assertFalse "analysisctl gc removes the orphan" "[ -e $SPOOL_DIR/early1 ]"
         fi
         (cd "$WORK" && analysis-run -q --id=early1 -- /bin/true) >/dev/null 2>&1
         assertEquals "the id can be used again" 0 $?
         assertFalse "no spool entry left after the rerun" "[ -e $SPOOL_DIR/early1 ]"
+}
+
+# The same before the unit could start, deterministically: a request handed over and never started.
+testOrphanedRequestIsCollected() {
+        mkdir -m 0700 "$SPOOL_DIR/orphan1"
+        printf 'analysis-sandbox-request-1\0cwd=/\0arg=/bin/true\0' >"$SPOOL_DIR/orphan1/request"
+        analysisctl -q gc --older-than=30d
+        assertTrue "a fresh request is left alone (its caller may be about to start it)" "[ -e $SPOOL_DIR/orphan1 ]"
+        touch -d '11 minutes ago' "$SPOOL_DIR/orphan1"
+        analysisctl -q gc --older-than=30d
+        assertFalse "an old one without a unit is removed" "[ -e $SPOOL_DIR/orphan1 ]"
+}
+
+# analysis-run killed while it waits: the analysis goes on, writes its record, and analysisctl wait picks
+# it up with the exit status analysis-run would have given.
+testKilledWhileWaiting() {
+        local pid rc
+        (cd "$WORK" && exec analysis-run --id=late1 -- /bin/sh -c 'sleep 3; echo survived; exit 7') >/dev/null 2>&1 &
+        pid=$!
+        e2e_wait_active analysis@late1.service 30
+        kill -KILL "$pid"
+        wait "$pid" 2>/dev/null
+        analysisctl wait late1 2>"$SHUNIT_TMPDIR/late1.err"
+        rc=$?
+        assertEquals "analysisctl wait: the analysis' exit status ($(cat "$SHUNIT_TMPDIR/late1.err"))" 7 "$rc"
+        assertEquals "the output is complete" survived "$(cat "$RESULTS_DIR/late1.stdout")"
+        assertEquals "the record" exit-code "$(field late1 result)"
+        assertFalse "no spool entry left" "[ -e $SPOOL_DIR/late1 ]"
 }
 
 . shunit2

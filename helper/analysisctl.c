@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysisctl: lists, inspects, waits for and stops analyses, shows their records, removes old ones, and
+ * shows the profiles as they take effect. The verbs live in ctl-*.c. */
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analysis-id.h"
+#include "config.h"
+#include "ctl.h"
+#include "exit-status.h"
+#include "log.h"
+#include "parse-value.h"
+
+typedef struct Verb {
+        const char *name;
+        unsigned min_args;
+        unsigned max_args;
+        int (*run)(Ctl *c, char **args);
+} Verb;
+
+static const Verb verbs[] = {
+        { "list",     0, 0, verb_list     },
+        { "status",   1, 1, verb_status   },
+        { "wait",     1, 1, verb_wait     },
+        { "stop",     1, 1, verb_stop     },
+        { "notes",    1, 1, verb_notes    },
+        { "gc",       0, 0, verb_gc       },
+        { "profiles", 0, 0, verb_profiles },
+};
+
+static void help(void) {
+        printf("%s [OPTIONS...] COMMAND ...\n\n"
+               "Watches and manages analyses run by analysis-run or systemctl start.\n\n"
+               "Commands:\n"
+               "  list                  List running analyses with their usage and limits (default)\n"
+               "  status ID             Show an analysis: state, limits, usage, last output or record\n"
+               "  wait ID               Wait for an analysis to end and show its notes\n"
+               "  stop ID               Stop an analysis gracefully; its record says cancelled\n"
+               "  notes ID              Show the record of a finished analysis\n"
+               "  gc --older-than=SPAN  Remove records and output older than SPAN\n"
+               "  profiles              Show every profile as it takes effect, and where it comes from\n\n"
+               "Options:\n"
+               "  -h --help             Show this help\n"
+               "     --version          Show the version\n"
+               "     --system           Use the system's service manager (default)\n"
+               "     --user             Use the calling user's service manager\n"
+               "     --json             Print JSON (list, status, wait, notes, profiles)\n"
+               "  -q --quiet            Print less: no summary for wait, no header for list\n"
+               "     --no-block         stop: do not wait for the analysis to end\n"
+               "  -n --lines=N          status: lines of output to show (default: 10)\n"
+               "     --older-than=SPAN  gc: age of the records to remove, such as 30d\n\n"
+               "See analysisctl(1).\n",
+               program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[], Ctl *c) {
+        enum {
+                ARG_VERSION = 0x100, ARG_SYSTEM, ARG_USER, ARG_JSON, ARG_NO_BLOCK, ARG_OLDER_THAN,
+        };
+        static const struct option options[] = {
+                { "help",       no_argument,       NULL, 'h'            },
+                { "version",    no_argument,       NULL, ARG_VERSION    },
+                { "system",     no_argument,       NULL, ARG_SYSTEM     },
+                { "user",       no_argument,       NULL, ARG_USER       },
+                { "json",       no_argument,       NULL, ARG_JSON       },
+                { "quiet",      no_argument,       NULL, 'q'            },
+                { "no-block",   no_argument,       NULL, ARG_NO_BLOCK   },
+                { "lines",      required_argument, NULL, 'n'            },
+                { "older-than", required_argument, NULL, ARG_OLDER_THAN },
+                {}
+        };
+        uint64_t n;
+        int opt;
+
+        while ((opt = getopt_long(argc, argv, "hqn:", options, NULL)) >= 0)
+                switch (opt) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("analysis-sandbox %s\n", PROJECT_VERSION);
+                        return 0;
+                case ARG_SYSTEM:
+                        c->scope = RUNTIME_SCOPE_SYSTEM;
+                        break;
+                case ARG_USER:
+                        c->scope = RUNTIME_SCOPE_USER;
+                        break;
+                case ARG_JSON:
+                        c->json = true;
+                        break;
+                case 'q':
+                        c->quiet = true;
+                        break;
+                case ARG_NO_BLOCK:
+                        c->no_block = true;
+                        break;
+                case 'n':
+                        if (parse_uint64(optarg, &n) < 0 || n > 10000)
+                                return log_error_errno(EINVAL, "Invalid --lines '%s': expected 0 to 10000.", optarg);
+                        c->lines = (unsigned) n;
+                        break;
+                case ARG_OLDER_THAN:
+                        if (parse_timespan(optarg, &c->older_than_usec) < 0 ||
+                            c->older_than_usec == USEC_INFINITY)
+                                return log_error_errno(EINVAL, "Invalid --older-than '%s': expected a time span such "
+                                                       "as 30d or 12h.", optarg);
+                        break;
+                default:
+                        return -EINVAL;
+                }
+        return 1;
+}
+
+static int dispatch(Ctl *c, int argc, char *argv[]) {
+        const char *name = optind < argc ? argv[optind] : "list";
+        unsigned n_args = optind < argc ? (unsigned) (argc - optind - 1) : 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++) {
+                const Verb *v = verbs + i;
+
+                if (strcmp(v->name, name) != 0)
+                        continue;
+                if (n_args < v->min_args || n_args > v->max_args) {
+                        log_error(v->min_args == 0 ? "'%s' takes no arguments." : "'%s' takes one analysis id.", name);
+                        return EXIT_SETUP_USAGE;
+                }
+                return v->run(c, optind < argc ? argv + optind + 1 : argv + argc);
+        }
+        log_error("Unknown command '%s'. See --help.", name);
+        return EXIT_SETUP_USAGE;
+}
+
+int ctl_check_id(const char *id) {
+        if (analysis_id_is_valid(id))
+                return 0;
+        log_error("Invalid analysis id '%s': use 1 to %d characters of A-Z, a-z, 0-9, '_', '.', ':' and '-', "
+                  "not starting with '.'.", id, ANALYSIS_ID_MAX);
+        return EXIT_SETUP_USAGE;
+}
+
+int ctl_connect(Ctl *c) {
+        int r;
+
+        if (c->bus)
+                return 0;
+        r = sd_event_default(&c->event);
+        if (r < 0)
+                return log_error_errno(r, "Cannot create an event loop: %m"), EXIT_SETUP_UNAVAILABLE;
+        r = c->scope == RUNTIME_SCOPE_SYSTEM ? sd_bus_open_system(&c->bus) : sd_bus_open_user(&c->bus);
+        if (r < 0) {
+                log_error_errno(r, "Cannot reach the %s service manager: %m.",
+                                c->scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's");
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        r = sd_bus_attach_event(c->bus, c->event, SD_EVENT_PRIORITY_NORMAL);
+        if (r < 0)
+                return log_error_errno(r, "Cannot attach to the bus: %m"), EXIT_SETUP_UNAVAILABLE;
+        return 0;
+}
+
+int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *what) {
+        const char *message = error && error->message ? error->message : strerror(-r);
+
+        if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                   "org.freedesktop.DBus.Error.AuthFailed") || r == -EACCES || r == -EPERM) {
+                log_error("Permission denied to %s: %s%s", what, message,
+                          c->scope == RUNTIME_SCOPE_SYSTEM ? " (this needs root or membership in the analysis group)" : "");
+                return EXIT_SETUP_PERMISSION;
+        }
+        log_error("Failed to %s: %s", what, message);
+        return EXIT_SETUP_UNAVAILABLE;
+}
+
+int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit **ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        AnalysisUnit *units = NULL, *found;
+        size_t n = 0, pick = 0, n_running = 0;
+        int r;
+
+        r = ctl_connect(c);
+        if (r != 0)
+                return r;
+        r = analysis_units_list(c->bus, id, &units, &n, &error);
+        if (r < 0)
+                return ctl_bus_error(c, &error, r, "list the analysis units");
+        for (size_t i = 0; i < n; i++)
+                if (analysis_unit_is_running(units + i)) {
+                        if (n_running++ == 0)
+                                pick = i;
+                }
+        if (n_running > 1) {
+                log_error("Analysis id %s is running in %zu units at once (%s, %s, ...): stop all but one.", id,
+                          n_running, units[0].unit, units[1].unit);
+                analysis_units_free(units, n);
+                return EXIT_SETUP_BUSY;
+        }
+        found = calloc(1, sizeof(AnalysisUnit));
+        if (!found) {
+                analysis_units_free(units, n);
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        }
+        if (n > 0) {
+                *found = units[pick];
+                units[pick] = (AnalysisUnit) {};
+        }
+        analysis_units_free(units, n);
+        *ret = found;
+        return 0;
+}
+
+int main(int argc, char *argv[]) {
+        Ctl c = { .scope = RUNTIME_SCOPE_SYSTEM, .lines = 10 };
+        int r;
+
+        log_open(LOG_TARGET_STDERR);
+        r = parse_argv(argc, argv, &c);
+        if (r <= 0)
+                return r < 0 ? EXIT_SETUP_USAGE : EXIT_SUCCESS;
+        r = analysis_paths_get(c.scope, &c.paths);
+        if (r < 0) {
+                log_error_errno(r, "Cannot find the directories of the user's analyses ($XDG_RUNTIME_DIR and $HOME): %m");
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        r = dispatch(&c, argc, argv);
+        sd_bus_flush_close_unref(c.bus);
+        sd_event_unref(c.event);
+        analysis_paths_done(&c.paths);
+        return r;
+}

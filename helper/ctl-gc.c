@@ -1,0 +1,175 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysisctl gc: removes the records and output files of analyses that ended long ago, and spool entries
+ * that no unit will ever take (left when analysis-run died between handing over a request and starting its
+ * unit). Nothing of a running analysis is touched. */
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "analysis-id.h"
+#include "ctl.h"
+#include "exit-status.h"
+#include "fs-util.h"
+#include "log.h"
+#include "parse-value.h"
+#include "strv.h"
+#include "time-util.h"
+
+/* A request waits in the spool for the few milliseconds until analysis-run starts its unit; one this old
+ * without a running unit is an orphan. */
+#define SPOOL_ORPHAN_AGE_USEC (10 * 60 * USEC_PER_SEC)
+
+static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr" };
+
+static uint64_t mtime_usec(const struct stat *st) {
+        return (uint64_t) st->st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st->st_mtim.tv_nsec / 1000;
+}
+
+/* The analysis id a results file belongs to ("run42" for "run42.stdout"), or NULL. Leftover temporary files
+ * of an interrupted atomic write (".#run42.json.XXXX") count as run42's. */
+static char *results_file_id(const char *name) {
+        _cleanup_free_ char *base = NULL;
+        size_t n;
+
+        if (strncmp(name, ".#", 2) == 0) {
+                const char *dot = strrchr(name, '.');
+
+                base = dot > name + 2 ? strndup(name + 2, dot - name - 2) : NULL;
+        } else
+                base = strdup(name);
+        if (!base)
+                return NULL;
+        n = strlen(base);
+        for (size_t i = 0; i < ELEMENTSOF(result_suffixes); i++) {
+                size_t k = strlen(result_suffixes[i]);
+
+                if (n > k && strcmp(base + n - k, result_suffixes[i]) == 0) {
+                        base[n - k] = '\0';
+                        return analysis_id_is_valid(base) ? TAKE_PTR(base) : NULL;
+                }
+        }
+        return NULL;
+}
+
+/* The ids of the analyses running now. Returns 0 or an exit status. */
+static int running_ids(Ctl *c, char ***ret) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_strv_free_ char **ids = NULL;
+        AnalysisUnit *units = NULL;
+        size_t n = 0;
+        int r;
+
+        r = ctl_connect(c);
+        if (r != 0)
+                return r;
+        r = analysis_units_list(c->bus, NULL, &units, &n, &error);
+        if (r < 0)
+                return ctl_bus_error(c, &error, r, "list the analysis units");
+        for (size_t i = 0; i < n && r >= 0; i++)
+                if (analysis_unit_is_running(units + i))
+                        r = strv_extend(&ids, units[i].id);
+        analysis_units_free(units, n);
+        if (r < 0)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        *ret = TAKE_PTR(ids);
+        return 0;
+}
+
+/* Removes the files of each id in dir whose newest file is older than cutoff. */
+static int gc_results(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        _cleanup_strv_free_ char **fresh = NULL, **stale = NULL;
+        unsigned removed = 0;
+        int ret = 0;
+
+        if (!d)
+                return errno == ENOENT ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
+        /* Two passes: an id is stale only if none of its files is fresh. */
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_free_ char *id = results_file_id(de->d_name);
+                struct stat st;
+
+                if (!id || fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue;
+                if (strv_contains(running, id) || mtime_usec(&st) >= cutoff) {
+                        if (!strv_contains(fresh, id) && strv_extend(&fresh, id) < 0)
+                                return log_oom();
+                } else if (!strv_contains(stale, id) && strv_extend(&stale, id) < 0)
+                        return log_oom();
+        }
+        rewinddir(d);
+        for (struct dirent *de; (de = readdir(d));) {
+                _cleanup_free_ char *id = results_file_id(de->d_name);
+
+                if (!id || !strv_contains(stale, id) || strv_contains(fresh, id))
+                        continue;
+                if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
+                        if (errno != ENOENT)
+                                ret = log_error_errno(errno, "Cannot remove %s/%s: %m", dir, de->d_name);
+                        continue;
+                }
+                log_debug("Removed %s/%s.", dir, de->d_name);
+                removed++;
+        }
+        *ret_removed = removed;
+        return ret;
+}
+
+/* Removes the entries of dir (spool/ID/ or units/ID/) of analyses not running and untouched since cutoff. */
+static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        unsigned removed = 0;
+        int ret = 0, r;
+
+        /* The system's spool cannot be listed by its members: only root cleans it (see tmpfiles.d too). */
+        if (!d)
+                return errno == ENOENT || errno == EACCES ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
+        for (struct dirent *de; (de = readdir(d));) {
+                struct stat st;
+
+                if (!analysis_id_is_valid(de->d_name) || strv_contains(running, de->d_name) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+                    mtime_usec(&st) >= cutoff)
+                        continue;
+                r = remove_flat_dir_at(dirfd(d), de->d_name);
+                if (r < 0) {
+                        ret = log_error_errno(r, "Cannot remove %s/%s: %m", dir, de->d_name);
+                        continue;
+                }
+                log_debug("Removed %s/%s.", dir, de->d_name);
+                removed++;
+        }
+        *ret_removed = removed;
+        return ret;
+}
+
+int verb_gc(Ctl *c, char **args) {
+        _cleanup_strv_free_ char **running = NULL;
+        uint64_t now = now_usec(CLOCK_REALTIME), cutoff, orphan_cutoff;
+        unsigned n_files = 0, n_spool = 0, n_units = 0;
+        char span[32];
+        int r, failed = 0;
+
+        if (c->older_than_usec == 0) {
+                log_error("gc needs --older-than=SPAN, such as --older-than=30d.");
+                return EXIT_SETUP_USAGE;
+        }
+        cutoff = now > c->older_than_usec ? now - c->older_than_usec : 0;
+        orphan_cutoff = now - SPOOL_ORPHAN_AGE_USEC;
+        /* Listed before looking at any file: an analysis that starts later writes fresh files. */
+        r = running_ids(c, &running);
+        if (r != 0)
+                return r;
+        failed |= gc_results(c->paths.results_dir, running, cutoff, &n_files) < 0;
+        failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, &n_spool) < 0;
+        failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, &n_units) < 0;
+        if (!c->quiet)
+                printf("Removed %u file%s older than %s from %s, and %u orphaned spool and %u unit state entr%s.\n",
+                       n_files, n_files == 1 ? "" : "s", format_duration(c->older_than_usec, span, sizeof(span)),
+                       c->paths.results_dir, n_spool, n_units, n_units == 1 ? "y" : "ies");
+        return failed ? EXIT_CTL_FAILURE : EXIT_SUCCESS;
+}

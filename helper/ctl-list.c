@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysisctl list: the running analyses with their usage and limits, as a table or JSON. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "exit-status.h"
+#include "json-writer.h"
+#include "log.h"
+#include "parse-value.h"
+#include "time-util.h"
+
+enum { COLUMN_ID, COLUMN_PROFILE, COLUMN_STATE, COLUMN_AGE, COLUMN_MEMORY, COLUMN_MEMORY_MAX, COLUMN_CPU,
+       COLUMN_CPU_MAX, COLUMN_TASKS, _COLUMN_MAX };
+
+static const char * const column_titles[_COLUMN_MAX] = {
+        "ID", "PROFILE", "STATE", "AGE", "MEMORY", "MEM-MAX", "CPU", "CPU-MAX", "TASKS",
+};
+
+typedef char Row[_COLUMN_MAX][64];
+
+static const char *bytes_or(uint64_t v, const char *none, char *buf, size_t n) {
+        return v == UINT64_MAX ? none : format_bytes(v, buf, n);
+}
+
+static void fill_row(Row row, const AnalysisUnit *u, const UnitUsage *usage, uint64_t now) {
+        char a[32];
+
+        snprintf(row[COLUMN_ID], sizeof(row[0]), "%s", u->id);
+        snprintf(row[COLUMN_PROFILE], sizeof(row[0]), "%s", u->profile);
+        snprintf(row[COLUMN_STATE], sizeof(row[0]), "%s", strcmp(u->active_state, "active") == 0 ? u->sub_state
+                                                                                               : u->active_state);
+        snprintf(row[COLUMN_AGE], sizeof(row[0]), "%s",
+                 usage->started_at_usec > 0 && now > usage->started_at_usec
+                         ? format_duration(now - usage->started_at_usec, a, sizeof(a)) : "-");
+        snprintf(row[COLUMN_MEMORY], sizeof(row[0]), "%s", bytes_or(usage->memory_current, "-", a, sizeof(a)));
+        snprintf(row[COLUMN_MEMORY_MAX], sizeof(row[0]), "%s", bytes_or(usage->memory_max, "none", a, sizeof(a)));
+        snprintf(row[COLUMN_CPU], sizeof(row[0]), "%s",
+                 usage->cpu_usage_nsec == UINT64_MAX ? "-" : format_duration(usage->cpu_usage_nsec / 1000, a, sizeof(a)));
+        if (usage->cpu_percent == UINT64_MAX)
+                snprintf(row[COLUMN_CPU_MAX], sizeof(row[0]), "none");
+        else
+                snprintf(row[COLUMN_CPU_MAX], sizeof(row[0]), "%" PRIu64 "%%", usage->cpu_percent);
+        if (usage->tasks_current == UINT64_MAX)
+                snprintf(row[COLUMN_TASKS], sizeof(row[0]), "-");
+        else if (usage->tasks_max == UINT64_MAX)
+                snprintf(row[COLUMN_TASKS], sizeof(row[0]), "%" PRIu64, usage->tasks_current);
+        else
+                snprintf(row[COLUMN_TASKS], sizeof(row[0]), "%" PRIu64 "/%" PRIu64, usage->tasks_current,
+                         usage->tasks_max);
+}
+
+static void print_row(const char * const cells[_COLUMN_MAX], const size_t widths[_COLUMN_MAX]) {
+        for (size_t i = 0; i + 1 < _COLUMN_MAX; i++)
+                printf("%-*s ", (int) widths[i], cells[i]);
+        printf("%s\n", cells[_COLUMN_MAX - 1]);
+}
+
+static void print_table(Row *rows, size_t n, bool quiet) {
+        size_t widths[_COLUMN_MAX];
+
+        for (size_t i = 0; i < _COLUMN_MAX; i++) {
+                widths[i] = quiet ? 0 : strlen(column_titles[i]);
+                for (size_t j = 0; j < n; j++)
+                        if (strlen(rows[j][i]) > widths[i])
+                                widths[i] = strlen(rows[j][i]);
+        }
+        if (!quiet)
+                print_row(column_titles, widths);
+        for (size_t j = 0; j < n; j++) {
+                const char *cells[_COLUMN_MAX];
+
+                for (size_t i = 0; i < _COLUMN_MAX; i++)
+                        cells[i] = rows[j][i];
+                print_row(cells, widths);
+        }
+        if (!quiet)
+                printf("\n%zu analys%s running.\n", n, n == 1 ? "is" : "es");
+}
+
+static void write_uint_or_null(JsonWriter *w, const char *key, uint64_t v) {
+        json_key(w, key);
+        if (v == UINT64_MAX)
+                json_null(w);
+        else
+                json_uint(w, v);
+}
+
+static void write_json_entry(JsonWriter *w, const AnalysisUnit *u, const UnitUsage *usage, uint64_t now) {
+        json_begin_object(w);
+        json_key(w, "id");
+        json_string(w, u->id);
+        json_key(w, "profile");
+        json_string(w, u->profile);
+        json_key(w, "unit");
+        json_string(w, u->unit);
+        json_key(w, "active_state");
+        json_string(w, u->active_state);
+        json_key(w, "sub_state");
+        json_string(w, u->sub_state);
+        json_key(w, "invocation_id");
+        json_string(w, usage->invocation_id);
+        json_key(w, "age_sec");
+        if (usage->started_at_usec > 0 && now > usage->started_at_usec)
+                json_seconds(w, now - usage->started_at_usec);
+        else
+                json_null(w);
+        write_uint_or_null(w, "memory_current", usage->memory_current);
+        write_uint_or_null(w, "memory_max", usage->memory_max);
+        json_key(w, "cpu_sec");
+        if (usage->cpu_usage_nsec == UINT64_MAX)
+                json_null(w);
+        else
+                json_seconds(w, usage->cpu_usage_nsec / 1000);
+        write_uint_or_null(w, "cpu_quota_percent", usage->cpu_percent);
+        write_uint_or_null(w, "tasks_current", usage->tasks_current);
+        write_uint_or_null(w, "tasks_max", usage->tasks_max);
+        json_key(w, "runtime_max_sec");
+        if (usage->runtime_max_usec == UINT64_MAX)
+                json_null(w);
+        else
+                json_seconds(w, usage->runtime_max_usec);
+        json_end_object(w);
+}
+
+int verb_list(Ctl *c, char **args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ Row *rows = NULL;
+        AnalysisUnit *units = NULL;
+        JsonWriter w = { .f = stdout };
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        size_t n = 0, n_rows = 0;
+        int r;
+
+        r = ctl_connect(c);
+        if (r != 0)
+                return r;
+        r = analysis_units_list(c->bus, NULL, &units, &n, &error);
+        if (r < 0)
+                return ctl_bus_error(c, &error, r, "list the analysis units");
+        rows = calloc(n ?: 1, sizeof(Row));
+        if (!rows) {
+                analysis_units_free(units, n);
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        }
+        if (c->json)
+                json_begin_array(&w);
+        for (size_t i = 0; i < n; i++) {
+                UnitUsage usage;
+
+                if (!analysis_unit_is_running(units + i))
+                        continue;
+                /* A unit that went away meanwhile is simply not listed. */
+                if (unit_usage_read(c->bus, units[i].unit, &usage, NULL) < 0)
+                        continue;
+                if (c->json)
+                        write_json_entry(&w, units + i, &usage, now);
+                else
+                        fill_row(rows[n_rows++], units + i, &usage, now);
+                unit_usage_done(&usage);
+        }
+        if (c->json) {
+                json_end_array(&w);
+                putchar('\n');
+        } else
+                print_table(rows, n_rows, c->quiet);
+        analysis_units_free(units, n);
+        return EXIT_SUCCESS;
+}

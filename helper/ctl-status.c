@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* analysisctl status: one analysis, running (state, limits, usage so far, last output) or finished (its
+ * record), for people or as JSON. */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "exit-status.h"
+#include "fs-util.h"
+#include "json-writer.h"
+#include "log.h"
+#include "parse-value.h"
+#include "record-file.h"
+#include "time-util.h"
+
+#define OUTPUT_TAIL_MAX (64 * 1024)
+
+typedef struct Status {
+        const char *id;
+        AnalysisUnit *unit;             /* unit->unit is NULL when no unit is loaded */
+        bool running;
+        bool have_usage;
+        UnitUsage usage;
+        bool have_record;
+        Record record;
+        char *stdout_file;
+        char *stderr_file;
+        char *stdout_tail;
+        char *stderr_tail;
+} Status;
+
+static void status_done(Status *s) {
+        analysis_units_free(s->unit, 1);
+        if (s->have_usage)
+                unit_usage_done(&s->usage);
+        record_done(&s->record);
+        free(s->stdout_file);
+        free(s->stderr_file);
+        free(s->stdout_tail);
+        free(s->stderr_tail);
+}
+
+/* The start of the last n lines of text (a trailing newline does not start a line). */
+static const char *last_lines(const char *text, unsigned n) {
+        const char *p = text + strlen(text);
+
+        if (p > text && p[-1] == '\n')
+                p--;
+        while (p > text) {
+                if (p[-1] == '\n' && n-- <= 1)
+                        return p;
+                p--;
+        }
+        return n == 0 ? p + strlen(p) : text;
+}
+
+static void print_timestamp(const char *label, uint64_t usec) {
+        time_t t = (time_t) (usec / USEC_PER_SEC);
+        char buf[64];
+        struct tm tm;
+
+        if (usec == RECORD_UNSET || usec == 0 || !localtime_r(&t, &tm) ||
+            strftime(buf, sizeof(buf), "%a %Y-%m-%d %H:%M:%S %Z", &tm) == 0)
+                return;
+        printf("%12s: %s\n", label, buf);
+}
+
+static void print_limits(uint64_t memory, uint64_t cpu_percent, uint64_t tasks, uint64_t runtime) {
+        char b[32];
+
+        printf("%12s: memory %s, CPU ", "Limits", memory == UINT64_MAX ? "none" : format_bytes(memory, b, sizeof(b)));
+        if (cpu_percent == UINT64_MAX)
+                fputs("none", stdout);
+        else
+                printf("%" PRIu64 "%%", cpu_percent);
+        if (tasks == UINT64_MAX)
+                fputs(", tasks none", stdout);
+        else
+                printf(", %" PRIu64 " tasks", tasks);
+        printf(", time %s\n", runtime == UINT64_MAX ? "none" : format_duration(runtime, b, sizeof(b)));
+}
+
+static void print_tail(const char *path, const char *tail, unsigned lines) {
+        const char *start;
+
+        if (lines == 0 || !tail || !tail[0])
+                return;
+        start = last_lines(tail, lines);
+        printf("\n-- %s (last %u lines) --\n%s", path, lines, start);
+        if (start[0] && start[strlen(start) - 1] != '\n')
+                putchar('\n');
+}
+
+static void print_human(const Status *s, const char *results_dir, unsigned lines) {
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        char a[32], b[32];
+
+        printf("%s analysis %s (profile %s) - %s\n", s->running ? "●" : "○", s->id,
+               s->unit->profile ?: s->record.profile ?: "?",
+               s->running ? (strcmp(s->unit->active_state, "active") == 0 ? s->unit->sub_state : s->unit->active_state)
+                          : s->have_record ? s->record.result ?: "finished" : "not running");
+        if (s->unit->unit)
+                printf("%12s: %s (%s, %s)\n", "Unit", s->unit->unit, s->unit->active_state, s->unit->sub_state);
+        if (s->running && s->have_usage) {
+                print_timestamp("Started", s->usage.started_at_usec);
+                if (s->usage.started_at_usec > 0 && now > s->usage.started_at_usec)
+                        printf("%12s: %s\n", "Running for", format_duration(now - s->usage.started_at_usec, a, sizeof(a)));
+                if (s->usage.control_group)
+                        printf("%12s: %s\n", "CGroup", s->usage.control_group);
+                print_limits(s->usage.memory_max, s->usage.cpu_percent, s->usage.tasks_max, s->usage.runtime_max_usec);
+                printf("%12s: memory %s, CPU %s", "Usage",
+                       s->usage.memory_current == UINT64_MAX ? "-" : format_bytes(s->usage.memory_current, a, sizeof(a)),
+                       s->usage.cpu_usage_nsec == UINT64_MAX ? "-" : format_duration(s->usage.cpu_usage_nsec / 1000, b, sizeof(b)));
+                if (s->usage.tasks_current != UINT64_MAX)
+                        printf(", %" PRIu64 " tasks", s->usage.tasks_current);
+                putchar('\n');
+                if (s->usage.main_pid > 0)
+                        printf("%12s: %" PRIu32 "\n", "Main PID", s->usage.main_pid);
+        }
+        if (!s->running && s->have_record) {
+                const Record *r = &s->record;
+
+                printf("%12s: %s", "Result", strempty(r->result));
+                if (r->exit_code)
+                        printf(" (%s%s%s)", r->exit_code, r->signal ? " SIG" : "", r->signal ?: "");
+                putchar('\n');
+                if (r->notes)
+                        printf("%12s: %s\n", "Notes", r->notes);
+                if (r->error)
+                        printf("%12s: %s\n", "Error", r->error);
+                print_timestamp("Started", r->started_at_usec);
+                print_timestamp("Finished", r->finished_at_usec);
+                print_limits(r->limits.memory_max, r->limits.cpu_quota_percent, r->limits.tasks_max,
+                             r->limits.runtime_max_usec);
+                printf("%12s: runtime %s, peak memory %s, CPU %s\n", "Usage",
+                       r->usage.runtime_usec == RECORD_UNSET ? "-" : format_duration(r->usage.runtime_usec, a, sizeof(a)),
+                       r->usage.memory_peak == RECORD_UNSET ? "-" : format_bytes(r->usage.memory_peak, b, sizeof(b)),
+                       r->usage.cpu_usec == RECORD_UNSET ? "-" : format_duration(r->usage.cpu_usec, a, sizeof(a)));
+                if (r->caller_uid != RECORD_UNSET)
+                        printf("%12s: %" PRIu64 "\n", "Caller UID", r->caller_uid);
+                printf("%12s: %s/%s.json\n", "Record", results_dir, s->id);
+        }
+        printf("%12s: %s\n%12s  %s\n", "Output", s->stdout_file, "", s->stderr_file);
+        if (s->unit->unit)
+                printf("%12s: journalctl -u %s\n", "Log", s->unit->unit);
+        print_tail(s->stdout_file, s->stdout_tail, lines);
+        print_tail(s->stderr_file, s->stderr_tail, lines);
+}
+
+static void write_uint_or_null(JsonWriter *w, const char *key, uint64_t v) {
+        json_key(w, key);
+        if (v == UINT64_MAX)
+                json_null(w);
+        else
+                json_uint(w, v);
+}
+
+static void write_json(const Status *s, unsigned lines) {
+        JsonWriter w = { .f = stdout };
+        uint64_t now = now_usec(CLOCK_REALTIME);
+
+        json_begin_object(&w);
+        json_key(&w, "id");
+        json_string(&w, s->id);
+        json_key(&w, "profile");
+        json_string(&w, s->unit->profile ?: s->record.profile);
+        json_key(&w, "unit");
+        json_string(&w, s->unit->unit);
+        json_key(&w, "running");
+        json_bool(&w, s->running);
+        json_key(&w, "active_state");
+        json_string(&w, s->unit->active_state);
+        json_key(&w, "sub_state");
+        json_string(&w, s->unit->sub_state);
+        if (s->running && s->have_usage) {
+                json_key(&w, "invocation_id");
+                json_string(&w, s->usage.invocation_id);
+                json_key(&w, "cgroup");
+                json_string(&w, s->usage.control_group);
+                json_key(&w, "age_sec");
+                if (s->usage.started_at_usec > 0 && now > s->usage.started_at_usec)
+                        json_seconds(&w, now - s->usage.started_at_usec);
+                else
+                        json_null(&w);
+                json_key(&w, "limits");
+                json_begin_object(&w);
+                write_uint_or_null(&w, "memory_max", s->usage.memory_max);
+                write_uint_or_null(&w, "cpu_quota_percent", s->usage.cpu_percent);
+                write_uint_or_null(&w, "tasks_max", s->usage.tasks_max);
+                json_key(&w, "runtime_max_sec");
+                if (s->usage.runtime_max_usec == UINT64_MAX)
+                        json_null(&w);
+                else
+                        json_seconds(&w, s->usage.runtime_max_usec);
+                json_end_object(&w);
+                json_key(&w, "usage");
+                json_begin_object(&w);
+                write_uint_or_null(&w, "memory_current", s->usage.memory_current);
+                json_key(&w, "cpu_sec");
+                if (s->usage.cpu_usage_nsec == UINT64_MAX)
+                        json_null(&w);
+                else
+                        json_seconds(&w, s->usage.cpu_usage_nsec / 1000);
+                write_uint_or_null(&w, "tasks_current", s->usage.tasks_current);
+                json_end_object(&w);
+        }
+        json_key(&w, "stdout_file");
+        json_string(&w, s->stdout_file);
+        json_key(&w, "stderr_file");
+        json_string(&w, s->stderr_file);
+        json_key(&w, "stdout_tail");
+        json_string(&w, lines > 0 && s->stdout_tail ? last_lines(s->stdout_tail, lines) : NULL);
+        json_key(&w, "stderr_tail");
+        json_string(&w, lines > 0 && s->stderr_tail ? last_lines(s->stderr_tail, lines) : NULL);
+        json_key(&w, "record");
+        if (!s->running && s->have_record)
+                record_write_json_value(&s->record, &w);
+        else
+                json_null(&w);
+        json_end_object(&w);
+        putchar('\n');
+}
+
+int verb_status(Ctl *c, char **args) {
+        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_(status_done) Status s = { .id = args[0] };
+        _cleanup_free_ char *why = NULL;
+        int r;
+
+        record_init(&s.record);
+        r = ctl_check_id(s.id);
+        if (r == 0)
+                r = ctl_find_unit(c, s.id, &s.unit);
+        if (r != 0)
+                return r;
+        s.running = s.unit->unit && analysis_unit_is_running(s.unit);
+        if (s.running) {
+                r = unit_usage_read(c->bus, s.unit->unit, &s.usage, &error);
+                if (r < 0) {
+                        _cleanup_free_ char *what = strprintf("read the state of %s", s.unit->unit);
+
+                        return ctl_bus_error(c, &error, r, what ?: s.unit->unit);
+                }
+                s.have_usage = true;
+        } else {
+                r = record_file_load(c->paths.results_dir, s.id, &s.record, NULL, NULL, &why);
+                if (r == -ENOENT && !s.unit->unit) {
+                        log_error("No analysis '%s': none is running and %s/%s.json does not exist.", s.id,
+                                  c->paths.results_dir, s.id);
+                        return EXIT_CTL_NO_SUCH_ANALYSIS;
+                }
+                if (r < 0 && r != -ENOENT)
+                        log_warning("The record %s/%s.json cannot be read: %s", c->paths.results_dir, s.id,
+                                    r == -EBADMSG ? strempty(why) : strerror(-r));
+                s.have_record = r >= 0;
+        }
+        s.stdout_file = strprintf("%s/%s.stdout", c->paths.results_dir, s.id);
+        s.stderr_file = strprintf("%s/%s.stderr", c->paths.results_dir, s.id);
+        if (!s.stdout_file || !s.stderr_file)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        if (c->lines > 0) {
+                (void) read_file_tail(s.stdout_file, OUTPUT_TAIL_MAX, &s.stdout_tail);
+                (void) read_file_tail(s.stderr_file, OUTPUT_TAIL_MAX, &s.stderr_tail);
+        }
+        if (c->json)
+                write_json(&s, c->lines);
+        else
+                print_human(&s, c->paths.results_dir, c->lines);
+        /* As systemctl status: 0 while it runs, 3 once it has ended. */
+        return s.running ? EXIT_SUCCESS : EXIT_CTL_NOT_RUNNING;
+}

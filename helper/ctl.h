@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the verbs of analysisctl share: the parsed options, the connection and the analyses' directories. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "analysis-units.h"
+#include "paths.h"
+#include "runtime-scope.h"
+
+/* analysisctl's own exit statuses besides analysis-run's (exit-status.h), after systemctl's (LSB) ones. */
+enum {
+        EXIT_CTL_FAILURE             = 1,       /* a profile is bad, a gc step failed, ... */
+        EXIT_CTL_NOT_RUNNING         = 3,       /* status: the analysis has finished */
+        EXIT_CTL_NO_SUCH_ANALYSIS    = 4,       /* neither running nor recorded */
+};
+
+typedef struct Ctl {
+        RuntimeScope scope;
+        bool json;
+        bool quiet;
+        bool no_block;
+        unsigned lines;
+        uint64_t older_than_usec;       /* 0: not given */
+        sd_event *event;
+        sd_bus *bus;
+        AnalysisPaths paths;
+} Ctl;
+
+/* Connects to the service manager of c->scope, once. Returns 0, or an exit status after saying why. */
+int ctl_connect(Ctl *c);
+
+/* Says why a bus call about what failed, and returns the exit status for it (77 for a denied permission). */
+int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *what);
+
+/* Checks id, saying why it is bad. Returns 0 or EXIT_SETUP_USAGE. */
+int ctl_check_id(const char *id);
+
+/* Finds the loaded unit of analysis id: the running one, else any. Returns 0 with *ret (an empty unit when
+ * none is loaded: ret->unit is NULL), or an exit status after saying why. Free with analysis_units_free(). */
+int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit **ret);
+
+/* The verbs. Each returns the exit status of analysisctl. */
+int verb_list(Ctl *c, char **args);
+int verb_status(Ctl *c, char **args);
+int verb_wait(Ctl *c, char **args);
+int verb_stop(Ctl *c, char **args);
+int verb_notes(Ctl *c, char **args);
+int verb_gc(Ctl *c, char **args);
+int verb_profiles(Ctl *c, char **args);

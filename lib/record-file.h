@@ -1,0 +1,15 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading the stored record of an analysis from its results directory. */
+#pragma once
+
+#include <stddef.h>
+
+#include "record.h"
+
+/* Largest record read; records are a few KiB (the stderr tail is bounded). */
+#define RECORD_FILE_MAX (1024 * 1024)
+
+/* Reads and parses results_dir/ID.json. Returns 0 with *ret (and, if ret_json is not NULL, the JSON text and
+ * its size), -ENOENT when there is none, -EBADMSG with a reason in *ret_reason, or another negative errno. */
+int record_file_load(const char *results_dir, const char *id, Record *ret, char **ret_json, size_t *ret_size,
+                     char **ret_reason);
