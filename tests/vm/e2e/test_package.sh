@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # End-to-end (in the VM, "run-vm-tests --deb"): the Debian package, installed with dpkg before boot, works as
-# installed: the generator ran at boot, the account, group and directories exist, analysis-run runs, the man
-# pages render, the polkit rule is in place; then remove, purge and reinstall on the running system.
+# installed: the generator ran at boot, the account, group and directories exist, analysis-run and analysisctl
+# run, the polkit rule lets members in, the man pages render, the gc timer is disabled, the completions are
+# there; then reinstall, remove, purge and install again on the running system.
 #
 # No "set -e": shunit2 runs the tests and must see failing commands itself. The tests run in the order
 # written here: the last ones remove and reinstall the package.
@@ -90,16 +91,40 @@ testPolkitRuleLetsMembersRun() {
     assertTrue "polkitd answered the request" "systemctl -q is-active polkit.service"
 }
 
+testAnalysisctlReadsTheRecord() {
+    local out rc
+    out=$(analysisctl notes pkg-root 2>&1)
+    rc=$?
+    assertEquals "analysisctl notes pkg-root: exit status (output: $out)" 0 "$rc"
+    assertContains "analysisctl notes pkg-root names the analysis" "$out" "pkg-root"
+}
+
+# Every man page the package ships (not a list kept here: a new page is checked once it is packaged).
 testManPagesRender() {
-    local page text
-    for page in analysis-run.1 analysis-generator.8 analysis-sandbox.profile.5; do
-        text=$(MANWIDTH=80 man -l "/usr/share/man/man${page##*.}/$page.gz" 2>&1 | col -b)
+    local page text warnings n=0
+    while read -r page; do
+        text=$(MANWIDTH=80 man -l "$page" 2>/dev/null | col -b)
+        warnings=$(MANWIDTH=80 man --warnings -l "$page" 2>&1 >/dev/null)
         assertContains "man -l $page renders its NAME section" "$text" "NAME"
-        assertNotContains "man -l $page: no troff warnings" "$text" "warning:"
+        assertEquals "man -l $page: no warnings" "" "$warnings"
+        n=$((n + 1))
+    done < <(dpkg -L "$PACKAGE" | grep '^/usr/share/man/man./.*\.gz$')
+    assertTrue "the package ships man pages ($n found)" "[ $n -ge 4 ]"
+    text=$(MANWIDTH=80 man analysisctl 2>&1 | col -b)
+    assertContains "man analysisctl finds the page by name" "$text" "SYNOPSIS"
+}
+
+testGcTimerShippedDisabled() {
+    assertEquals "analysis-sandbox-gc.timer: is-enabled" disabled "$(systemctl is-enabled analysis-sandbox-gc.timer 2>&1)"
+    assertEquals "analysis-sandbox-gc.timer: ActiveState" inactive "$(e2e_prop analysis-sandbox-gc.timer ActiveState)"
+    assertEquals "analysis-sandbox-gc.service: LoadState" loaded "$(e2e_prop analysis-sandbox-gc.service LoadState)"
+}
+
+testBashCompletionsInstalled() {
+    local c
+    for c in analysis-run analysisctl; do
+        assertTrue "bash completion for $c" "[ -s /usr/share/bash-completion/completions/$c ]"
     done
-    text=$(MANWIDTH=80 man analysis-run 2>&1 | col -b)
-    assertContains "man analysis-run finds the page by name" "$text" "analysis-run"
-    assertContains "man analysis-run shows the synopsis" "$text" "SYNOPSIS"
 }
 
 # Reinstalling on the running system: the postinst reloads the manager, so the generator runs again. (The
