@@ -127,6 +127,19 @@ testBashCompletionsInstalled() {
     done
 }
 
+# The Python binding, once the package ships it (dh_python3 then adds python3 to Depends and byte-compiles it).
+testPythonModuleImports() {
+    local out rc
+    if ! dpkg -L "$PACKAGE" | grep -q '/dist-packages/analysis_sandbox/__init__.py$'; then
+        e2e_note "the package ships no Python module"
+        return 0
+    fi
+    out=$(cd / && python3 -c 'import analysis_sandbox; print(analysis_sandbox.__file__)' 2>&1)
+    rc=$?
+    assertEquals "python3 -c 'import analysis_sandbox' (output: $out)" 0 "$rc"
+    assertContains "analysis_sandbox comes from the package" "$out" "/usr/lib/python3/dist-packages/analysis_sandbox/"
+}
+
 # Reinstalling on the running system: the postinst reloads the manager, so the generator runs again. (The
 # manager keeps GeneratorsStartTimestamp across a reload; a generated file removed beforehand tells instead:
 # a reload empties the generator directory and the generator writes every file anew.)
