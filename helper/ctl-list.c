@@ -80,14 +80,6 @@ static void print_table(Row *rows, size_t n, bool quiet) {
                 printf("\n%zu analys%s running.\n", n, n == 1 ? "is" : "es");
 }
 
-static void write_uint_or_null(JsonWriter *w, const char *key, uint64_t v) {
-        json_key(w, key);
-        if (v == UINT64_MAX)
-                json_null(w);
-        else
-                json_uint(w, v);
-}
-
 static void write_json_entry(JsonWriter *w, const AnalysisUnit *u, const UnitUsage *usage, uint64_t now) {
         json_begin_object(w);
         json_key(w, "id");
@@ -107,21 +99,17 @@ static void write_json_entry(JsonWriter *w, const AnalysisUnit *u, const UnitUsa
                 json_seconds(w, now - usage->started_at_usec);
         else
                 json_null(w);
-        write_uint_or_null(w, "memory_current", usage->memory_current);
-        write_uint_or_null(w, "memory_max", usage->memory_max);
+        json_field_uint_or_null(w, "memory_current", usage->memory_current);
+        json_field_uint_or_null(w, "memory_max", usage->memory_max);
         json_key(w, "cpu_sec");
         if (usage->cpu_usage_nsec == UINT64_MAX)
                 json_null(w);
         else
                 json_seconds(w, usage->cpu_usage_nsec / 1000);
-        write_uint_or_null(w, "cpu_quota_percent", usage->cpu_percent);
-        write_uint_or_null(w, "tasks_current", usage->tasks_current);
-        write_uint_or_null(w, "tasks_max", usage->tasks_max);
-        json_key(w, "runtime_max_sec");
-        if (usage->runtime_max_usec == UINT64_MAX)
-                json_null(w);
-        else
-                json_seconds(w, usage->runtime_max_usec);
+        json_field_uint_or_null(w, "cpu_quota_percent", usage->cpu_percent);
+        json_field_uint_or_null(w, "tasks_current", usage->tasks_current);
+        json_field_uint_or_null(w, "tasks_max", usage->tasks_max);
+        json_field_seconds_or_null(w, "runtime_max_sec", usage->runtime_max_usec);
         json_end_object(w);
 }
 

@@ -150,14 +150,6 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
         print_tail(s->stderr_file, s->stderr_tail, lines);
 }
 
-static void write_uint_or_null(JsonWriter *w, const char *key, uint64_t v) {
-        json_key(w, key);
-        if (v == UINT64_MAX)
-                json_null(w);
-        else
-                json_uint(w, v);
-}
-
 static void write_json(const Status *s, unsigned lines) {
         JsonWriter w = { .f = stdout };
         uint64_t now = now_usec(CLOCK_REALTIME);
@@ -187,24 +179,20 @@ static void write_json(const Status *s, unsigned lines) {
                         json_null(&w);
                 json_key(&w, "limits");
                 json_begin_object(&w);
-                write_uint_or_null(&w, "memory_max", s->usage.memory_max);
-                write_uint_or_null(&w, "cpu_quota_percent", s->usage.cpu_percent);
-                write_uint_or_null(&w, "tasks_max", s->usage.tasks_max);
-                json_key(&w, "runtime_max_sec");
-                if (s->usage.runtime_max_usec == UINT64_MAX)
-                        json_null(&w);
-                else
-                        json_seconds(&w, s->usage.runtime_max_usec);
+                json_field_uint_or_null(&w, "memory_max", s->usage.memory_max);
+                json_field_uint_or_null(&w, "cpu_quota_percent", s->usage.cpu_percent);
+                json_field_uint_or_null(&w, "tasks_max", s->usage.tasks_max);
+                json_field_seconds_or_null(&w, "runtime_max_sec", s->usage.runtime_max_usec);
                 json_end_object(&w);
                 json_key(&w, "usage");
                 json_begin_object(&w);
-                write_uint_or_null(&w, "memory_current", s->usage.memory_current);
+                json_field_uint_or_null(&w, "memory_current", s->usage.memory_current);
                 json_key(&w, "cpu_sec");
                 if (s->usage.cpu_usage_nsec == UINT64_MAX)
                         json_null(&w);
                 else
                         json_seconds(&w, s->usage.cpu_usage_nsec / 1000);
-                write_uint_or_null(&w, "tasks_current", s->usage.tasks_current);
+                json_field_uint_or_null(&w, "tasks_current", s->usage.tasks_current);
                 json_end_object(&w);
         }
         json_key(&w, "stdout_file");

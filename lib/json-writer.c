@@ -159,3 +159,19 @@ void json_null(JsonWriter *w) {
         json_before_value(w);
         fputs("null", w->f);
 }
+
+void json_field_uint_or_null(JsonWriter *w, const char *key, uint64_t v) {
+        json_key(w, key);
+        if (v == UINT64_MAX)
+                json_null(w);
+        else
+                json_uint(w, v);
+}
+
+void json_field_seconds_or_null(JsonWriter *w, const char *key, uint64_t usec) {
+        json_key(w, key);
+        if (usec == UINT64_MAX)
+                json_null(w);
+        else
+                json_seconds(w, usec);
+}

@@ -29,4 +29,10 @@ void json_int(JsonWriter *w, int64_t v);
 /* Seconds with millisecond precision from microseconds. */
 void json_seconds(JsonWriter *w, uint64_t usec);
 void json_bool(JsonWriter *w, bool b);
+
+/* "key": v, or "key": null for UINT64_MAX (unknown or unlimited). */
+void json_field_uint_or_null(JsonWriter *w, const char *key, uint64_t v);
+
+/* "key": seconds from usec, or "key": null for UINT64_MAX. */
+void json_field_seconds_or_null(JsonWriter *w, const char *key, uint64_t usec);
 void json_null(JsonWriter *w);

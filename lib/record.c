@@ -39,22 +39,6 @@ void record_done(Record *r) {
         record_init(r);
 }
 
-static void write_uint_or_null(JsonWriter *w, const char *key, uint64_t v) {
-        json_key(w, key);
-        if (v == RECORD_UNSET)
-                json_null(w);
-        else
-                json_uint(w, v);
-}
-
-static void write_seconds_or_null(JsonWriter *w, const char *key, uint64_t usec) {
-        json_key(w, key);
-        if (usec == RECORD_UNSET)
-                json_null(w);
-        else
-                json_seconds(w, usec);
-}
-
 /* RFC 3339 in UTC with milliseconds, e.g. "2026-11-26T04:15:00.123Z". */
 static void write_timestamp(JsonWriter *w, const char *key, uint64_t usec) {
         char buf[64];
@@ -78,10 +62,10 @@ static void write_timestamp(JsonWriter *w, const char *key, uint64_t usec) {
 static void write_limits(JsonWriter *w, const char *key, const RecordLimits *l) {
         json_key(w, key);
         json_begin_object(w);
-        write_uint_or_null(w, "memory_max", l->memory_max);
-        write_uint_or_null(w, "cpu_quota_percent", l->cpu_quota_percent);
-        write_uint_or_null(w, "tasks_max", l->tasks_max);
-        write_seconds_or_null(w, "runtime_max_sec", l->runtime_max_usec);
+        json_field_uint_or_null(w, "memory_max", l->memory_max);
+        json_field_uint_or_null(w, "cpu_quota_percent", l->cpu_quota_percent);
+        json_field_uint_or_null(w, "tasks_max", l->tasks_max);
+        json_field_seconds_or_null(w, "runtime_max_sec", l->runtime_max_usec);
         json_end_object(w);
 }
 
@@ -110,16 +94,16 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         write_limits(w, "profile_limits", &r->profile_limits);
         json_key(w, "usage");
         json_begin_object(w);
-        write_seconds_or_null(w, "runtime_sec", r->usage.runtime_usec);
-        write_seconds_or_null(w, "cpu_sec", r->usage.cpu_usec);
-        write_uint_or_null(w, "memory_peak", r->usage.memory_peak);
-        write_uint_or_null(w, "oom_kills", r->usage.oom_kills);
-        write_uint_or_null(w, "tasks_limit_hits", r->usage.tasks_limit_hits);
-        write_seconds_or_null(w, "cpu_throttled_sec", r->usage.cpu_throttled_usec);
+        json_field_seconds_or_null(w, "runtime_sec", r->usage.runtime_usec);
+        json_field_seconds_or_null(w, "cpu_sec", r->usage.cpu_usec);
+        json_field_uint_or_null(w, "memory_peak", r->usage.memory_peak);
+        json_field_uint_or_null(w, "oom_kills", r->usage.oom_kills);
+        json_field_uint_or_null(w, "tasks_limit_hits", r->usage.tasks_limit_hits);
+        json_field_seconds_or_null(w, "cpu_throttled_sec", r->usage.cpu_throttled_usec);
         json_end_object(w);
         write_timestamp(w, "started_at", r->started_at_usec);
         write_timestamp(w, "finished_at", r->finished_at_usec);
-        write_uint_or_null(w, "caller_uid", r->caller_uid);
+        json_field_uint_or_null(w, "caller_uid", r->caller_uid);
         json_key(w, "stdout_file");
         json_string(w, r->stdout_file);
         json_key(w, "stderr_file");

@@ -272,9 +272,10 @@ testMembersAndOutsiders() {
 }
 
 testJournalFindsAnAnalysis() {
-        # journald tags a line with the unit's fields only while its sender lives: it looks the sender's
-        # cgroup up in /proc. So the analysis lingers a little after logging.
-        run analysis-run -q -p e2ectl --id=ctl-j1 -- /bin/sh -c 'logger -t e2e-analysis "hello from ctl-j1"; sleep 1'
+        # journald tags a line with the unit's fields only while its sender lives (it looks the sender's
+        # cgroup up in /proc), so the sender here lingers a little after logging; logger(1) would not.
+        run analysis-run -q -p e2ectl --id=ctl-j1 -- python3 -c \
+                'import syslog, time; syslog.openlog("e2e-analysis"); syslog.syslog("hello from ctl-j1"); time.sleep(1)'
         assertEquals "the analysis ran ($stderr)" 0 "$rc"
         journalctl --sync
         assertContains "ANALYSIS_ID= finds what the analysis logged" \
