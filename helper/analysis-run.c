@@ -425,12 +425,27 @@ static int report(Run *run, const Record *record, const char *json, size_t json_
         return exit_status_from_record(record, run->cancel_signal);
 }
 
+/* The caller's request: the command by its absolute path, its arguments as given, and our options. The argv
+ * is a copy for the caller to free. Returns 0 or -ENOMEM. */
+static int make_request(const char *cwd, const char *command, Request *ret) {
+        *ret = (Request) {
+                .argv = strv_copy_replacing_first(arg_command, command),
+                .cwd = (char *) cwd,
+                .environment = arg_environment,
+                .memory_max = arg_memory_max,
+                .cpu_percent = arg_cpu_percent,
+                .tasks_max = arg_tasks_max,
+                .timeout_usec = arg_timeout_usec,
+        };
+        return ret->argv ? 0 : -ENOMEM;
+}
+
 /* No service manager can be reached: refuse, unless --fallback=rlimit lets us run the analysis ourselves. */
 static int no_manager(Run *run, const char *cwd, const char *command, const char *why) {
         _cleanup_(fallback_profile_done) FallbackProfile profile = {};
         _cleanup_free_ char *json = NULL;
         _cleanup_(record_done) Record record;
-        FallbackRequest request;
+        Request request = {};
         UnitProperties props;
         size_t json_size = 0;
         int r;
@@ -463,24 +478,15 @@ static int no_manager(Run *run, const char *cwd, const char *command, const char
         };
         if (check_limits(&props) < 0)
                 return EXIT_SETUP_ABOVE_PROFILE;
-        request = (FallbackRequest) {
-                .scope = arg_scope,
-                .id = run->id,
-                .cwd = cwd,
-                .environment = arg_environment,
-                .memory_max = arg_memory_max,
-                .cpu_percent = arg_cpu_percent,
-                .tasks_max = arg_tasks_max,
-                .timeout_usec = arg_timeout_usec,
-        };
-        request.argv = strv_copy_replacing_first(arg_command, command);
-        if (!request.argv)
+        r = make_request(cwd, command, &request);
+        if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         if (!run->event && sd_event_default(&run->event) < 0) {
                 strv_free(request.argv);
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         }
-        r = fallback_run(&profile, &request, run->event, &record, &json, &json_size, &run->cancel_signal);
+        r = fallback_run(&profile, &(FallbackRequest) { .scope = arg_scope, .id = run->id, .request = &request },
+                         run->event, &record, &json, &json_size, &run->cancel_signal);
         strv_free(request.argv);
         if (r != 0)
                 return r;
@@ -571,18 +577,8 @@ static int run_analysis(Run *run) {
 
         if (arg_scope == RUNTIME_SCOPE_USER)
                 (void) mkdir_p(run->paths.results_dir, 0755);
-        request = (Request) {
-                .argv = arg_command,
-                .cwd = cwd,
-                .environment = arg_environment,
-                .memory_max = arg_memory_max,
-                .cpu_percent = arg_cpu_percent,
-                .tasks_max = arg_tasks_max,
-                .timeout_usec = arg_timeout_usec,
-        };
-        /* The command by its absolute path, its arguments as given. */
-        request.argv = strv_copy_replacing_first(arg_command, command);
-        if (!request.argv)
+        r = make_request(cwd, command, &request);
+        if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         r = spool_submit(&run->paths, run->id, &request);
         strv_free(request.argv);

@@ -157,7 +157,7 @@ static int build_environment(const FallbackRequest *req, const char *profile, co
                 r = strv_consume(&env, strprintf("ANALYSIS_PROFILE=%s", profile));
         if (r < 0)
                 return r;
-        STRV_FOREACH(a, req->environment) {
+        STRV_FOREACH(a, req->request->environment) {
                 size_t n = strcspn(*a, "=") + 1;
 
                 for (char **e = env; *e; e++)
@@ -336,10 +336,10 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         record.caller_uid = getuid();
         record.profile_limits = p->limits;
         record.limits = (RecordLimits) {
-                .memory_max = tighter(req->memory_max, p->limits.memory_max),
-                .cpu_quota_percent = tighter(req->cpu_percent, p->limits.cpu_quota_percent),
-                .tasks_max = as_root ? RECORD_UNSET : tighter(req->tasks_max, p->limits.tasks_max),
-                .runtime_max_usec = tighter(req->timeout_usec, p->limits.runtime_max_usec),
+                .memory_max = tighter(req->request->memory_max, p->limits.memory_max),
+                .cpu_quota_percent = tighter(req->request->cpu_percent, p->limits.cpu_quota_percent),
+                .tasks_max = as_root ? RECORD_UNSET : tighter(req->request->tasks_max, p->limits.tasks_max),
+                .runtime_max_usec = tighter(req->request->timeout_usec, p->limits.runtime_max_usec),
         };
         r = build_environment(req, p->profile->name, pw, invocation_id, &env);
         if (r < 0)
@@ -358,9 +358,9 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
                        EXIT_SETUP_UNAVAILABLE;
 
         spec = (RlimitSpec) {
-                .argv = req->argv,
+                .argv = req->request->argv,
                 .environment = env,
-                .cwd = req->cwd,
+                .cwd = req->request->cwd,
                 .switch_user = switch_user,
                 .user_name = user_name,
                 .uid = pw ? pw->pw_uid : getuid(),

@@ -7,6 +7,7 @@
 
 #include "profile.h"
 #include "record.h"
+#include "request.h"
 #include "runtime-scope.h"
 
 typedef struct FallbackProfile {
@@ -24,13 +25,7 @@ void fallback_profile_done(FallbackProfile *p);
 typedef struct FallbackRequest {
         RuntimeScope scope;
         const char *id;
-        char **argv;                    /* argv[0] is an absolute path */
-        const char *cwd;
-        char **environment;             /* NAME=VALUE assignments on top of a service's environment */
-        uint64_t memory_max;            /* the caller's tighter limits; 0: the profile's */
-        unsigned cpu_percent;
-        uint64_t tasks_max;
-        uint64_t timeout_usec;
+        const Request *request;         /* what the caller asks, as it would be spooled for a unit */
 } FallbackRequest;
 
 /* Runs the analysis itself (see fallback-rlimit.h), streaming its output files to our stdout and stderr, and
