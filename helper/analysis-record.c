@@ -34,9 +34,6 @@
 #include "time-util.h"
 #include "unit-state.h"
 
-/* The record keeps at most this much of the end of stderr. */
-#define STDERR_TAIL_MAX 2048
-
 static const char *arg_verb = NULL;
 static const char *arg_id = NULL;
 static const char *arg_profile = NULL;
@@ -520,7 +517,7 @@ static int run_finish(const AnalysisPaths *paths) {
         record.stdout_file = strprintf("%s/%s.stdout", arg_results_dir, arg_id);
         record.stderr_file = strprintf("%s/%s.stderr", arg_results_dir, arg_id);
         if (record.stderr_file)
-                (void) read_file_tail(record.stderr_file, STDERR_TAIL_MAX, &record.stderr_tail);
+                (void) read_file_tail(record.stderr_file, RECORD_STDERR_TAIL_MAX, &record.stderr_tail);
         r = record_store(&record);
         if (r < 0)
                 log_analysis(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analysis-id.h"
 #include "bus-map.h"
 #include "macro.h"
 
@@ -16,11 +17,27 @@ static const BusMapEntry *map_find(const BusMapEntry *map, size_t n_map, const c
         return NULL;
 }
 
+int bus_message_read_id128(sd_bus_message *m, char ret[static 33]) {
+        const uint8_t *bytes;
+        size_t n;
+        int r;
+
+        r = sd_bus_message_enter_container(m, 'v', "ay");
+        if (r < 0)
+                return r;
+        r = sd_bus_message_read_array(m, 'y', (const void **) &bytes, &n);
+        if (r < 0)
+                return r;
+        if (n == 16)
+                id128_to_string(bytes, ret);
+        else
+                ret[0] = '\0';
+        return sd_bus_message_exit_container(m);
+}
+
 static int read_value(sd_bus_message *m, const BusMapEntry *e, void *base) {
         void *p = (char *) base + e->offset;
         const char *type, *s;
-        const uint8_t *bytes;
-        size_t n;
         int r;
 
         r = sd_bus_message_peek_type(m, NULL, &type);
@@ -44,20 +61,8 @@ static int read_value(sd_bus_message *m, const BusMapEntry *e, void *base) {
                 *(char **) p = copy;
                 return 0;
         }
-        case BUS_MAP_ID128: {
-                char *hex = p;
-
-                r = sd_bus_message_enter_container(m, 'v', "ay");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_read_array(m, 'y', (const void **) &bytes, &n);
-                if (r < 0)
-                        return r;
-                hex[0] = '\0';
-                for (size_t i = 0; n == 16 && i < n; i++)
-                        (void) snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
-                return sd_bus_message_exit_container(m);
-        }
+        case BUS_MAP_ID128:
+                return bus_message_read_id128(m, p);
         }
         return -EINVAL;
 }

@@ -23,3 +23,7 @@ typedef struct BusMapEntry {
  * (with *error set by the peer, if error is not NULL). */
 int bus_map_all_properties(sd_bus *bus, const char *service, const char *path, const char *interface,
                            const BusMapEntry *map, size_t n_map, void *base, sd_bus_error *error);
+
+/* Reads a variant holding an "ay" id128 (such as InvocationID) from m into ret as hex; an empty array or one
+ * of another size gives "". Returns 0 or a negative errno. */
+int bus_message_read_id128(sd_bus_message *m, char ret[static 33]);

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "analysis-id.h"
 #include "exit-status.h"
 #include "fallback-rlimit.h"
 #include "fallback-run.h"
@@ -28,9 +29,6 @@
 #include "record-file.h"
 #include "strv.h"
 #include "time-util.h"
-
-/* The record keeps at most this much of the end of stderr, as analysis-record does. */
-#define STDERR_TAIL_MAX 2048
 
 /* The PATH systemd gives services (systemd.exec(5)). */
 #define SERVICE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
@@ -181,8 +179,7 @@ static int make_invocation_id(char ret[static 33]) {
 
         if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes))
                 return -errno;
-        for (size_t i = 0; i < sizeof(bytes); i++)
-                (void) snprintf(ret + 2 * i, 3, "%02x", bytes[i]);
+        id128_to_string(bytes, ret);
         return 0;
 }
 
@@ -397,7 +394,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         rlimit_outcome_done(&outcome);
         if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
-        (void) read_file_tail(record.stderr_file, STDERR_TAIL_MAX, &record.stderr_tail);
+        (void) read_file_tail(record.stderr_file, RECORD_STDERR_TAIL_MAX, &record.stderr_tail);
 
         r = record_file_store(results_fd, &record, &json, &json_size);
         if (r < 0) {

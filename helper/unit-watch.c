@@ -76,22 +76,8 @@ static int read_unit_property(sd_bus_message *m, const char *name, UnitPropertie
                 return 1;
         }
         if (strcmp(name, "InvocationID") == 0) {
-                const uint8_t *bytes;
-                size_t n;
-
-                r = sd_bus_message_enter_container(m, 'v', "ay");
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_read_array(m, 'y', (const void **) &bytes, &n);
-                if (r < 0)
-                        return r;
-                p->invocation_id[0] = '\0';
-                for (size_t i = 0; i < n && i < 16; i++)
-                        (void) snprintf(p->invocation_id + 2 * i, 3, "%02x", bytes[i]);
-                r = sd_bus_message_exit_container(m);
-                if (r < 0)
-                        return r;
-                return 1;
+                r = bus_message_read_id128(m, p->invocation_id);
+                return r < 0 ? r : 1;
         }
         r = sd_bus_message_skip(m, "v");
         return r < 0 ? r : 0;

@@ -74,3 +74,13 @@ int analysis_unit_name_parse(const char *unit, char **ret_profile, char **ret_id
         *ret_id = TAKE_PTR(id);
         return 0;
 }
+
+void id128_to_string(const uint8_t bytes[static 16], char ret[static 33]) {
+        static const char hex[] = "0123456789abcdef";
+
+        for (size_t i = 0; i < 16; i++) {
+                ret[2 * i] = hex[bytes[i] >> 4];
+                ret[2 * i + 1] = hex[bytes[i] & 15];
+        }
+        ret[32] = '\0';
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #define ANALYSIS_ID_MAX 64
 
@@ -19,3 +20,6 @@ int analysis_unit_name(const char *profile, const char *id, char **ret);
 /* The inverse of analysis_unit_name(): the profile and id of an analysis unit name. Returns 0, -EINVAL when
  * unit is not an analysis unit, or -ENOMEM. */
 int analysis_unit_name_parse(const char *unit, char **ret_profile, char **ret_id);
+
+/* The 16 bytes of an id128 (systemd's invocation ids) as 32 lowercase hex digits and a NUL. */
+void id128_to_string(const uint8_t bytes[static 16], char ret[static 33]);

@@ -14,6 +14,9 @@
 /* Marks a figure or limit that is unknown or absent (written as null). */
 #define RECORD_UNSET UINT64_MAX
 
+/* How much of the end of stderr a record keeps. */
+#define RECORD_STDERR_TAIL_MAX 2048
+
 typedef struct RecordLimits {
         uint64_t memory_max;            /* bytes */
         uint64_t cpu_quota_percent;     /* of one CPU */
