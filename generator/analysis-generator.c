@@ -98,12 +98,9 @@ static int parse_argv(int argc, char *argv[]) {
 }
 
 static void log_config_error(const ConfigError *e, const char *what) {
-        if (e->line > 0)
-                log_error("%s:%u: %s, %s", strempty(e->path), e->line, strempty(e->message), what);
-        else if (e->path)
-                log_error("%s: %s, %s", e->path, strempty(e->message), what);
-        else
-                log_error("%s, %s", strempty(e->message), what);
+        _cleanup_free_ char *text = config_error_to_string(e);
+
+        log_error("%s, %s", text ?: "Out of memory", what);
 }
 
 /* Writes (or with --dry-run prints) one unit. */
@@ -137,17 +134,13 @@ static int generate_profile(Generator *g, char * const *dirs, const char *name, 
         _cleanup_strv_free_ char **files = NULL;
         _cleanup_(profile_freep) Profile *p = NULL;
         _cleanup_(config_error_clear) ConfigError error = {};
-        _cleanup_free_ char *filename = NULL, *what = NULL, *bad_name = NULL;
+        _cleanup_free_ char *what = NULL, *bad_name = NULL;
         UnitFile service = {}, slice = {};
         int r;
 
-        if (asprintf(&filename, "%s.ini", name) < 0 || asprintf(&what, "skipping profile '%s'", name) < 0)
+        if (asprintf(&what, "skipping profile '%s'", name) < 0)
                 return log_oom();
-        r = config_files_find(dirs, filename, &files, warnings);
-        if (r < 0)
-                return log_oom();
-
-        r = profile_load(name, files, arg_scope, &p, &error);
+        r = profile_find_and_load(dirs, name, arg_scope, warnings, &files, &p, &error);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0) {

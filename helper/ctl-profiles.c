@@ -40,10 +40,9 @@ static int format_value(const ConfigKey *k, const Setting *s, char **ret_value, 
 }
 
 static void print_error(const ConfigError *e) {
-        if (e->line > 0)
-                fprintf(stderr, "%s:%u: %s\n", strempty(e->path), e->line, strempty(e->message));
-        else
-                fprintf(stderr, "%s%s%s\n", strempty(e->path), e->path ? ": " : "", strempty(e->message));
+        _cleanup_free_ char *text = config_error_to_string(e);
+
+        fprintf(stderr, "%s\n", text ?: "Out of memory.");
 }
 
 static int print_shown(const Shown *p) {
@@ -197,11 +196,8 @@ int verb_profiles(Ctl *c, char **args) {
                 _cleanup_strv_free_ char **files = NULL;
                 _cleanup_(profile_freep) Profile *p = NULL;
                 _cleanup_(config_error_clear) ConfigError error = {};
-                _cleanup_free_ char *filename = strprintf("%s.ini", *name);
 
-                if (!filename || config_files_find(dirs, filename, &files, &warnings) < 0)
-                        return log_oom(), EXIT_CTL_FAILURE;
-                r = profile_load(*name, files, c->scope, &p, &error);
+                r = profile_find_and_load(dirs, *name, c->scope, &warnings, &files, &p, &error);
                 if (r == -ENOMEM)
                         return log_oom(), EXIT_CTL_FAILURE;
                 if (r == CONFIG_MISSING)

@@ -44,33 +44,24 @@ static uint64_t setting_or_unset(const Setting *s) {
 }
 
 int fallback_profile_load(RuntimeScope scope, const char *name, FallbackProfile *ret) {
-        _cleanup_strv_free_ char **dirs = NULL, **files = NULL, **warnings = NULL;
+        _cleanup_strv_free_ char **dirs = NULL, **warnings = NULL;
         _cleanup_(config_error_clear) ConfigError error = {};
-        _cleanup_free_ char *filename = strprintf("%s.ini", name), *joined = NULL;
+        _cleanup_free_ char *joined = NULL, *text = NULL;
         _cleanup_(profile_freep) Profile *p = NULL;
         const Setting *memory;
         int r;
 
-        if (!filename)
-                return log_oom(), EXIT_SETUP_UNAVAILABLE;
         r = profile_search_dirs(scope, &dirs);
-        if (r >= 0)
-                r = config_files_find(dirs, filename, &files, &warnings);
         if (r < 0)
                 return log_error_errno(r, "Cannot search for profile '%s': %m", name), EXIT_SETUP_UNAVAILABLE;
+        r = profile_find_and_load(dirs, name, scope, &warnings, NULL, &p, &error);
         STRV_FOREACH(w, warnings)
                 log_warning("%s", *w);
-
-        r = profile_load(name, files, scope, &p, &error);
         if (r == -ENOMEM)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         if (r < 0) {
-                if (error.line > 0)
-                        log_error("%s:%u: %s: profile '%s' cannot be used.", strempty(error.path), error.line,
-                                  strempty(error.message), name);
-                else
-                        log_error("%s: %s: profile '%s' cannot be used.", error.path ?: name, strempty(error.message),
-                                  name);
+                text = config_error_to_string(&error);
+                log_error("%s: profile '%s' cannot be used.", text ?: "Out of memory", name);
                 return EXIT_SETUP_UNKNOWN_PROFILE;
         }
         if (r != CONFIG_LOADED) {

@@ -19,6 +19,14 @@ void config_error_clear(ConfigError *e) {
         *e = (ConfigError) {};
 }
 
+char *config_error_to_string(const ConfigError *e) {
+        if (e->path && e->line > 0)
+                return strprintf("%s:%u: %s", e->path, e->line, strempty(e->message));
+        if (e->path)
+                return strprintf("%s: %s", e->path, strempty(e->message));
+        return strdup(strempty(e->message));
+}
+
 int config_error_set(ConfigError *e, const char *path, unsigned line, const char *format, ...) {
         va_list ap;
         char *message;

@@ -23,6 +23,10 @@ void config_error_clear(ConfigError *e);
 /* Records the first error only: later calls are ignored. Returns -EINVAL for convenient tail calls. */
 int config_error_set(ConfigError *e, const char *path, unsigned line, const char *format, ...) _printf_(4, 5);
 
+/* The error as people read it: "PATH:LINE: MESSAGE", "PATH: MESSAGE" without a line, or "MESSAGE". Returns a
+ * malloc'ed string, or NULL when out of memory. */
+char *config_error_to_string(const ConfigError *e);
+
 /* Called for each Key=Value with the section it is in and its line. Returns 0, or a negative errno after
  * setting *error (parsing goes on to the end of the file but only the first error is kept). */
 typedef int (*IniAssignmentHandler)(const char *section, const char *key, const char *value, unsigned line,

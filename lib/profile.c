@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "profile-search.h"
 #include "profile.h"
 #include "strv.h"
 
@@ -101,6 +102,23 @@ int profile_load(const char *name, char * const *files, RuntimeScope scope, Prof
                 return r;
         *ret = TAKE_PTR(p);
         return CONFIG_LOADED;
+}
+
+int profile_find_and_load(char * const *dirs, const char *name, RuntimeScope scope, char ***warnings,
+                          char ***ret_files, Profile **ret, ConfigError *error) {
+        _cleanup_strv_free_ char **files = NULL;
+        _cleanup_free_ char *filename = strprintf("%s.ini", name);
+        int r;
+
+        if (!filename)
+                return -ENOMEM;
+        r = config_files_find(dirs, filename, &files, warnings);
+        if (r < 0)
+                return r;
+        r = profile_load(name, files, scope, ret, error);
+        if (ret_files)
+                *ret_files = TAKE_PTR(files);
+        return r;
 }
 
 Profile *profile_free(Profile *p) {

@@ -65,6 +65,12 @@ bool profile_name_is_valid(const char *name);
  * Returns a ConfigLoadState with *ret set only for CONFIG_LOADED, or a negative errno with *error set. */
 int profile_load(const char *name, char * const *files, RuntimeScope scope, Profile **ret, ConfigError *error);
 
+/* Finds profile name's file and drop-ins in dirs (profile-search.c) and loads it as profile_load() does.
+ * Directories that cannot be read add to *warnings. With ret_files, the files found (maybe none) are returned
+ * whatever the outcome. Returns what profile_load() returns, or -ENOMEM. */
+int profile_find_and_load(char * const *dirs, const char *name, RuntimeScope scope, char ***warnings,
+                          char ***ret_files, Profile **ret, ConfigError *error);
+
 /* Frees the profile; accepts NULL and returns NULL. */
 Profile *profile_free(Profile *p);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free);
