@@ -18,12 +18,13 @@ bool analysis_unit_is_running(const AnalysisUnit *u) {
                (strcmp(u->active_state, "inactive") != 0 && strcmp(u->active_state, "failed") != 0);
 }
 
-static void analysis_unit_done(AnalysisUnit *u) {
+void analysis_unit_done(AnalysisUnit *u) {
         free(u->unit);
         free(u->profile);
         free(u->id);
         free(u->active_state);
         free(u->sub_state);
+        *u = (AnalysisUnit) {};
 }
 
 void analysis_units_free(AnalysisUnit *units, size_t n) {

@@ -38,6 +38,9 @@ bool analysis_unit_is_running(const AnalysisUnit *u);
  * sorted by id. Returns 0 with *ret and *ret_n, or a negative errno (with *error set by the manager). */
 int analysis_units_list(sd_bus *bus, const char *id, AnalysisUnit **ret, size_t *ret_n, sd_bus_error *error);
 
+/* Frees the fields of one unit and clears it. */
+void analysis_unit_done(AnalysisUnit *u);
+
 /* Frees n units and the array. */
 void analysis_units_free(AnalysisUnit *units, size_t n);
 

@@ -175,9 +175,9 @@ int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *wh
         return EXIT_SETUP_UNAVAILABLE;
 }
 
-int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit **ret) {
+int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        AnalysisUnit *units = NULL, *found;
+        AnalysisUnit *units = NULL;
         size_t n = 0, pick = 0, n_running = 0;
         int r;
 
@@ -188,27 +188,20 @@ int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit **ret) {
         if (r < 0)
                 return ctl_bus_error(c, &error, r, "list the analysis units");
         for (size_t i = 0; i < n; i++)
-                if (analysis_unit_is_running(units + i)) {
-                        if (n_running++ == 0)
-                                pick = i;
-                }
+                if (analysis_unit_is_running(units + i) && n_running++ == 0)
+                        pick = i;
         if (n_running > 1) {
                 log_error("Analysis id %s is running in %zu units at once (%s, %s, ...): stop all but one.", id,
                           n_running, units[0].unit, units[1].unit);
                 analysis_units_free(units, n);
                 return EXIT_SETUP_BUSY;
         }
-        found = calloc(1, sizeof(AnalysisUnit));
-        if (!found) {
-                analysis_units_free(units, n);
-                return log_oom(), EXIT_SETUP_UNAVAILABLE;
-        }
+        *ret = (AnalysisUnit) {};
         if (n > 0) {
-                *found = units[pick];
+                *ret = units[pick];
                 units[pick] = (AnalysisUnit) {};
         }
         analysis_units_free(units, n);
-        *ret = found;
         return 0;
 }
 

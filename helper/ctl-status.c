@@ -20,7 +20,7 @@
 
 typedef struct Status {
         const char *id;
-        AnalysisUnit *unit;             /* unit->unit is NULL when no unit is loaded */
+        AnalysisUnit unit;              /* unit.unit is NULL when no unit is loaded */
         bool running;
         bool have_usage;
         UnitUsage usage;
@@ -33,7 +33,7 @@ typedef struct Status {
 } Status;
 
 static void status_done(Status *s) {
-        analysis_units_free(s->unit, 1);
+        analysis_unit_done(&s->unit);
         if (s->have_usage)
                 unit_usage_done(&s->usage);
         record_done(&s->record);
@@ -99,11 +99,11 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
         char a[32], b[32];
 
         printf("%s analysis %s (profile %s) - %s\n", s->running ? "●" : "○", s->id,
-               s->unit->profile ?: s->record.profile ?: "?",
-               s->running ? (strcmp(s->unit->active_state, "active") == 0 ? s->unit->sub_state : s->unit->active_state)
+               s->unit.profile ?: s->record.profile ?: "?",
+               s->running ? (strcmp(s->unit.active_state, "active") == 0 ? s->unit.sub_state : s->unit.active_state)
                           : s->have_record ? s->record.result ?: "finished" : "not running");
-        if (s->unit->unit)
-                printf("%12s: %s (%s, %s)\n", "Unit", s->unit->unit, s->unit->active_state, s->unit->sub_state);
+        if (s->unit.unit)
+                printf("%12s: %s (%s, %s)\n", "Unit", s->unit.unit, s->unit.active_state, s->unit.sub_state);
         if (s->running && s->have_usage) {
                 print_timestamp("Started", s->usage.started_at_usec);
                 if (s->usage.started_at_usec > 0 && now > s->usage.started_at_usec)
@@ -144,8 +144,8 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
                 printf("%12s: %s/%s.json\n", "Record", results_dir, s->id);
         }
         printf("%12s: %s\n%12s  %s\n", "Output", s->stdout_file, "", s->stderr_file);
-        if (s->unit->unit)
-                printf("%12s: journalctl -u %s\n", "Log", s->unit->unit);
+        if (s->unit.unit)
+                printf("%12s: journalctl -u %s\n", "Log", s->unit.unit);
         print_tail(s->stdout_file, s->stdout_tail, lines);
         print_tail(s->stderr_file, s->stderr_tail, lines);
 }
@@ -158,15 +158,15 @@ static void write_json(const Status *s, unsigned lines) {
         json_key(&w, "id");
         json_string(&w, s->id);
         json_key(&w, "profile");
-        json_string(&w, s->unit->profile ?: s->record.profile);
+        json_string(&w, s->unit.profile ?: s->record.profile);
         json_key(&w, "unit");
-        json_string(&w, s->unit->unit);
+        json_string(&w, s->unit.unit);
         json_key(&w, "running");
         json_bool(&w, s->running);
         json_key(&w, "active_state");
-        json_string(&w, s->unit->active_state);
+        json_string(&w, s->unit.active_state);
         json_key(&w, "sub_state");
-        json_string(&w, s->unit->sub_state);
+        json_string(&w, s->unit.sub_state);
         if (s->running && s->have_usage) {
                 json_key(&w, "invocation_id");
                 json_string(&w, s->usage.invocation_id);
@@ -224,18 +224,18 @@ int verb_status(Ctl *c, char **args) {
                 r = ctl_find_unit(c, s.id, &s.unit);
         if (r != 0)
                 return r;
-        s.running = s.unit->unit && analysis_unit_is_running(s.unit);
+        s.running = s.unit.unit && analysis_unit_is_running(&s.unit);
         if (s.running) {
-                r = unit_usage_read(c->bus, s.unit->unit, &s.usage, &error);
+                r = unit_usage_read(c->bus, s.unit.unit, &s.usage, &error);
                 if (r < 0) {
-                        _cleanup_free_ char *what = strprintf("read the state of %s", s.unit->unit);
+                        _cleanup_free_ char *what = strprintf("read the state of %s", s.unit.unit);
 
-                        return ctl_bus_error(c, &error, r, what ?: s.unit->unit);
+                        return ctl_bus_error(c, &error, r, what ?: s.unit.unit);
                 }
                 s.have_usage = true;
         } else {
                 r = record_file_load(c->paths.results_dir, s.id, &s.record, NULL, NULL, &why);
-                if (r == -ENOENT && !s.unit->unit) {
+                if (r == -ENOENT && !s.unit.unit) {
                         log_error("No analysis '%s': none is running and %s/%s.json does not exist.", s.id,
                                   c->paths.results_dir, s.id);
                         return EXIT_CTL_NO_SUCH_ANALYSIS;

@@ -60,7 +60,7 @@ int verb_wait(Ctl *c, char **args) {
         const char *id = args[0];
         _cleanup_(record_done) Record record;
         _cleanup_free_ char *json = NULL, *why = NULL;
-        AnalysisUnit *u = NULL;
+        _cleanup_(analysis_unit_done) AnalysisUnit u = {};
         char invocation[33] = "";
         size_t size = 0;
         int r;
@@ -71,20 +71,18 @@ int verb_wait(Ctl *c, char **args) {
                 r = ctl_find_unit(c, id, &u);
         if (r != 0)
                 return r;
-        if (u->unit)
-                r = follow_unit(c, u->unit, false, invocation);
-        if (r != 0) {
-                analysis_units_free(u, 1);
+        if (u.unit)
+                r = follow_unit(c, u.unit, false, invocation);
+        if (r != 0)
                 return r;
-        }
 
         r = record_file_load(c->paths.results_dir, id, &record, &json, &size, &why);
-        if (r == -ENOENT && !u->unit)
+        if (r == -ENOENT && !u.unit)
                 log_error("No analysis '%s': none is running and %s/%s.json does not exist.", id,
                           c->paths.results_dir, id);
         else if (r == -ENOENT)
                 log_error("Analysis %s ended but left no record in %s. See journalctl -u %s.", id,
-                          c->paths.results_dir, u->unit);
+                          c->paths.results_dir, u.unit);
         else if (r == -EBADMSG)
                 log_error("The record %s/%s.json cannot be read: %s", c->paths.results_dir, id, strempty(why));
         else if (r < 0)
@@ -95,14 +93,9 @@ int verb_wait(Ctl *c, char **args) {
                           c->paths.results_dir, id, id, strempty(record.invocation_id), invocation);
                 r = -ESTALE;
         }
-        if (r < 0) {
-                bool known = u->unit;
-
-                analysis_units_free(u, 1);
-                return r == -ENOENT && !known ? EXIT_CTL_NO_SUCH_ANALYSIS :
+        if (r < 0)
+                return r == -ENOENT && !u.unit ? EXIT_CTL_NO_SUCH_ANALYSIS :
                        r == -EACCES ? EXIT_SETUP_PERMISSION : EXIT_SETUP_NO_RECORD;
-        }
-        analysis_units_free(u, 1);
         if (c->json)
                 fwrite(json, 1, size, stdout);
         if (!c->quiet)
@@ -112,7 +105,7 @@ int verb_wait(Ctl *c, char **args) {
 
 int verb_stop(Ctl *c, char **args) {
         const char *id = args[0];
-        AnalysisUnit *u = NULL;
+        _cleanup_(analysis_unit_done) AnalysisUnit u = {};
         char invocation[33];
         int r;
 
@@ -121,15 +114,12 @@ int verb_stop(Ctl *c, char **args) {
                 r = ctl_find_unit(c, id, &u);
         if (r != 0)
                 return r;
-        if (!u->unit || !analysis_unit_is_running(u)) {
+        if (!u.unit || !analysis_unit_is_running(&u)) {
                 log_error("Analysis %s is not running.", id);
-                analysis_units_free(u, 1);
                 return EXIT_CTL_NO_SUCH_ANALYSIS;
         }
         /* Noted first, so the record says it was cancelled even if the analysis exits cleanly on SIGTERM.
          * Only the caller who started it (or root) can; for others, a stop by SIGTERM still reads as one. */
         (void) spool_mark_cancelled(&c->paths, id);
-        r = follow_unit(c, u->unit, true, invocation);
-        analysis_units_free(u, 1);
-        return r;
+        return follow_unit(c, u.unit, true, invocation);
 }

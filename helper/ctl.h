@@ -39,9 +39,9 @@ int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *wh
 /* Checks id, saying why it is bad. Returns 0 or EXIT_SETUP_USAGE. */
 int ctl_check_id(const char *id);
 
-/* Finds the loaded unit of analysis id: the running one, else any. Returns 0 with *ret (an empty unit when
- * none is loaded: ret->unit is NULL), or an exit status after saying why. Free with analysis_units_free(). */
-int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit **ret);
+/* Finds the loaded unit of analysis id: the running one, else any. Returns 0 with *ret (all NULL when none
+ * is loaded), or an exit status after saying why. Free with analysis_unit_done(). */
+int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret);
 
 /* The verbs. Each returns the exit status of analysisctl. */
 int verb_list(Ctl *c, char **args);
