@@ -175,18 +175,27 @@ int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *wh
         return EXIT_SETUP_UNAVAILABLE;
 }
 
-int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret) {
+int ctl_list_units(Ctl *c, const char *id, AnalysisUnit **ret, size_t *ret_n) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        AnalysisUnit *units = NULL;
-        size_t n = 0, pick = 0, n_running = 0;
         int r;
 
         r = ctl_connect(c);
         if (r != 0)
                 return r;
-        r = analysis_units_list(c->bus, id, &units, &n, &error);
+        r = analysis_units_list(c->bus, id, ret, ret_n, &error);
         if (r < 0)
                 return ctl_bus_error(c, &error, r, "list the analysis units");
+        return 0;
+}
+
+int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret) {
+        AnalysisUnit *units = NULL;
+        size_t n = 0, pick = 0, n_running = 0;
+        int r;
+
+        r = ctl_list_units(c, id, &units, &n);
+        if (r != 0)
+                return r;
         for (size_t i = 0; i < n; i++)
                 if (analysis_unit_is_running(units + i) && n_running++ == 0)
                         pick = i;

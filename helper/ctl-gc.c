@@ -57,18 +57,14 @@ static char *results_file_id(const char *name) {
 
 /* The ids of the analyses running now. Returns 0 or an exit status. */
 static int running_ids(Ctl *c, char ***ret) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_strv_free_ char **ids = NULL;
         AnalysisUnit *units = NULL;
         size_t n = 0;
         int r;
 
-        r = ctl_connect(c);
+        r = ctl_list_units(c, NULL, &units, &n);
         if (r != 0)
                 return r;
-        r = analysis_units_list(c->bus, NULL, &units, &n, &error);
-        if (r < 0)
-                return ctl_bus_error(c, &error, r, "list the analysis units");
         for (size_t i = 0; i < n && r >= 0; i++)
                 if (analysis_unit_is_running(units + i))
                         r = strv_extend(&ids, units[i].id);

@@ -114,7 +114,6 @@ static void write_json_entry(JsonWriter *w, const AnalysisUnit *u, const UnitUsa
 }
 
 int verb_list(Ctl *c, char **args) {
-        _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_free_ Row *rows = NULL;
         AnalysisUnit *units = NULL;
         JsonWriter w = { .f = stdout };
@@ -122,12 +121,9 @@ int verb_list(Ctl *c, char **args) {
         size_t n = 0, n_rows = 0;
         int r;
 
-        r = ctl_connect(c);
+        r = ctl_list_units(c, NULL, &units, &n);
         if (r != 0)
                 return r;
-        r = analysis_units_list(c->bus, NULL, &units, &n, &error);
-        if (r < 0)
-                return ctl_bus_error(c, &error, r, "list the analysis units");
         rows = calloc(n ?: 1, sizeof(Row));
         if (!rows) {
                 analysis_units_free(units, n);

@@ -39,6 +39,10 @@ int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *wh
 /* Checks id, saying why it is bad. Returns 0 or EXIT_SETUP_USAGE. */
 int ctl_check_id(const char *id);
 
+/* Lists the loaded analysis units (of id only, when not NULL) from the manager of c->scope. Returns 0 with
+ * *ret and *ret_n (free with analysis_units_free()), or an exit status after saying why. */
+int ctl_list_units(Ctl *c, const char *id, AnalysisUnit **ret, size_t *ret_n);
+
 /* Finds the loaded unit of analysis id: the running one, else any. Returns 0 with *ret (all NULL when none
  * is loaded), or an exit status after saying why. Free with analysis_unit_done(). */
 int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret);

@@ -89,6 +89,17 @@ e2e_wait_active() {
     done
 }
 
+# Gives USER (created if missing) a user manager of its own, kept running by lingering, and prints the
+# user's UID. Returns 1 if the manager does not come up.
+e2e_start_user_manager() {
+    local user=$1 uid
+    id "$user" >/dev/null 2>&1 || useradd -m -s /bin/bash "$user"
+    uid=$(id -u "$user")
+    loginctl enable-linger "$user"
+    e2e_wait_active "user@$uid.service" 60 || return 1
+    echo "$uid"
+}
+
 # Prints the cgroup directory of a running unit.
 e2e_cgroup_dir() {
     local cg

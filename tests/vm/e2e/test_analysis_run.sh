@@ -315,11 +315,8 @@ testStartedByHandWithoutExec() {
 
 testUserManager() {
         local uid home
-        id alice >/dev/null 2>&1 || useradd -m -s /bin/bash alice
-        uid=$(id -u alice)
+        uid=$(e2e_start_user_manager alice)
         home=$(getent passwd alice | cut -d: -f6)
-        loginctl enable-linger alice
-        e2e_wait_active "user@$uid.service" 60
         assertTrue "alice's manager is up" "[ -S /run/user/$uid/bus ]"
         out=$(cd / && runuser -u alice -- env XDG_RUNTIME_DIR=/run/user/$uid \
                 analysis-run --user --id=user1 --memory=32M -- /bin/sh -c 'id -un' 2>"$SHUNIT_TMPDIR/user.err")

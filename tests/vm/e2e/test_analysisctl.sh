@@ -287,10 +287,7 @@ testJournalFindsAnAnalysis() {
 
 testUserManager() {
         local uid
-        id ctlalice >/dev/null 2>&1 || useradd -m -s /bin/bash ctlalice
-        uid=$(id -u ctlalice)
-        loginctl enable-linger ctlalice
-        e2e_wait_active "user@$uid.service" 60
+        uid=$(e2e_start_user_manager ctlalice)
         run runuser -u ctlalice -- env -C / XDG_RUNTIME_DIR=/run/user/$uid \
                 analysis-run --user --detach --id=ctl-u1 -- /bin/sh -c 'sleep 1; exit 5'
         assertEquals "--user --detach ($stderr)" 0 "$rc"

@@ -244,11 +244,8 @@ except s.AnalysisError as e:
 
 testUserManager() {
         local uid home
-        id alice >/dev/null 2>&1 || useradd -m -s /bin/bash alice
-        uid=$(id -u alice)
+        uid=$(e2e_start_user_manager alice)
         home=$(getent passwd alice | cut -d: -f6)
-        loginctl enable-linger alice
-        e2e_wait_active "user@$uid.service" 60
         assertTrue "alice's manager is up" "[ -S /run/user/$uid/bus ]"
         runuser -u alice -- env -C / XDG_RUNTIME_DIR="/run/user/$uid" /usr/bin/python3 -c "
 import analysis_sandbox as s

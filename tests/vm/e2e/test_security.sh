@@ -159,9 +159,7 @@ testAnalysisCannotWriteRecordOrEscapeCgroup() {
 
 testUserModeWithoutGroup() {
         local uid
-        uid=$(id -u outsider)
-        loginctl enable-linger outsider
-        e2e_wait_active "user@$uid.service" 60
+        uid=$(e2e_start_user_manager outsider)
         as_user outsider env XDG_RUNTIME_DIR=/run/user/$uid analysis-run --user -q --id=sec-user1 -- /usr/bin/id -un
         assertEquals "exit status (stderr: $stderr)" 0 "$rc"
         assertEquals "runs as the user" outsider "$stdout"
