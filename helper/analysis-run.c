@@ -279,13 +279,8 @@ static int check_limits(const UnitProperties *p) {
         return 0;
 }
 
-static bool bus_error_is_permission(const sd_bus_error *e) {
-        return sd_bus_error_has_names(e, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
-                                      "org.freedesktop.DBus.Error.AuthFailed");
-}
-
 static int setup_error(const sd_bus_error *e, int r, const char *what, const char *unit) {
-        if (bus_error_is_permission(e)) {
+        if (exit_status_from_bus_error(e, r) == EXIT_SETUP_PERMISSION) {
                 log_error("Permission denied to %s %s: %s%s", what, unit, e->message ?: strerror(-r),
                           arg_scope == RUNTIME_SCOPE_SYSTEM
                                   ? " (running analyses needs root or membership in the analysis group; or use --user)"

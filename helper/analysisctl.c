@@ -165,8 +165,7 @@ int ctl_connect(Ctl *c) {
 int ctl_bus_error(const Ctl *c, const sd_bus_error *error, int r, const char *what) {
         const char *message = error && error->message ? error->message : strerror(-r);
 
-        if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
-                                   "org.freedesktop.DBus.Error.AuthFailed") || r == -EACCES || r == -EPERM) {
+        if (exit_status_from_bus_error(error, r) == EXIT_SETUP_PERMISSION) {
                 log_error("Permission denied to %s: %s%s", what, message,
                           c->scope == RUNTIME_SCOPE_SYSTEM ? " (this needs root or membership in the analysis group)" : "");
                 return EXIT_SETUP_PERMISSION;

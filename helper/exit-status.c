@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The exit statuses of analysis-run (and of analysisctl wait), documented in analysis-run(1). */
 
+#include <errno.h>
 #include <signal.h>
 #include <string.h>
 
@@ -38,5 +39,12 @@ int exit_status_from_record(const Record *r, int cancel_signal) {
         sig = signal_from_name(r->signal);
         if (sig > 0)
                 return EXIT_SIGNAL_BASE + sig;
+        return EXIT_SETUP_UNAVAILABLE;
+}
+
+int exit_status_from_bus_error(const sd_bus_error *error, int r) {
+        if (sd_bus_error_has_names(error, SD_BUS_ERROR_ACCESS_DENIED, SD_BUS_ERROR_INTERACTIVE_AUTHORIZATION_REQUIRED,
+                                   "org.freedesktop.DBus.Error.AuthFailed") || r == -EACCES || r == -EPERM)
+                return EXIT_SETUP_PERMISSION;
         return EXIT_SETUP_UNAVAILABLE;
 }

@@ -2,6 +2,8 @@
 /* The exit statuses of analysis-run (and of analysisctl wait), documented in analysis-run(1). */
 #pragma once
 
+#include <systemd/sd-bus.h>
+
 #include "record.h"
 
 enum {
@@ -25,3 +27,7 @@ int exit_status_from_record(const Record *r, int cancel_signal);
 
 /* The number of a signal named without "SIG" ("KILL"), or 0. */
 int signal_from_name(const char *name);
+
+/* The exit status for a call to the service manager that failed with r and error: EXIT_SETUP_PERMISSION
+ * when polkit or the bus denied it, EXIT_SETUP_UNAVAILABLE otherwise. */
+int exit_status_from_bus_error(const sd_bus_error *error, int r);
