@@ -41,7 +41,7 @@ test_analysisctl_verbs_and_options() {
 }
 
 test_analysisctl_recorded_ids() {
-        complete_words _analysisctl analysisctl --user notes fi
+        complete_words _analysisctl analysisctl --user notes "fi"
         assertEquals "recorded ids for notes" "fit1 fit2 " "$got"
 }
 

@@ -84,7 +84,7 @@ testDetachThenWait() {
         assertContains "wait: the summary names the analysis and profile" "$stderr" "Analysis ctl-w1 (profile e2ectl):"
         assertEquals "wait --json: the record" exit-code "$(echo "$stdout" | json_field result)"
         assertEquals "wait --json: the record on stdout is the stored one" "$(cat "$RESULTS_DIR/ctl-w1.json")" "$stdout"
-        assertEquals "the output went to the results" done "$(cat "$RESULTS_DIR/ctl-w1.stdout")"
+        assertEquals "the output went to the results" "done" "$(cat "$RESULTS_DIR/ctl-w1.stdout")"
         # Long after the end, and after systemd may have unloaded the unit, wait still tells.
         run analysisctl wait -q ctl-w1
         assertEquals "wait on a finished analysis: exit status" 3 "$rc"

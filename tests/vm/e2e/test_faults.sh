@@ -51,7 +51,7 @@ Runtime=1min"
         for i in 1 2 3; do
                 wait "${pids[$((i - 1))]}"
                 assertEquals "reload$i: exit status ($(cat "$SHUNIT_TMPDIR/reload$i.out"))" 0 $?
-                assertEquals "reload$i: output" done "$(cat "$SHUNIT_TMPDIR/reload$i.out")"
+                assertEquals "reload$i: output" "done" "$(cat "$SHUNIT_TMPDIR/reload$i.out")"
                 assertEquals "reload$i: record" success "$(field reload$i result)"
                 assertEquals "reload$i: record of the same unit" "analysis-e2efault@reload$i.service" "$(field reload$i unit)"
         done
