@@ -33,12 +33,6 @@
 /* The PATH systemd gives services (systemd.exec(5)). */
 #define SERVICE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
 
-static uint64_t physical_memory(void) {
-        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-
-        return pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : RECORD_UNSET;
-}
-
 static uint64_t setting_or_unset(const Setting *s) {
         return s->set && !s->infinity ? s->number : RECORD_UNSET;
 }
