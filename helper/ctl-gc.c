@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysisctl gc: removes the records and output files of analyses that ended long ago, and spool entries
- * that no unit will ever take (left when analysis-run died between handing over a request and starting its
- * unit). Nothing of a running analysis is touched. */
+/* analysisctl gc: removes the records, output files and output directories of analyses that ended long ago,
+ * and spool entries that no unit will ever take (left when analysis-run died between handing over a request
+ * and starting its unit). Nothing of a running analysis is touched. */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -18,12 +18,13 @@
 #include "parse-value.h"
 #include "strv.h"
 #include "time-util.h"
+#include "tree-copy.h"
 
 /* A request waits in the spool for the few milliseconds until analysis-run starts its unit; one this old
  * without a running unit is an orphan. */
 #define SPOOL_ORPHAN_AGE_USEC (10 * 60 * USEC_PER_SEC)
 
-static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr" };
+static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr", ".output" };
 
 static uint64_t mtime_usec(const struct stat *st) {
         return (uint64_t) st->st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st->st_mtim.tv_nsec / 1000;
@@ -80,7 +81,7 @@ static int gc_results(const char *dir, char * const *running, uint64_t cutoff, u
         _cleanup_closedir_ DIR *d = opendir(dir);
         _cleanup_strv_free_ char **fresh = NULL, **stale = NULL;
         unsigned removed = 0;
-        int ret = 0;
+        int ret = 0, r;
 
         if (!d)
                 return errno == ENOENT ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
@@ -103,9 +104,10 @@ static int gc_results(const char *dir, char * const *running, uint64_t cutoff, u
 
                 if (!id || !strv_contains(stale, id) || strv_contains(fresh, id))
                         continue;
-                if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-                        if (errno != ENOENT)
-                                ret = log_error_errno(errno, "Cannot remove %s/%s: %m", dir, de->d_name);
+                /* The output directory is a tree, removed without following anything in it. */
+                r = tree_remove_at(dirfd(d), de->d_name);
+                if (r < 0) {
+                        ret = log_error_errno(r, "Cannot remove %s/%s: %m", dir, de->d_name);
                         continue;
                 }
                 log_debug("Removed %s/%s.", dir, de->d_name);
