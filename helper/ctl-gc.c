@@ -17,6 +17,7 @@
 #include "log.h"
 #include "parse-value.h"
 #include "strv.h"
+#include "output-dir.h"
 #include "time-util.h"
 #include "tree-copy.h"
 
@@ -145,10 +146,33 @@ static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, u
         return ret;
 }
 
+/* Unmounts the output directories and /tmp of analyses not running whose mount point is older than cutoff:
+ * left mounted when analysis-record finish could not run (killed at TimeoutStopSec=, say). */
+static int gc_mounts(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        unsigned removed = 0;
+
+        if (!d)
+                return errno == ENOENT || errno == EACCES ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
+        for (struct dirent *de; (de = readdir(d));) {
+                struct stat st;
+
+                if (!analysis_id_is_valid(de->d_name) || strv_contains(running, de->d_name) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+                    mtime_usec(&st) >= cutoff)
+                        continue;
+                output_dir_unmount(de->d_name);
+                log_debug("Unmounted %s/%s.", dir, de->d_name);
+                removed++;
+        }
+        *ret_removed = removed;
+        return 0;
+}
+
 int verb_gc(Ctl *c, char **args) {
         _cleanup_strv_free_ char **running = NULL;
         uint64_t now = now_usec(CLOCK_REALTIME), cutoff, orphan_cutoff;
-        unsigned n_files = 0, n_spool = 0, n_units = 0;
+        unsigned n_files = 0, n_spool = 0, n_units = 0, n_mounts = 0;
         char span[32];
         int r, failed = 0;
 
@@ -165,9 +189,16 @@ int verb_gc(Ctl *c, char **args) {
         failed |= gc_results(c->paths.results_dir, running, cutoff, &n_files) < 0;
         failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, &n_spool) < 0;
         failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, &n_units) < 0;
+        if (c->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0) {
+                failed |= gc_mounts(OUTPUT_MOUNT_DIR, running, orphan_cutoff, &n_mounts) < 0;
+                failed |= gc_mounts(TMP_MOUNT_DIR, running, orphan_cutoff, &n_mounts) < 0;
+        }
         if (!c->quiet)
                 printf("Removed %u file%s older than %s from %s, and %u orphaned spool and %u unit state entr%s.\n",
                        n_files, n_files == 1 ? "" : "s", format_duration(c->older_than_usec, span, sizeof(span)),
                        c->paths.results_dir, n_spool, n_units, n_units == 1 ? "y" : "ies");
+        if (!c->quiet && n_mounts > 0)
+                printf("Unmounted %u leftover output director%s and /tmp of ended analyses.\n", n_mounts,
+                       n_mounts == 1 ? "y" : "ies");
         return failed ? EXIT_CTL_FAILURE : EXIT_SUCCESS;
 }
