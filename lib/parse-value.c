@@ -85,15 +85,10 @@ int parse_uint64(const char *s, uint64_t *ret) {
         return 0;
 }
 
-int parse_size(const char *s, uint64_t *ret) {
-        static const struct {
-                char suffix;
-                uint64_t factor;
-        } table[] = {
-                { 'K', UINT64_C(1) << 10 }, { 'M', UINT64_C(1) << 20 }, { 'G', UINT64_C(1) << 30 },
-                { 'T', UINT64_C(1) << 40 }, { 'P', UINT64_C(1) << 50 }, { 'E', UINT64_C(1) << 60 },
-        };
-        const char *p = s;
+/* Parses a number with an optional suffix K, M, G, T, P or E meaning base^1 to base^6, then an optional B. */
+static int parse_size_with_base(const char *s, uint64_t base, uint64_t *ret) {
+        static const char suffixes[] = "KMGTPE";
+        const char *p = s, *suffix;
         uint64_t factor = 1;
         Decimal d;
         int r;
@@ -104,17 +99,24 @@ int parse_size(const char *s, uint64_t *ret) {
         if (r < 0)
                 return r;
         p += strspn(p, WHITESPACE);
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (*p == table[i].suffix) {
-                        factor = table[i].factor;
-                        p++;
-                        break;
-                }
+        if (*p && (suffix = strchr(suffixes, *p))) {
+                for (const char *q = suffixes; q <= suffix; q++)
+                        factor *= base;
+                p++;
+        }
         if (*p == 'B')
                 p++;
         if (*p)
                 return -EINVAL;
         return decimal_scale(&d, factor, ret);
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        return parse_size_with_base(s, 1024, ret);
+}
+
+int parse_bandwidth(const char *s, uint64_t *ret) {
+        return parse_size_with_base(s, 1000, ret);
 }
 
 int parse_percent(const char *s, unsigned max_percent, unsigned *ret) {
@@ -264,6 +266,21 @@ const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
         }
         for (i = 0, v /= 1024; v >= 1024 && i + 1 < ELEMENTSOF(units); i++)
                 v /= 1024;
+        (void) snprintf(buf, n, "%.1f %s", v, units[i]);
+        return buf;
+}
+
+const char *format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t n) {
+        static const char * const units[] = { "kB/s", "MB/s", "GB/s", "TB/s", "PB/s", "EB/s" };
+        double v = (double) bytes_per_sec;
+        size_t i;
+
+        if (bytes_per_sec < 1000) {
+                (void) snprintf(buf, n, "%" PRIu64 " B/s", bytes_per_sec);
+                return buf;
+        }
+        for (i = 0, v /= 1000; v >= 1000 && i + 1 < ELEMENTSOF(units); i++)
+                v /= 1000;
         (void) snprintf(buf, n, "%.1f %s", v, units[i]);
         return buf;
 }
