@@ -255,34 +255,31 @@ int format_seconds(uint64_t usec, char **ret) {
         return n < 0 ? -ENOMEM : 0;
 }
 
-const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
-        static const char * const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-        double v = (double) bytes;
+/* value in base-1000 or base-1024 steps with one decimal: "2.0 GiB", "50.0 MB/s"; below one step, whole units. */
+static const char *format_scaled(uint64_t value, unsigned base, const char * const units[static 7], char *buf, size_t n) {
+        double v = (double) value;
         size_t i;
 
-        if (bytes < 1024) {
-                (void) snprintf(buf, n, "%" PRIu64 " B", bytes);
+        if (value < base) {
+                (void) snprintf(buf, n, "%" PRIu64 " %s", value, units[0]);
                 return buf;
         }
-        for (i = 0, v /= 1024; v >= 1024 && i + 1 < ELEMENTSOF(units); i++)
-                v /= 1024;
+        for (i = 1, v /= base; v >= base && i + 1 < 7; i++)
+                v /= base;
         (void) snprintf(buf, n, "%.1f %s", v, units[i]);
         return buf;
 }
 
-const char *format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t n) {
-        static const char * const units[] = { "kB/s", "MB/s", "GB/s", "TB/s", "PB/s", "EB/s" };
-        double v = (double) bytes_per_sec;
-        size_t i;
+const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
+        static const char * const units[7] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
 
-        if (bytes_per_sec < 1000) {
-                (void) snprintf(buf, n, "%" PRIu64 " B/s", bytes_per_sec);
-                return buf;
-        }
-        for (i = 0, v /= 1000; v >= 1000 && i + 1 < ELEMENTSOF(units); i++)
-                v /= 1000;
-        (void) snprintf(buf, n, "%.1f %s", v, units[i]);
-        return buf;
+        return format_scaled(bytes, 1024, units, buf, n);
+}
+
+const char *format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t n) {
+        static const char * const units[7] = { "B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s", "EB/s" };
+
+        return format_scaled(bytes_per_sec, 1000, units, buf, n);
 }
 
 const char *format_duration(uint64_t usec, char *buf, size_t n) {
