@@ -65,16 +65,19 @@ def _read_output(path: Any) -> bytes | None:
 
 def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: int | str | None = None,
         cpu: int | float | str | None = None, tasks: int | None = None,
-        timeout: int | float | datetime.timedelta | str | None = None, cwd: StrPath | None = None,
+        timeout: int | float | datetime.timedelta | str | None = None, disk: int | str | None = None,
+        cwd: StrPath | None = None, copy_workdir: bool = False,
         env: Mapping[str, str | None] | None = None, analysis_id: str | None = None,
         user: bool = False, fallback: str | None = None) -> Completion:
     """Runs ``argv`` as an analysis under ``profile`` and waits for it; returns its :class:`Completion`.
 
-    ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks`` and ``timeout`` (seconds,
-    a timedelta, or "10min") tighten the profile's limits for this analysis; a value above the
-    profile's raises LimitAboveProfileError. ``cwd`` is the working directory (default: ours), ``env``
-    the variables to set (a value of None passes on ours; the rest of the environment is systemd's,
-    not ours). The command is looked up in our $PATH. ``user`` runs it under our own service manager
+    ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks``, ``timeout`` (seconds,
+    a timedelta, or "10min") and ``disk`` (bytes, or "64M": the bound on its output directory) tighten
+    the profile's limits for this analysis; a value above the profile's raises LimitAboveProfileError.
+    ``cwd`` is the working directory (default: ours), read-only to the analysis unless
+    ``copy_workdir``: then it runs in a copy of it, and the files it created or changed there are
+    copied back when it ends. ``env`` the variables to set (a value of None passes on ours; the rest
+    of the environment is systemd's, not ours). The command is looked up in our $PATH. ``user`` runs it under our own service manager
     instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can be
     reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
 
@@ -86,8 +89,8 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
     with tempfile.TemporaryDirectory(prefix="analysis-sandbox-") as tmp:
         notes_file = os.path.join(tmp, "record.json")
         args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
-                                 cwd=cwd, env=env, analysis_id=analysis_id, user=user, fallback=fallback,
-                                 notes_file=notes_file)
+                                 disk=disk, cwd=cwd, copy_workdir=copy_workdir, env=env,
+                                 analysis_id=analysis_id, user=user, fallback=fallback, notes_file=notes_file)
         returncode, out, err = _communicate(args, cancel_on_interrupt=True)
         try:
             with open(notes_file, "rb") as f:
@@ -107,7 +110,8 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
 
 def start(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: int | str | None = None,
           cpu: int | float | str | None = None, tasks: int | None = None,
-          timeout: int | float | datetime.timedelta | str | None = None, cwd: StrPath | None = None,
+          timeout: int | float | datetime.timedelta | str | None = None, disk: int | str | None = None,
+          cwd: StrPath | None = None, copy_workdir: bool = False,
           env: Mapping[str, str | None] | None = None, analysis_id: str | None = None,
           user: bool = False) -> str:
     """Starts ``argv`` as an analysis and returns its id at once (analysis-run --detach).
@@ -116,7 +120,8 @@ def start(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory
     :func:`wait` for the outcome and :func:`stop` to cancel it.
     """
     args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
-                             cwd=cwd, env=env, analysis_id=analysis_id, user=user, detach=True)
+                             disk=disk, cwd=cwd, copy_workdir=copy_workdir, env=env, analysis_id=analysis_id,
+                             user=user, detach=True)
     returncode, out, err = _communicate(args, cancel_on_interrupt=False)
     if returncode != 0:
         raise error_from_status(returncode, err, program=ANALYSIS_RUN, analysis_id=analysis_id)
