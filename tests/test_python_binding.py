@@ -369,6 +369,29 @@ class FallbackRunTest(unittest.TestCase):
             sandbox.run(["/bin/true"], user=True)
         self.assertEqual(cm.exception.returncode, 69, "the status is kept")
 
+    def test_isolated_plain_exit(self):
+        r = sandbox.isolated_run(["/bin/sh", "-c", "printf 'a\\r\\nb'; echo e >&2; exit 3"], user=True,
+                                 fallback="rlimit", analysis_id="py-fb-iso1")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (3, "a\nb", "e\n"), "status, output as text")
+        self.assertEqual(r.completion_notes, "", "a plain exit: no notes")
+        self.assertTrue(r.completion.completion_notes, "though the record has its own")
+
+    def test_isolated_timeout(self):
+        r = sandbox.isolated_run(["/bin/sleep", "30"], timeout_seconds=1, user=True, fallback="rlimit",
+                                 analysis_id="py-fb-iso2")
+        self.assertEqual((r.returncode, r.completion.result), (124, "timeout"), "the time limit")
+        self.assertIn("time limit", r.completion_notes, "a sentence names it")
+
+    def test_isolated_writes_into_cwd(self):
+        work = self.state.parent / "work"
+        work.mkdir()
+        (work / "input.txt").write_text("three little words")
+        r = sandbox.isolated_run(["/bin/sh", "-c", "wc -w < input.txt > count.txt"], cwd=work, user=True,
+                                 fallback="rlimit", analysis_id="py-fb-iso3")
+        self.assertEqual((r.returncode, r.completion_notes), (0, ""), f"it ran ({r.stderr})")
+        self.assertEqual((work / "count.txt").read_text().strip(), "3", "what it wrote into cwd is there")
+        self.assertEqual((work / "input.txt").read_text(), "three little words", "the input as it was")
+
 
 if __name__ == "__main__":
     unittest.main()
