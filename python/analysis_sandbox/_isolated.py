@@ -33,9 +33,10 @@ class IsolatedResult:
     when it was cancelled; subprocess would say -N). ``stdout`` and ``stderr`` are ``str``, decoded
     as UTF-8 with undecodable bytes replaced (never an exception for what untrusted code printed) and
     newlines translated as text=True does; the bytes are ``completion.stdout``/``.stderr``.
-    ``completion_notes`` is a sentence saying which limit ended the run (time, memory, tasks, a full
-    output directory) or that it was cancelled, and the empty string when the command simply exited, 0
-    or not. ``output_dir`` is the analysis' output directory (the caller's once it ended).
+    ``completion_notes`` is a sentence saying which limit ended the run (time, memory) or that it was
+    cancelled, or which limit the command ran into before it exited (a refused fork at the task limit,
+    a full output directory: its results may be incomplete); the empty string when the command simply
+    exited, 0 or not. ``output_dir`` is the analysis' output directory (the caller's once it ended).
     ``executed_notebook`` is the executed notebook's path for run_notebook_isolated() when it was
     written, else None. ``completion`` is the whole :class:`Completion` (limits, usage, record).
     """
