@@ -19,6 +19,7 @@ from analysis_sandbox._errors import error_from_status
 from analysis_sandbox._isolated import (cpu_percent_from_quota, limit_notes, memory_from_mb, notebook_command,
                                         run_options)
 from analysis_sandbox._record import Completion, parse_record
+from analysis_sandbox._run import copy_back_failed, status_from_record
 
 RECORDS = pathlib.Path(__file__).parent / "data" / "records"
 
@@ -300,6 +301,25 @@ class ErrorMappingTest(unittest.TestCase):
         self.assertEqual(str(error_from_status(-9, b"", program="analysis-run")), "analysis-run was killed by signal 9",
                          "a killed program is named")
 
+    def test_status_from_record(self):
+        table = (({"result": "success", "exit_code": "exited", "exit_status": 0}, 0),
+                 ({"result": "exit-code", "exit_code": "exited", "exit_status": 74}, 74),
+                 ({"result": "oom-kill", "exit_code": "killed", "signal": "KILL"}, 125),
+                 ({"result": "timeout", "exit_code": "killed", "signal": "TERM"}, 124),
+                 ({"result": "cancelled", "exit_code": "killed", "signal": "TERM"}, 143),
+                 ({"result": "signal", "exit_code": "killed", "signal": "SEGV"}, 139),
+                 ({"result": "exit-code", "error": "cannot change to directory /root"}, 69),
+                 ({"result": "resources"}, 69))
+        for record, status in table:
+            self.assertEqual(status_from_record(record), status, f"{record}: analysis-run's status")
+
+    def test_copy_back_failed(self):
+        exited = {"result": "exit-code", "exit_code": "exited", "exit_status": 3}
+        self.assertTrue(copy_back_failed(exited, 74), "74 for a command that exited 3: the copy back failed")
+        self.assertFalse(copy_back_failed(exited, 3), "the command's own status")
+        self.assertFalse(copy_back_failed({**exited, "exit_status": 74}, 74), "the command's own 74")
+        self.assertTrue(issubclass(sandbox.CopyBackError, sandbox.AnalysisError), "CopyBackError is an AnalysisError")
+
     def test_usage_error_is_value_error(self):
         self.assertTrue(issubclass(sandbox.UsageError, ValueError), "UsageError is also a ValueError")
 
@@ -391,6 +411,22 @@ class FallbackRunTest(unittest.TestCase):
         self.assertEqual((r.returncode, r.completion_notes), (0, ""), f"it ran ({r.stderr})")
         self.assertEqual((work / "count.txt").read_text().strip(), "3", "what it wrote into cwd is there")
         self.assertEqual((work / "input.txt").read_text(), "three little words", "the input as it was")
+        self.assertEqual(r.output_dir, str(self.state / "analysis-sandbox/results/py-fb-iso3.output"),
+                         "the output directory, from the record")
+
+    def test_copy_back_fails(self):
+        # Without a sandbox the command can remove the caller's directory: then nothing can be copied back.
+        work = self.state.parent / "gone"
+        work.mkdir()
+        with self.assertRaises(sandbox.CopyBackError, msg="a failed copy back raises") as cm:
+            sandbox.run(["/bin/sh", "-c", f"echo new > new.txt; rm -r '{work}'; exit 3"], cwd=work, copy_workdir=True,
+                        user=True, fallback="rlimit", analysis_id="py-fb-copy1")
+        e = cm.exception
+        self.assertEqual((e.returncode, e.completion.returncode, e.completion.exit_status), (74, 3, 3),
+                         "74 for the copy, the command's own status in the completion")
+        self.assertIn(str(work), e.message, "analysis-run's message names the directory")
+        self.assertEqual(pathlib.Path(e.completion.output_dir, "new.txt").read_text(), "new\n",
+                         "what it wrote is still in the output directory")
 
 
 if __name__ == "__main__":

@@ -169,7 +169,8 @@ def isolated_run(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None
     ``memory_limit_mb`` (mebibytes), ``cpu_quota`` (CPUs: 0.5 is half of one, 2 two), ``pids_limit``
     (processes and threads) and ``timeout_seconds`` may only tighten the profile's limits: a value
     above raises LimitAboveProfileError. Requests that cannot run raise the other AnalysisError
-    subclasses (UsageError, PermissionDeniedError, CommandNotFoundError, UnavailableError...).
+    subclasses (UsageError, PermissionDeniedError, CommandNotFoundError, UnavailableError...), and
+    files that could not be copied back into ``cwd`` CopyBackError (with the run's ``completion``).
     ``user=True`` runs it under our own service manager, ``fallback="rlimit"`` without one.
     """
     return _isolated(cmd, profile=profile, cwd=cwd, env=env, timeout_seconds=timeout_seconds,
