@@ -157,7 +157,7 @@ testMemberAndOutsider() {
         py -u member1 'c = s.run(["/usr/bin/id", "-un"], analysis_id="py-member1")
 print(c.returncode, c.stdout.decode().strip(), c.caller_uid)'
         assertEquals "member: python3 (stderr: $stderr)" 0 "$rc"
-        assertEquals "member: runs as the profile's account" "0 analysis-sandbox $(id -u member1)" "$stdout"
+        assertEquals "member: runs as an account of its own (DynamicUser=)" "0 as-py-member1 $(id -u member1)" "$stdout"
         py -u outsider "$(setup_error_snippet '["/bin/true"], analysis_id="py-out1"')"
         assertEquals "outsider: python3 (stderr: $stderr)" 0 "$rc"
         assertEquals "outsider: exception and status" "PermissionDeniedError 77" "$(sed -n 1p <<<"$stdout")"
