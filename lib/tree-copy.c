@@ -158,6 +158,9 @@ static int copy_dir_at(int src_fd, int dst_fd, const TreeCopyOptions *o, unsigne
                 safe_close(fd);
                 return -errno;
         }
+        /* The duplicate shares its position with the caller's descriptor, which an earlier walk may have left at
+         * the end. */
+        rewinddir(d);
         for (struct dirent *de; (errno = 0, de = readdir(d)); ) {
                 struct stat st;
 
@@ -204,6 +207,9 @@ static int remove_contents(int dir_fd, unsigned depth) {
                 safe_close(fd);
                 return -errno;
         }
+        /* The duplicate shares its position with the caller's descriptor, which an earlier walk may have left at
+         * the end. */
+        rewinddir(d);
         for (struct dirent *de; (errno = 0, de = readdir(d)); ) {
                 _cleanup_close_ int sub = -EBADF;
 
@@ -258,6 +264,9 @@ static int size_of_dir(int dir_fd, unsigned depth, uint64_t *total) {
                 safe_close(fd);
                 return -errno;
         }
+        /* The duplicate shares its position with the caller's descriptor, which an earlier walk may have left at
+         * the end. */
+        rewinddir(d);
         for (struct dirent *de; (errno = 0, de = readdir(d)); ) {
                 _cleanup_close_ int sub = -EBADF;
                 struct stat st;
