@@ -175,10 +175,10 @@ class IsolatedTest(unittest.TestCase):
 
     def test_every_option(self):
         args = self.argv(profile="tool", cwd="/srv/job", env={"X": "1"}, timeout_seconds=2.5, memory_limit_mb=512,
-                         cpu_quota=0.5, pids_limit=16, user=True, analysis_id="j1", fallback="rlimit")
+                         cpu_quota=0.5, pids_limit=16, disk_limit_mb=64, user=True, analysis_id="j1", fallback="rlimit")
         self.assertEqual(args, ["analysis-run", "--user", "--quiet", "--profile=tool", "--id=j1", "--chdir=/srv/job",
                                 "--copy-workdir", "--setenv=X=1", "--memory=536870912", "--cpu=50%", "--tasks=16",
-                                "--timeout=2500000us", "--fallback=rlimit", "--", "cmd"],
+                                "--timeout=2500000us", "--disk=67108864", "--fallback=rlimit", "--", "cmd"],
                          "MiB to bytes, CPUs to percent, a named cwd copied and copied back")
 
     def test_memory_limit_mb(self):
@@ -188,6 +188,9 @@ class IsolatedTest(unittest.TestCase):
             with self.assertRaises(sandbox.UsageError, msg=f"memory_limit_mb={bad!r} is refused") as cm:
                 memory_from_mb(bad)
             self.assertIn("memory_limit_mb", str(cm.exception), "the message names the argument")
+        with self.assertRaises(sandbox.UsageError, msg="disk_limit_mb=0 is refused") as cm:
+            self.argv(disk_limit_mb=0)
+        self.assertIn("disk_limit_mb", str(cm.exception), "the message names disk_limit_mb")
         for bad in ("512", True, None):
             with self.assertRaises(TypeError, msg=f"memory_limit_mb={bad!r} is no number"):
                 memory_from_mb(bad)

@@ -85,13 +85,16 @@ def _text(data: bytes | None) -> str:
     return data.decode("utf-8", errors="replace").replace("\r\n", "\n").replace("\r", "\n")
 
 
-def memory_from_mb(memory_limit_mb: int | float) -> int:
-    """Bytes for ``memory_limit_mb`` mebibytes (1 MB = 1024 * 1024 bytes, as docker's and systemd's M)."""
-    if isinstance(memory_limit_mb, bool) or not isinstance(memory_limit_mb, (int, float)):
-        raise TypeError(f"memory_limit_mb must be a number of mebibytes, not {memory_limit_mb!r}")
-    if not math.isfinite(memory_limit_mb) or memory_limit_mb <= 0:
-        raise UsageError(f"Invalid memory_limit_mb {memory_limit_mb!r}: expected a positive number of mebibytes.")
-    return max(1, round(memory_limit_mb * _MIB))
+def memory_from_mb(mb: int | float, name: str = "memory_limit_mb") -> int:
+    """Bytes for ``mb`` mebibytes (1 MB = 1024 * 1024 bytes, as docker's and systemd's M).
+
+    ``name`` is the argument's, for the messages.
+    """
+    if isinstance(mb, bool) or not isinstance(mb, (int, float)):
+        raise TypeError(f"{name} must be a number of mebibytes, not {mb!r}")
+    if not math.isfinite(mb) or mb <= 0:
+        raise UsageError(f"Invalid {name} {mb!r}: expected a positive number of mebibytes.")
+    return max(1, round(mb * _MIB))
 
 
 def cpu_percent_from_quota(cpu_quota: int | float) -> int:
@@ -127,13 +130,15 @@ def _identity(path: str | None) -> tuple[int, int, int] | None:
 def run_options(*, profile: str = "default", cwd: StrPath | None = None,
                 env: Mapping[str, str | None] | None = None, timeout_seconds: int | float | None = None,
                 memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
-                pids_limit: int | None = None, user: bool = False, analysis_id: str | None = None,
+                pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
+                user: bool = False, analysis_id: str | None = None,
                 fallback: str | None = None) -> dict[str, object]:
     """The keyword arguments of run() for the runtime's arguments."""
     return dict(profile=profile,
                 memory=None if memory_limit_mb is None else memory_from_mb(memory_limit_mb),
                 cpu=None if cpu_quota is None else cpu_percent_from_quota(cpu_quota),
                 tasks=pids_limit, timeout=_timeout(timeout_seconds),
+                disk=None if disk_limit_mb is None else memory_from_mb(disk_limit_mb, "disk_limit_mb"),
                 # A named working directory gets back what the command wrote there, as with subprocess.
                 cwd=cwd, copy_workdir=cwd is not None,
                 env=env, analysis_id=analysis_id, user=user, fallback=fallback)
@@ -153,8 +158,9 @@ def _isolated(cmd: StrPath | Sequence[StrPath], *, executed_notebook: str | None
 def isolated_run(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None,
                  env: Mapping[str, str | None] | None = None, timeout_seconds: int | float | None = None,
                  memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
-                 pids_limit: int | None = None, profile: str = "default", user: bool = False,
-                 analysis_id: str | None = None, fallback: str | None = None) -> IsolatedResult:
+                 pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
+                 profile: str = "default", user: bool = False, analysis_id: str | None = None,
+                 fallback: str | None = None) -> IsolatedResult:
     """Runs ``cmd`` as an analysis of profile ``profile`` ("default") and returns an :class:`IsolatedResult`.
 
     The drop-in for ``subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
@@ -167,38 +173,41 @@ def isolated_run(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None
     $ANALYSIS_OUTPUT_DIR, ``output_dir`` of the result.
 
     ``memory_limit_mb`` (mebibytes), ``cpu_quota`` (CPUs: 0.5 is half of one, 2 two), ``pids_limit``
-    (processes and threads) and ``timeout_seconds`` may only tighten the profile's limits: a value
-    above raises LimitAboveProfileError. Requests that cannot run raise the other AnalysisError
+    (processes and threads), ``timeout_seconds`` and ``disk_limit_mb`` (mebibytes in its output
+    directory, the copy of ``cwd`` included) may only tighten the profile's limits: a value above
+    raises LimitAboveProfileError. Requests that cannot run raise the other AnalysisError
     subclasses (UsageError, PermissionDeniedError, CommandNotFoundError, UnavailableError...), and
     files that could not be copied back into ``cwd`` CopyBackError (with the run's ``completion``).
     ``user=True`` runs it under our own service manager, ``fallback="rlimit"`` without one.
     """
     return _isolated(cmd, profile=profile, cwd=cwd, env=env, timeout_seconds=timeout_seconds,
-                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit, user=user,
-                     analysis_id=analysis_id, fallback=fallback)
+                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback)
 
 
 def run_post_process_isolated(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None,
                               env: Mapping[str, str | None] | None = None,
                               timeout_seconds: int | float | None = None,
                               memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
-                              pids_limit: int | None = None, user: bool = False, analysis_id: str | None = None,
+                              pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
+                              user: bool = False, analysis_id: str | None = None,
                               fallback: str | None = None) -> IsolatedResult:
     """isolated_run() under the vendor profile post_process (merging tables, plots, summaries)."""
     return _isolated(cmd, profile="post_process", cwd=cwd, env=env, timeout_seconds=timeout_seconds,
-                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit, user=user,
-                     analysis_id=analysis_id, fallback=fallback)
+                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback)
 
 
 def run_tool_isolated(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None,
                       env: Mapping[str, str | None] | None = None, timeout_seconds: int | float | None = None,
                       memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
-                      pids_limit: int | None = None, user: bool = False, analysis_id: str | None = None,
+                      pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
+                      user: bool = False, analysis_id: str | None = None,
                       fallback: str | None = None) -> IsolatedResult:
     """isolated_run() under the vendor profile tool (small, quick helper tools)."""
     return _isolated(cmd, profile="tool", cwd=cwd, env=env, timeout_seconds=timeout_seconds,
-                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit, user=user,
-                     analysis_id=analysis_id, fallback=fallback)
+                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback)
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -246,7 +255,8 @@ def run_notebook_isolated(notebook_path: StrPath, output_path: StrPath | None = 
                           cwd: StrPath | None = None, env: Mapping[str, str | None] | None = None,
                           timeout_seconds: int | float | None = None, memory_limit_mb: int | float | None = None,
                           cpu_quota: int | float | None = None, pids_limit: int | None = None,
-                          allow_errors: bool = False, user: bool = False, analysis_id: str | None = None,
+                          disk_limit_mb: int | float | None = None, allow_errors: bool = False,
+                          user: bool = False, analysis_id: str | None = None,
                           fallback: str | None = None) -> IsolatedResult:
     """Executes a notebook top to bottom with Jupyter's nbconvert under the vendor profile notebook_execution.
 
@@ -260,5 +270,6 @@ def run_notebook_isolated(notebook_path: StrPath, output_path: StrPath | None = 
     """
     argv, workdir, output = notebook_command(notebook_path, output_path, cwd=cwd, allow_errors=allow_errors)
     return _isolated(argv, profile="notebook_execution", cwd=workdir, env=env, timeout_seconds=timeout_seconds,
-                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit, user=user,
-                     analysis_id=analysis_id, fallback=fallback, executed_notebook=output)
+                     memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback,
+                     executed_notebook=output)

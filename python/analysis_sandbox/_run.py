@@ -78,20 +78,20 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
         user: bool = False, fallback: str | None = None) -> Completion:
     """Runs ``argv`` as an analysis under ``profile`` and waits for it; returns its :class:`Completion`.
 
-    ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks``, ``timeout`` (seconds,
-    a timedelta, or "10min") and ``disk`` (bytes, or "64M": the bound on its output directory) tighten
-    the profile's limits for this analysis; a value above the profile's raises LimitAboveProfileError.
-    ``cwd`` is the working directory (default: ours), read-only to the analysis unless
-    ``copy_workdir``: then it runs in a copy of it, and the files it created or changed there are
-    copied back when it ends. ``env`` the variables to set (a value of None passes on ours; the rest
-    of the environment is systemd's, not ours). The command is looked up in our $PATH. ``user`` runs it under our own service manager
-    instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can be
-    reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
+    ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks``, ``timeout`` (seconds, a
+    timedelta, or "10min") and ``disk`` (bytes, or "64M": the bound on its output directory) tighten the
+    profile's limits for this analysis; a value above the profile's raises LimitAboveProfileError.
+    ``cwd`` is the working directory (default: ours), read-only to the analysis unless ``copy_workdir``:
+    then it runs in a copy of it, and the files it created or changed there are copied back when it
+    ends. ``env`` the variables to set (a value of None passes on ours; the rest of the environment is
+    systemd's, not ours). The command is looked up in our $PATH. ``user`` runs it under our own service
+    manager instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can
+    be reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
 
-    The analysis' stdout and stderr are captured in memory and returned as bytes. If the files cannot
-    be copied back (``copy_workdir``), CopyBackError carries the Completion of the analysis that ran. An analysis that
-    ran and failed is a Completion with that result (use :meth:`Completion.check`); an analysis that
-    could not be started raises a subclass of AnalysisError. If we are interrupted
+    The analysis' stdout and stderr are captured in memory and returned as bytes. If the files cannot be
+    copied back (``copy_workdir``), CopyBackError carries the Completion of the analysis that ran. An
+    analysis that ran and failed is a Completion with that result (use :meth:`Completion.check`); an
+    analysis that could not be started raises a subclass of AnalysisError. If we are interrupted
     (KeyboardInterrupt) while it runs, the analysis is stopped gracefully before the exception goes on.
     """
     with tempfile.TemporaryDirectory(prefix="analysis-sandbox-") as tmp:

@@ -362,6 +362,19 @@ print(r.stderr.strip())'
         assertContains "the command's own error" "$(sed -n 3p <<<"$stdout")" "fork refused"
 }
 
+# disk_limit_mb=1 and a command that writes 2 MiB into its output directory: the write fails, the command
+# exits by itself, and completion_notes says the directory was full (its results may be incomplete).
+testIsolatedDiskFull() {
+        py -u member1 'r = s.isolated_run(["/bin/sh", "-c", "head -c 2M /dev/zero > \"$ANALYSIS_OUTPUT_DIR/big\""],
+                  disk_limit_mb=1, analysis_id="py-iso-disk1")
+c = r.completion
+print(r.returncode != 0, c.limits.disk_max, c.usage.disk_full, 0 < c.usage.disk_used <= 1 << 20)
+print(r.completion_notes)'
+        assertEquals "python3 (stderr: $stderr)" 0 "$rc"
+        assertEquals "failed, 1 MiB, full, used" "True 1048576 True True" "$(sed -n 1p <<<"$stdout")"
+        assertContains "a sentence names the limit" "$(sed -n 2p <<<"$stdout")" "Its output directory was full"
+}
+
 # The helpers run under their vendor profiles; cpu_quota is CPUs, memory_limit_mb mebibytes.
 testIsolatedHelpersAndUnits() {
         py -u member1 'r = s.run_tool_isolated(["/bin/true"], cpu_quota=0.25, memory_limit_mb=100, analysis_id="py-iso-tool1")
