@@ -435,6 +435,8 @@ testRunNotebookIsolated() {
         py -u member1 "import json
 r = s.run_notebook_isolated('$d/tiny.ipynb', timeout_seconds=300, analysis_id='py-iso-nb1')
 print(r.returncode, repr(r.completion_notes), r.completion.profile, r.executed_notebook)
+if r.returncode:
+    raise SystemExit(r.stderr[-2000:])
 nb = json.load(open(r.executed_notebook))
 print(repr(''.join(nb['cells'][0]['outputs'][0]['text'])), open('$d/answer.txt').read())"
         assertEquals "python3 (stderr: $stderr)" 0 "$rc"
@@ -470,7 +472,9 @@ print(r.returncode, bool(r.completion_notes))" >"$SHUNIT_TMPDIR/user.out" 2>"$SH
         runuser -u alice -- env -C / XDG_RUNTIME_DIR="/run/user/$uid" /usr/bin/python3 -c "
 import analysis_sandbox as s
 r = s.run_notebook_isolated('$d/tiny.ipynb', '$d/out/run.ipynb', user=True, analysis_id='py-iso-user3')
-print(r.returncode, repr(r.completion_notes), r.executed_notebook, open('$d/answer.txt').read())" \
+print(r.returncode, repr(r.completion_notes), r.executed_notebook, r.returncode or open('$d/answer.txt').read())
+if r.returncode:
+    raise SystemExit(r.stderr[-2000:])" \
                 >"$SHUNIT_TMPDIR/user.out" 2>"$SHUNIT_TMPDIR/user.err"
         rc=$?
         assertEquals "notebook as alice (stderr: $(cat "$SHUNIT_TMPDIR/user.err"))" 0 "$rc"
