@@ -17,6 +17,12 @@ testBothNodesIdle() {
     assertEquals "n1: cgroup v2 task plugin" "cgroup/v2" "$(scontrol show config | sed -n 's/^CgroupPlugin *= *//p')"
 }
 
+testProjectInstalledOnBothNodes() {
+    local out
+    out=$(as_user srun -N2 sh -c 'analysis-run --help >/dev/null && analysisctl --help >/dev/null && hostname' 2>&1)
+    assertEquals "analysis-run and analysisctl run on both nodes ($out)" "n1 n2" "$(echo "$out" | sort | paste -sd' ')"
+}
+
 testSrunRunsOnBothNodes() {
     local out rc
     out=$(as_user srun -N2 hostname 2>"$SHUNIT_TMPDIR/err")

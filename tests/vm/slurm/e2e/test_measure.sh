@@ -45,11 +45,45 @@ print("forked", len(children), "failed", failed)
 print("pids.current", read("pids.current"))
 print("pids.peak", read("pids.peak"))
 print("pids.events", read("pids.events"))
+# Which of the tasks counted against the job limit are the analysis: Slurm keeps its own
+# (slurmstepd, the sleep of the extern step) in step_*/slurm and step_extern.
+for root, dirs, files in sorted(os.walk(job)):
+    if not dirs:
+        n = len(open(os.path.join(root, "cgroup.threads")).read().split())
+        print("threads", os.path.relpath(root, job), n)
 for pid in children:
     os.kill(pid, signal.SIGKILL)
 for pid in children:
     os.waitpid(pid, 0)
 '
+
+# (b) The best-effort way: without the Prolog, what the job can count of its own tasks. (Runs before
+# the Prolog test: once a Prolog enabled pids on the node's slurmstepd scope, every later job there
+# has pids.current.)
+testBestEffortTaskCountInsideJob() {
+    local out
+    out=$(as_user srun -w n2 bash -c '
+        for i in 1 2 3 4 5; do sleep 20 & done
+        cg=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)
+        job=$cg
+        while [[ $(basename "$job") != job_* ]]; do job=$(dirname "$job"); done
+        echo "tasks: $(find "$job" -name cgroup.procs -exec cat {} + | wc -l)"
+        echo "threads: $(find "$job" -name cgroup.threads -exec cat {} + | wc -l)"
+        # Slurm keeps its own processes in step_*/slurm and step_extern; the job'"'"'s are under step_*/user.
+        echo "user tasks: $(find "$job"/step_*/user -name cgroup.procs -exec cat {} + | wc -l)"
+        echo "user threads: $(find "$job"/step_*/user -name cgroup.threads -exec cat {} + | wc -l)"
+        for f in pids.current pids.max cgroup.stat; do
+            echo "$f: $(tr "\n" " " <"$job/$f" 2>&1)"
+        done
+        kill $(jobs -p)' 2>&1)
+    echo "$out"
+    local tasks
+    tasks=$(echo "$out" | sed -n 's/^tasks: //p')
+    # The 5 sleeps and the bash, and the pipeline doing the counting: at least 6.
+    tasks=$(echo "$out" | sed -n 's/^user tasks: //p')
+    assertTrue "the job's own tasks, counted in its step_*/user cgroup.procs files: '$tasks' ($out)" "[ '${tasks:-0}' -ge 6 ]"
+    e2e_note "inside the job: $(echo "$out" | paste -sd';')"
+}
 
 # (a) The exact way: a root Prolog (PrologFlags=Contain) enables the pids controller on the job's
 # cgroup and writes pids.max; the kernel then refuses forks beyond it.
@@ -62,35 +96,14 @@ testPrologPidsMaxStopsForkBomb() {
     log=$(cat "$SLURM_CONTROL/prolog-$id-n2.log" 2>&1)
     echo "job output: $out"
     echo "prolog log: $log"
+    assertEquals "job $id: JobState (Slurm took the cgroup the Prolog made)" COMPLETED "$(slurm_job_field "$id" JobState)"
     assertContains "Prolog log of job $id" "$log" "pids.max written: 20"
     assertContains "job $id sees pids.max" "$out" "pids.max 20"
     assertNotContains "job $id: every fork succeeded despite pids.max=20" "$out" "forked 100 failed 0"
     assertContains "job $id: pids.events counts the refusals" "$out" "pids.events max "
     assertNotContains "job $id: pids.events max is 0" "$out" "pids.events max 0"
     e2e_note "Prolog: $(echo "$log" | grep -E 'at Prolog time|subtree_control|pids.max' | paste -sd';')"
-    e2e_note "job with pids.max=20: $(echo "$out" | grep -E '^(forked|pids)' | paste -sd';')"
-}
-
-# (b) The best-effort way: without the Prolog, what the job can count of its own tasks.
-testBestEffortTaskCountInsideJob() {
-    local out
-    out=$(as_user srun -w n2 bash -c '
-        for i in 1 2 3 4 5; do sleep 20 & done
-        cg=/sys/fs/cgroup$(cut -d: -f3 /proc/self/cgroup)
-        job=$cg
-        while [[ $(basename "$job") != job_* ]]; do job=$(dirname "$job"); done
-        echo "tasks: $(find "$job" -name cgroup.procs -exec cat {} + | wc -l)"
-        echo "threads: $(find "$job" -name cgroup.threads -exec cat {} + | wc -l)"
-        for f in pids.current pids.max cgroup.stat; do
-            echo "$f: $(tr "\n" " " <"$job/$f" 2>&1)"
-        done
-        kill $(jobs -p)' 2>&1)
-    echo "$out"
-    local tasks
-    tasks=$(echo "$out" | sed -n 's/^tasks: //p')
-    # 5 sleeps, the bash, find's cat, and the step's own helpers: at least 6.
-    assertTrue "tasks counted in the job's cgroup.procs files: '$tasks' ($out)" "[ '${tasks:-0}' -ge 6 ]"
-    e2e_note "inside the job: $(echo "$out" | paste -sd';')"
+    e2e_note "job with pids.max=20: $(echo "$out" | grep -E '^(forked|pids|threads)' | paste -sd';')"
 }
 
 # (c) What one sbatch --wait and one srun of /bin/true cost, seen by the user.
