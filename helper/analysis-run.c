@@ -13,6 +13,7 @@
 
 #include "analysis-id.h"
 #include "atomic-file.h"
+#include "backend.h"
 #include "config.h"
 #include "exit-status.h"
 #include "fallback-run.h"
@@ -21,6 +22,7 @@
 #include "output-follow.h"
 #include "parse-value.h"
 #include "paths.h"
+#include "profile-search.h"
 #include "profile.h"
 #include "record-file.h"
 #include "record.h"
@@ -45,6 +47,7 @@ static const char *arg_notes_file = NULL;
 static bool arg_fallback_rlimit = false;
 static uint64_t arg_disk_max = 0;
 static bool arg_copy_workdir = false;
+static BackendKind arg_backend = _BACKEND_KIND_INVALID;    /* unset: [Backend] Default= */
 static char **arg_command = NULL;
 
 typedef struct Run {
@@ -58,6 +61,8 @@ typedef struct Run {
         OutputFollow *out;
         OutputFollow *err;
         int cancel_signal;
+        const Backend *backend;         /* for the backends behind backend.h */
+        BackendAnalysis *analysis;
 } Run;
 
 static void help(void) {
@@ -80,6 +85,7 @@ static void help(void) {
                "     --detach            Start the analysis, print its id and return at once\n"
                "     --notes-file=PATH   Also write the JSON record to PATH\n"
                "     --fallback=rlimit   Without systemd, run the analysis here with rlimits (no cgroups)\n"
+               "     --backend=NAME      Run it with systemd (here) or slurm (as a Slurm job)\n"
                "  -q --quiet             Print no summary\n\n"
                "See analysis-run(1).\n",
                program_invocation_short_name);
@@ -88,7 +94,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_ID, ARG_MEMORY, ARG_CPU, ARG_TASKS, ARG_TIMEOUT, ARG_SYSTEM, ARG_USER,
-                ARG_DETACH, ARG_NOTES_FILE, ARG_FALLBACK, ARG_DISK, ARG_COPY_WORKDIR,
+                ARG_DETACH, ARG_NOTES_FILE, ARG_FALLBACK, ARG_DISK, ARG_COPY_WORKDIR, ARG_BACKEND,
         };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
@@ -108,6 +114,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "detach",     no_argument,       NULL, ARG_DETACH     },
                 { "notes-file", required_argument, NULL, ARG_NOTES_FILE },
                 { "fallback",   required_argument, NULL, ARG_FALLBACK   },
+                { "backend",    required_argument, NULL, ARG_BACKEND    },
                 { "quiet",      no_argument,       NULL, 'q'            },
                 {}
         };
@@ -209,6 +216,12 @@ static int parse_argv(int argc, char *argv[]) {
                                 return log_error_errno(EINVAL, "Invalid --fallback '%s': expected 'rlimit' or 'none'.",
                                                        optarg);
                         arg_fallback_rlimit = strcmp(optarg, "rlimit") == 0;
+                        break;
+                case ARG_BACKEND:
+                        arg_backend = backend_kind_from_string(optarg);
+                        if (arg_backend < 0)
+                                return log_error_errno(EINVAL, "Invalid --backend '%s': expected 'systemd' or 'slurm'.",
+                                                       optarg);
                         break;
                 case 'q':
                         arg_quiet = true;
@@ -322,6 +335,21 @@ static void run_done(Run *run) {
         analysis_paths_done(&run->paths);
         free(run->id);
         free(run->unit);
+}
+
+static int on_backend_cancel(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Run *run = userdata;
+        int r;
+
+        if (run->cancel_signal != 0 || !run->analysis)
+                return 0;
+        run->cancel_signal = (int) si->ssi_signo;
+        log_notice("Cancelling analysis %s...", run->id);
+        r = run->backend->stop(run->analysis);
+        if (r < 0)
+                log_warning_errno(r, "Cannot ask %s to stop analysis %s: %m; waiting for it to end.", run->backend->name,
+                                  run->id);
+        return 0;
 }
 
 static void on_unit_done(UnitWatch *w, void *userdata) {
@@ -552,6 +580,94 @@ static int no_manager(Run *run, const char *cwd, const char *command, const char
         return report(run, &record, json, json_size, cwd);
 }
 
+/* Loads analysis-sandbox.conf as analysis-generator does (strictly: a bad file is an error naming file and
+ * line). Returns 0 or an exit status after logging. */
+static int load_global_config(GlobalConfig **ret) {
+        _cleanup_strv_free_ char **profile_dirs = NULL, **dirs = NULL, **files = NULL, **warnings = NULL;
+        _cleanup_(config_error_clear) ConfigError error = {};
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = profile_search_dirs(RUNTIME_SCOPE_SYSTEM, &profile_dirs);
+        if (r >= 0)
+                r = global_config_search_dirs(profile_dirs, &dirs);
+        if (r >= 0)
+                r = config_files_find(dirs, "analysis-sandbox.conf", &files, &warnings);
+        if (r < 0)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        STRV_FOREACH(w, warnings)
+                log_warning("%s", *w);
+        r = global_config_load(files, ret, &error);
+        if (r == -ENOMEM)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        if (r < 0) {
+                text = config_error_to_string(&error);
+                log_error("%s: cannot choose or configure the backend.", text ?: "analysis-sandbox.conf");
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        return 0;
+}
+
+/* An analysis on a backend behind backend.h (Slurm): the profile read here, the limits checked, the request
+ * handed over, its output followed and its record reported. */
+static int run_on_backend(Run *run, const Backend *backend, const GlobalConfig *global, const char *cwd,
+                          const char *command) {
+        _cleanup_(fallback_profile_done) FallbackProfile profile = {};
+        _cleanup_free_ char *json = NULL;
+        _cleanup_(record_done) Record record;
+        BackendAnalysis *analysis = NULL;
+        Request request = {};
+        UnitProperties props;
+        size_t json_size = 0;
+        sigset_t mask;
+        int r;
+
+        record_init(&record);
+        if (arg_scope != RUNTIME_SCOPE_SYSTEM || arg_detach || arg_copy_workdir) {
+                log_error("--backend=%s runs the analysis as a job of the caller; it cannot be combined with %s yet.",
+                          backend->name, arg_scope != RUNTIME_SCOPE_SYSTEM ? "--user" :
+                                         arg_detach ? "--detach" : "--copy-workdir");
+                return EXIT_SETUP_USAGE;
+        }
+        r = fallback_profile_load(RUNTIME_SCOPE_SYSTEM, arg_profile, &profile);
+        if (r != 0)
+                return r;
+        props = (UnitProperties) {
+                .memory_max = profile.limits.memory_max,
+                .tasks_max = profile.limits.tasks_max,
+                .cpu_quota_per_sec_usec = profile.limits.cpu_quota_percent != RECORD_UNSET
+                                                  ? profile.limits.cpu_quota_percent * 10000 : UINT64_MAX,
+                .runtime_max_usec = profile.limits.runtime_max_usec,
+                .disk_max = UINT64_MAX,
+        };
+        if (check_limits(&props) < 0)
+                return EXIT_SETUP_ABOVE_PROFILE;
+        r = make_request(cwd, command, &request);
+        if (r < 0)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        r = backend->submit(&(BackendConfig) { .global = global },
+                            &(BackendRequest) { .id = run->id, .profile = &profile, .request = &request }, &analysis);
+        strv_free(request.argv);
+        if (r != 0)
+                return r;
+
+        /* Ctrl-C and SIGTERM ask the backend to stop the analysis; its record then says so. */
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
+        run->backend = backend;
+        run->analysis = analysis;
+        (void) sd_event_add_signal(run->event, NULL, SIGINT, on_backend_cancel, run);
+        (void) sd_event_add_signal(run->event, NULL, SIGTERM, on_backend_cancel, run);
+        r = backend->wait(analysis, run->event, &record, &json, &json_size);
+        run->analysis = NULL;
+        backend->free(analysis);
+        if (r != 0)
+                return r;
+        return report(run, &record, json, json_size, cwd);
+}
+
 static bool bus_error_is_no_manager(const sd_bus_error *e) {
         return sd_bus_error_has_names(e, SD_BUS_ERROR_SERVICE_UNKNOWN, SD_BUS_ERROR_NAME_HAS_NO_OWNER);
 }
@@ -581,6 +697,23 @@ static int run_analysis(Run *run) {
         run->id = arg_id ? strdup(arg_id) : NULL;
         if (!arg_id && analysis_id_generate(&run->id) < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        if (arg_backend != BACKEND_SYSTEMD) {
+                _cleanup_(global_config_freep) GlobalConfig *global = NULL;
+                BackendKind kind;
+
+                r = load_global_config(&global);
+                if (r != 0)
+                        return r;
+                kind = arg_backend >= 0 ? arg_backend : backend_kind_from_string(global->settings[GLOBAL_BACKEND_DEFAULT].text);
+                if (backend_get(kind)) {
+                        if (!run->id)
+                                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+                        r = sd_event_default(&run->event);
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot create an event loop: %m"), EXIT_SETUP_UNAVAILABLE;
+                        return run_on_backend(run, backend_get(kind), global, cwd, command);
+                }
+        }
         if (!run->id || analysis_unit_name(arg_profile, run->id, &run->unit) < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         r = analysis_paths_get(arg_scope, &run->paths);

@@ -119,8 +119,8 @@ static uint64_t cpu_time_seconds(const RecordLimits *l) {
 /* A service's environment (systemd.exec(5)): PATH, LANG, the account's HOME, USER, LOGNAME and SHELL, the
  * unit's ANALYSIS_ID, ANALYSIS_PROFILE and ANALYSIS_OUTPUT_DIR, INVOCATION_ID, the thread counts; then the
  * caller's -E assignments over them. */
-static int build_environment(const FallbackRequest *req, const char *profile, const struct passwd *pw,
-                             const char *invocation_id, const char *output_dir, unsigned threads, char ***ret) {
+int fallback_build_environment(const FallbackRequest *req, const char *profile, const struct passwd *pw,
+                               const char *invocation_id, const char *output_dir, unsigned threads, char ***ret) {
         _cleanup_strv_free_ char **env = NULL;
         const char *lang = getenv("LANG");
         int r;
@@ -215,7 +215,7 @@ static int open_outputs(int results_fd, const char *results_dir, RuntimeScope sc
 /* How it ended, in the words systemd uses for a service (systemd.exec(5), $SERVICE_RESULT and $EXIT_CODE). An
  * OOM kill cannot be told apart without a cgroup: RLIMIT_AS makes allocations fail instead, and a kill by the
  * kernel's OOM killer looks like any SIGKILL. So "oom-kill" is never claimed here. */
-static int fill_outcome(Record *r, const RlimitOutcome *o) {
+int fallback_fill_outcome(Record *r, const RlimitOutcome *o) {
         const char *result;
         int status = o->status;
 
@@ -384,7 +384,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         record.output_dir = strdup(output_dir);
         if (!record.output_dir)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
-        r = build_environment(req, p->profile->name, pw, invocation_id, output_dir,
+        r = fallback_build_environment(req, p->profile->name, pw, invocation_id, output_dir,
                               thread_count_for_quota(record.limits.cpu_quota_percent,
                                                      (unsigned) MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L)),
                               &env);
@@ -433,7 +433,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
 
         record.started_at_usec = outcome.started_at_usec;
         record.finished_at_usec = now_usec(CLOCK_REALTIME);
-        r = fill_outcome(&record, &outcome);
+        r = fallback_fill_outcome(&record, &outcome);
         if (r >= 0 && !outcome.error) {
                 record.usage.runtime_usec = outcome.runtime_usec;
                 record.usage.cpu_usec = outcome.cpu_usec;

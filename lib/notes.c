@@ -143,6 +143,25 @@ static void compose_rlimit_sentences(FILE *f, const Record *r) {
                 fputs(" Peak memory is that of the largest single process (ru_maxrss).", f);
 }
 
+/* On Slurm (analysis-run --backend=slurm) the job runs as the caller, Slurm bounds memory and whole CPUs, our
+ * runner in the job the time; the PID limit and the output directory's size are not enforced yet. */
+static void compose_slurm_sentences(FILE *f, const Record *r) {
+        fputs(" It ran as Slurm job ", f);
+        if (r->slurm_job_id != RECORD_UNSET)
+                fprintf(f, "%" PRIu64, r->slurm_job_id);
+        else
+                fputs("(unknown)", f);
+        if (r->node)
+                fprintf(f, " on node %s", r->node);
+        fputs(", as the caller rather than the profile's account", f);
+        if (r->limits.cpu_quota_percent != RECORD_UNSET && r->limits.cpu_quota_percent % 100 != 0)
+                fprintf(f, "; its CPU quota of %" PRIu64 "%% was rounded up to %" PRIu64 " whole CPU%s", r->limits.cpu_quota_percent,
+                        (r->limits.cpu_quota_percent + 99) / 100, r->limits.cpu_quota_percent > 100 ? "s" : "");
+        if (r->profile_limits.tasks_max != RECORD_UNSET)
+                fputs("; its task limit was not enforced (Slurm sets none)", f);
+        fputc('.', f);
+}
+
 int notes_compose(const Record *r, char **ret) {
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -182,6 +201,8 @@ int notes_compose(const Record *r, char **ret) {
         }
         if (r->isolation && strcmp(r->isolation, "rlimit") == 0)
                 compose_rlimit_sentences(f, r);
+        if (r->isolation && strcmp(r->isolation, "slurm") == 0 && !r->error)
+                compose_slurm_sentences(f, r);
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(text);

@@ -48,6 +48,11 @@ static const ConfigKey global_keys[_GLOBAL_KEY_MAX] = {
         [GLOBAL_SLICE_TASKS]      = { "Slice", "Tasks",     VALUE_TASKS,      SETTING_ALLOW_INFINITY, "4096", SLICE },
         [GLOBAL_SLICE_CPU_WEIGHT] = { "Slice", "CPUWeight", VALUE_CPU_WEIGHT, 0,                      "20",   SLICE },
         [GLOBAL_SLICE_IO_WEIGHT]  = { "Slice", "IOWeight",  VALUE_CPU_WEIGHT, 0,                      "20",   SLICE, true },
+        /* Where analysis-run runs analyses (analysis-run --backend= overrides it), and the Slurm backend's
+         * site settings. No unit uses them. */
+        [GLOBAL_BACKEND_DEFAULT]        = { "Backend", "Default",         VALUE_BACKEND, 0, "systemd", NONE },
+        [GLOBAL_SLURM_SHARED_DIRECTORY] = { "Slurm",   "SharedDirectory", VALUE_PATH,    0, NULL,      NONE },
+        [GLOBAL_SLURM_PARTITION]        = { "Slurm",   "Partition",       VALUE_NAME,    0, NULL,      NONE },
 };
 
 const ConfigSchema profile_schema = { profile_keys, ELEMENTSOF(profile_keys) };

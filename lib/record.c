@@ -20,6 +20,7 @@ void record_init(Record *r) {
                 .started_at_usec = RECORD_UNSET,
                 .finished_at_usec = RECORD_UNSET,
                 .caller_uid = RECORD_UNSET,
+                .slurm_job_id = RECORD_UNSET,
         };
 }
 
@@ -29,6 +30,7 @@ void record_done(Record *r) {
         free(r->profile);
         free(r->invocation_id);
         free(r->isolation);
+        free(r->node);
         free(r->result);
         free(r->exit_code);
         free(r->signal);
@@ -84,6 +86,9 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_string(w, r->invocation_id);
         json_key(w, "isolation");
         json_string(w, r->isolation);
+        json_field_uint_or_null(w, "slurm_job_id", r->slurm_job_id);
+        json_key(w, "node");
+        json_string(w, r->node);
         json_key(w, "result");
         json_string(w, r->result);
         json_key(w, "exit_code");
@@ -196,6 +201,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (k >= 0) k = copy_string(root, "profile", &r.profile);
         if (k >= 0) k = copy_string(root, "invocation_id", &r.invocation_id);
         if (k >= 0) k = copy_string(root, "isolation", &r.isolation);
+        if (k >= 0) k = copy_string(root, "node", &r.node);
         if (k >= 0) k = copy_string(root, "result", &r.result);
         if (k >= 0) k = copy_string(root, "exit_code", &r.exit_code);
         if (k >= 0) k = copy_string(root, "signal", &r.signal);
@@ -226,6 +232,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (status && status->type == JSON_BOOLEAN)
                 r.usage.disk_full = status->boolean;
         read_uint(root, "caller_uid", &r.caller_uid);
+        read_uint(root, "slurm_job_id", &r.slurm_job_id);
         *ret = r;
         return 0;
 }

@@ -41,7 +41,10 @@ typedef struct Record {
         char *unit;
         char *profile;
         char *invocation_id;
-        char *isolation;        /* "cgroup" (a systemd unit) or "rlimit" (analysis-run --fallback=rlimit); NULL: unknown */
+        char *isolation;        /* "cgroup" (a systemd unit), "rlimit" (analysis-run --fallback=rlimit) or "slurm" (a
+                                 * Slurm job); NULL: unknown */
+        uint64_t slurm_job_id;  /* the Slurm job that ran it; RECORD_UNSET for the other backends */
+        char *node;             /* the Slurm node it ran on, or NULL */
         char *result;           /* systemd's Result word, or "cancelled" */
         char *exit_code;        /* "exited", "killed", "dumped", or NULL */
         int64_t exit_status;    /* -1: none */

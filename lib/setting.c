@@ -172,6 +172,37 @@ static int parse_paths(const char *value, Setting *ret, char **ret_reason) {
         return 0;
 }
 
+/* One path, as an item of parse_paths() is: no space, '%' or quote, normalized. */
+static int parse_path(const char *value, Setting *ret, char **ret_reason) {
+        int r;
+
+        r = check_plain_text(value, ret_reason);
+        if (r < 0)
+                return r;
+        for (const char *p = value; *p; p++)
+                if (strchr("%\"' \t", *p))
+                        return reason(ret_reason, -EINVAL, "'%c' is not allowed in the path", *p);
+        return path_normalize(value, &ret->text, ret_reason);
+}
+
+static int parse_name(const char *value, Setting *ret, char **ret_reason) {
+        size_t n = strlen(value);
+
+        if (n == 0 || n > 64 ||
+            strspn(value, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") != n || value[0] == '-')
+                return reason(ret_reason, -EINVAL, "expected 1 to 64 characters of A-Z, a-z, 0-9, '_', '.' and '-', "
+                              "not starting with '-'");
+        ret->text = strdup(value);
+        return ret->text ? 0 : -ENOMEM;
+}
+
+static int parse_backend(const char *value, Setting *ret, char **ret_reason) {
+        if (strcmp(value, "systemd") != 0 && strcmp(value, "slurm") != 0)
+                return reason(ret_reason, -EINVAL, "expected systemd or slurm");
+        ret->text = strdup(value);
+        return ret->text ? 0 : -ENOMEM;
+}
+
 static int parse_choice(const char *value, const char * const *choices, Setting *ret, char **ret_reason) {
         int b = parse_boolean(value);
 
@@ -310,6 +341,15 @@ int setting_parse(ValueKind kind, SettingFlags flags, const char *value, Setting
         case VALUE_PATHS:
                 r = parse_paths(value, &s, ret_reason);
                 break;
+        case VALUE_PATH:
+                r = parse_path(value, &s, ret_reason);
+                break;
+        case VALUE_BACKEND:
+                r = parse_backend(value, &s, ret_reason);
+                break;
+        case VALUE_NAME:
+                r = parse_name(value, &s, ret_reason);
+                break;
         default:
                 r = parse_number_or_infinity(kind, flags, value, &s, ret_reason);
         }
@@ -356,6 +396,9 @@ int setting_format_for_unit(ValueKind kind, const Setting *s, char **ret) {
                 case VALUE_PROTECT_SYSTEM:
                 case VALUE_PROTECT_HOME:
                 case VALUE_PATHS:
+                case VALUE_PATH:
+                case VALUE_BACKEND:
+                case VALUE_NAME:
                         *ret = strdup(s->text);
                         return *ret ? 0 : -ENOMEM;
                 case VALUE_BOOLEAN:

@@ -20,6 +20,9 @@ typedef enum ValueKind {
         VALUE_PROTECT_HOME,     /* no, yes, read-only, tmpfs */
         VALUE_BANDWIDTH,        /* bytes per second with K/M/G/T suffix (powers of 1000, as systemd's) */
         VALUE_PATHS,            /* absolute paths separated by spaces */
+        VALUE_PATH,             /* one absolute path */
+        VALUE_BACKEND,          /* where analyses run: systemd or slurm */
+        VALUE_NAME,             /* a name of another system (a Slurm partition): A-Z a-z 0-9 _ . - */
         _VALUE_KIND_MAX,
         _VALUE_KIND_INVALID = -EINVAL,
 } ValueKind;
