@@ -307,6 +307,8 @@ static int make_skeleton(BackendAnalysis *a, const BackendRequest *req) {
         r->profile = strdup(req->profile->profile->name);
         r->invocation_id = strdup(invocation_id);
         r->isolation = strdup("slurm");
+        /* A record is only read back with a result; the runner replaces it. */
+        r->result = strdup("submitted");
         r->stdout_file = strprintf("%s/%s.stdout", a->user_dir, a->id);
         r->stderr_file = strprintf("%s/%s.stderr", a->user_dir, a->id);
         r->output_dir = strprintf("%s/%s.output", a->user_dir, a->id);
@@ -322,7 +324,7 @@ static int make_skeleton(BackendAnalysis *a, const BackendRequest *req) {
         };
         a->stdout_file = strdup(r->stdout_file ?: "");
         a->stderr_file = strdup(r->stderr_file ?: "");
-        return r->id && r->profile && r->invocation_id && r->isolation && r->stdout_file && r->stderr_file &&
+        return r->id && r->profile && r->invocation_id && r->isolation && r->result && r->stdout_file && r->stderr_file &&
                r->output_dir && a->stdout_file && a->stderr_file ? 0 : -ENOMEM;
 }
 
@@ -500,6 +502,7 @@ static int write_vanished_record(BackendAnalysis *a) {
         Record *r = &a->skeleton;
 
         r->finished_at_usec = now_usec(CLOCK_REALTIME);
+        free(r->result);
         r->result = strdup("resources");
         r->error = a->gone_state
                 ? strprintf("Slurm job %" PRIu64 " ended as %s without writing a record (its node failed, it was "
