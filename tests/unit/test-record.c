@@ -125,6 +125,25 @@ static void test_notes_rlimit(void) {
         expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 2.0 GiB, CPU 3 s).");
 }
 
+static void test_notes_slurm(void) {
+        Record r;
+
+        base_record(&r, "success", "exited", 0, NULL);
+        r.isolation = strdup("slurm");
+        r.slurm_job_id = 17;
+        r.node = strdup("n2");
+        r.limits.cpu_quota_percent = 150;
+        expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 2.0 GiB, CPU 3 s). It ran as Slurm job 17 "
+                         "on node n2, as the caller rather than the profile's account; its CPU quota of 150% was rounded "
+                         "up to 2 whole CPUs; its task limit was not enforced (Slurm sets none).");
+
+        /* A job that vanished: only why it has no outcome. */
+        base_record(&r, "resources", NULL, -1, NULL);
+        r.isolation = strdup("slurm");
+        r.error = strdup("Slurm job 17 ended as NODE_FAIL without writing a record");
+        expect_notes(&r, "Not run: Slurm job 17 ended as NODE_FAIL without writing a record.");
+}
+
 static void test_round_trip(void) {
         _cleanup_free_ char *text = NULL, *why = NULL;
         size_t size = 0;
@@ -146,6 +165,7 @@ static void test_round_trip(void) {
         assert(strstr(text, "\"disk_full\":true"));
         assert(strstr(text, "\"started_at\":\"2025-11-26T04:15:00.123Z\""));
         assert(strstr(text, "\"tasks_max\":null"));
+        assert(strstr(text, "\"slurm_job_id\":null,\"node\":null"));
 
         assert(record_parse_json(text, size, &back, &why) == 0);
         assert(strcmp(back.id, "a1") == 0 && strcmp(back.result, "oom-kill") == 0);
@@ -160,6 +180,20 @@ static void test_round_trip(void) {
         assert(back.caller_uid == 1000);
         assert(strcmp(back.output_dir, r.output_dir) == 0);
         assert(back.limits.disk_max == GiB && back.usage.disk_used == 4096 && back.usage.disk_full == 1);
+        assert(back.slurm_job_id == RECORD_UNSET && !back.node);
+        record_done(&r);
+        record_done(&back);
+
+        /* The Slurm backend's fields. */
+        base_record(&r, "success", "exited", 0, NULL);
+        r.slurm_job_id = 4242;
+        r.node = strdup("n2");
+        free(text);
+        text = NULL;
+        f = open_memstream(&text, &size);
+        assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(record_parse_json(text, size, &back, &why) == 0);
+        assert(back.slurm_job_id == 4242 && strcmp(back.node, "n2") == 0);
         record_done(&r);
         record_done(&back);
 
@@ -172,6 +206,7 @@ static void test_round_trip(void) {
 int main(void) {
         test_notes();
         test_notes_rlimit();
+        test_notes_slurm();
         test_round_trip();
         return 0;
 }
