@@ -86,7 +86,7 @@ bye" "$(cat "$OUT")"
 
 # Output reaches the caller while the analysis still runs, not only at its end.
 testOutputStreamedWhileRunning() {
-    local out=$SHUNIT_TMPDIR/stream err=$SHUNIT_TMPDIR/stream.err pid seen=no
+    local out=$SHUNIT_TMPDIR/stream err=$SHUNIT_TMPDIR/stream.err pid rc seen=no
     (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- analysis-run --backend=slurm -p slurmtest --id=stream1 -- \
         sh -c 'echo first; sleep 20; echo second' >"$out" 2>"$err") &
     pid=$!
@@ -100,9 +100,25 @@ testOutputStreamedWhileRunning() {
     assertEquals "'first' streamed before the analysis ended" yes "$seen"
     assertFalse "no record yet while it runs" "[[ -e $USER_DIR/stream1.json ]]"
     wait "$pid"
-    assertEquals "status (stderr: $(cat "$err"))" 0 "$?"
+    rc=$?
+    assertEquals "status (stderr: $(cat "$err"))" 0 "$rc"
     assertEquals "stdout" "first
 second" "$(cat "$out")"
+}
+
+# With n1 busy the job lands on n2: output and record cross NFS from another node.
+testOnTheOtherNode() {
+    local blocker
+    blocker=$(as_user sbatch --parsable -w n1 -o /dev/null --wrap 'sleep 120')
+    slurm_wait_running "$blocker" 60
+    assertEquals "blocker on n1 is running" RUNNING "$(slurm_job_field "$blocker" JobState)"
+    run_alice --backend=slurm -p slurmtest --id=other1 -- sh -c 'echo from; hostname; exit 4'
+    scancel "$blocker"
+    assertEquals "status (stderr: $(cat "$ERR"))" 4 "$RC"
+    assertEquals "stdout" "from
+n2" "$(cat "$OUT")"
+    assertEquals "node" n2 "$(record_field other1 '["node"]')"
+    assertEquals "exit_status" 4 "$(record_field other1 '["exit_status"]')"
 }
 
 testExitCode() {
@@ -201,7 +217,8 @@ testNoSbatch() {
     OUT=$SHUNIT_TMPDIR/out ERR=$SHUNIT_TMPDIR/err
     (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- env PATH=/nonexistent /usr/bin/analysis-run --backend=slurm \
         -p slurmtest --id=nosbatch -- /bin/true >"$OUT" 2>"$ERR")
-    assertEquals "status (stderr: $(cat "$ERR"))" 69 "$?"
+    RC=$?
+    assertEquals "status (stderr: $(cat "$ERR"))" 69 "$RC"
     assertContains "message" "$(cat "$ERR")" "no sbatch in \$PATH"
     assertFalse "nothing submitted" "[[ -e $USER_DIR/nosbatch ]]"
 }
