@@ -526,14 +526,15 @@ static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
         uint64_t now = now_usec(CLOCK_MONOTONIC);
         int r;
 
-        (void) output_follow_drain(a->out);
-        (void) output_follow_drain(a->err);
+        (void) output_follow_reopen(a->out);
+        (void) output_follow_reopen(a->err);
         /* record_file_load() opens the file: an open() revalidates NFS's cached "no such file", a stat() would
          * not until the directory's attributes time out (FINDINGS.md (c)). */
         r = record_file_load(a->user_dir, a->id, a->record, a->json, a->json_size, &reason);
         if (r >= 0) {
-                (void) output_follow_drain(a->out);
-                (void) output_follow_drain(a->err);
+                /* The runner wrote the record after the command's last output: one more open sees all of it. */
+                (void) output_follow_reopen(a->out);
+                (void) output_follow_reopen(a->err);
                 finish(a, 0);
                 return 0;
         }

@@ -6,12 +6,15 @@
 
 #include <fcntl.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/inotify.h>
 
 #include "fs-util.h"
 #include "output-follow.h"
 
 struct OutputFollow {
+        char *path;
         int in_fd;
         int out_fd;
         bool out_broken;        /* our reader went away (EPIPE): keep following, stop copying */
@@ -50,6 +53,9 @@ int output_follow_new(OutputFollow **ret, sd_event *event, const char *path, int
                 return -ENOMEM;
         f->in_fd = -EBADF;
         f->out_fd = out_fd;
+        f->path = strdup(path);
+        if (!f->path)
+                return -ENOMEM;
         f->in_fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
         if (f->in_fd < 0)
                 return -errno;
@@ -64,9 +70,32 @@ int output_follow_new(OutputFollow **ret, sd_event *event, const char *path, int
         return 0;
 }
 
+int output_follow_reopen(OutputFollow *f) {
+        off_t pos = lseek(f->in_fd, 0, SEEK_CUR);
+        int fd;
+
+        if (pos < 0)
+                return -errno;
+        /* NFS's close-to-open consistency: an open() fetches the file's current attributes, so what another
+         * client appended becomes readable; the descriptor held since before would still see the old size. */
+        fd = open(f->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW);
+        if (fd < 0)
+                return -errno;
+        if (lseek(fd, pos, SEEK_SET) < 0) {
+                int r = -errno;
+
+                (void) close(fd);
+                return r;
+        }
+        (void) close(f->in_fd);
+        f->in_fd = fd;
+        return output_follow_drain(f);
+}
+
 OutputFollow *output_follow_free(OutputFollow *f) {
         if (!f)
                 return NULL;
+        free(f->path);
         sd_event_source_disable_unref(f->inotify);
         if (f->in_fd >= 0)
                 (void) close(f->in_fd);

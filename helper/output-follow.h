@@ -15,5 +15,9 @@ int output_follow_new(OutputFollow **ret, sd_event *event, const char *path, int
 /* Copies everything up to the current end of the file. Returns 0 or a negative errno. */
 int output_follow_drain(OutputFollow *f);
 
+/* Opens the file again at the same position and copies what was added: for a file written on another NFS
+ * client, whose additions a descriptor opened earlier may not see. Returns 0 or a negative errno. */
+int output_follow_reopen(OutputFollow *f);
+
 OutputFollow *output_follow_free(OutputFollow *f);
 DEFINE_TRIVIAL_CLEANUP_FUNC(OutputFollow *, output_follow_free);
