@@ -190,6 +190,31 @@ testDefaultFromConf() {
         "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["isolation"])' "$SHUNIT_TMPDIR/d.json")"
 }
 
+# A job that ends without a record (here its runner is killed) still ends with one, written by analysis-run
+# after squeue (asked once a minute) no longer lists the job as alive.
+testJobWithoutRecordGetsOne() {
+    local pid job start
+    start=$SECONDS
+    (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- analysis-run --backend=slurm -p slurmtest --id=lost1 -- sleep 300 \
+        >"$SHUNIT_TMPDIR/lost.out" 2>"$SHUNIT_TMPDIR/lost.err") &
+    pid=$!
+    for _ in $(seq 1 100); do
+        job=$(cat "$USER_DIR/lost1/job" 2>/dev/null)
+        [[ -n $job ]] && break
+        sleep 0.2
+    done
+    slurm_wait_running "$job" 60
+    sleep 2
+    scancel --batch --signal=KILL "$job"
+    wait "$pid"
+    RC=$?
+    e2e_note "job $job: record written by analysis-run $((SECONDS - start)) s after the start"
+    assertEquals "status (stderr: $(cat "$SHUNIT_TMPDIR/lost.err"))" 69 "$RC"
+    assertContains "error in the record" "$(record_field lost1 '["error"]')" "Slurm job $job ended as"
+    assertEquals "slurm_job_id" "$job" "$(record_field lost1 '["slurm_job_id"]')"
+    assertContains "notes" "$(cat "$SHUNIT_TMPDIR/lost.err")" "without writing a record"
+}
+
 testBadConfiguration() {
     write_conf '[Backend]' 'Default=kubernetes'
     run_alice -p slurmtest --id=bad1 -- /bin/true
