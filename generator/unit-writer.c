@@ -10,7 +10,7 @@
 #include "unit-writer.h"
 
 /* Room for one variable per schema key plus the generator's own facts. */
-#define VARIABLES_MAX 32
+#define VARIABLES_MAX 48
 
 typedef struct Variables {
         TemplateVariable vars[VARIABLES_MAX];
@@ -149,7 +149,8 @@ static int results_dir_for_unit(RuntimeScope scope, char **ret) {
 int unit_writer_render_service(const Profile *p, RuntimeScope scope, TemplateBuffer *buf, UnitFile *ret, char **ret_bad_name) {
         _cleanup_(variables_clear) Variables v = {};
         _cleanup_free_ char *results_dir = NULL;
-        char *name = NULL, *slice = NULL;
+        char *name = NULL, *slice = NULL, *output_dir;
+        bool dynamic_user;
         int r;
 
         r = variables_add_unit(&v, p->name, p->files, &profile_schema, p->settings, CONFIG_TARGET_SERVICE, scope);
@@ -172,12 +173,26 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, TemplateBuf
         r = variables_add_copy(&v, "SCOPE", scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user");
         if (r < 0)
                 return r;
-        /* The account the runner reads the checked request as; a user manager runs everything as its user. */
-        r = variables_add_copy(&v, "ACCOUNT", scope == RUNTIME_SCOPE_SYSTEM && p->settings[PROFILE_USER].set
-                                                      ? p->settings[PROFILE_USER].text : "");
+        /* A user manager runs everything as its user and cannot switch: accounts are the system's business. */
+        dynamic_user = scope == RUNTIME_SCOPE_SYSTEM && !p->settings[PROFILE_USER].set;
+        r = variables_add_copy(&v, "DYNAMIC_USER", dynamic_user ? "" : NULL);
+        if (r < 0)
+                return r;
+        /* DynamicUser= implies PrivateTmp=yes whatever the profile says. */
+        r = variables_add_copy(&v, "PRIVATE_TMPFS", scope == RUNTIME_SCOPE_SYSTEM &&
+                                                            (dynamic_user || p->settings[PROFILE_PRIVATE_TMP].number)
+                                                    ? "" : NULL);
         if (r < 0)
                 return r;
         r = results_dir_for_unit(scope, &results_dir);
+        if (r < 0)
+                return r;
+        /* Without root to mount a tmpfs, a user's analysis writes straight into its handed-over directory. */
+        output_dir = scope == RUNTIME_SCOPE_SYSTEM ? strdup("/run/analysis-sandbox/output/%i")
+                                                   : strprintf("%s/%%i.output", results_dir);
+        if (!output_dir)
+                return -ENOMEM;
+        r = variables_add(&v, "OUTPUT_DIR", output_dir);
         if (r < 0)
                 return r;
         r = variables_add(&v, "RESULTS_DIR", TAKE_PTR(results_dir));

@@ -5,6 +5,7 @@
  * limits, and executes the command. */
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -27,7 +28,9 @@
 #include "parse-value.h"
 #include "request.h"
 #include "strv.h"
+#include "thread-env.h"
 #include "time-util.h"
+#include "tree-copy.h"
 #include "unit-state.h"
 
 /* systemd's own exit codes for the same failures (systemd.exec(5)), so they read the same in the journal. */
@@ -322,6 +325,57 @@ _Noreturn static void supervise(char **argv, const char *payload, uint64_t timeo
         _exit(EXIT_RUNNER_TIMEOUT);
 }
 
+/* CPUs this process may run on (its affinity, which AllowedCPUs= and cpusets narrow), at least 1. */
+static unsigned usable_cpus(void) {
+        cpu_set_t set;
+
+        if (sched_getaffinity(0, sizeof(set), &set) < 0)
+                return 1;
+        return CPU_COUNT(&set) > 0 ? (unsigned) CPU_COUNT(&set) : 1;
+}
+
+/* Sets the thread counts of the numerical libraries from the quota in force: the request's when it tightened
+ * the profile's, else the unit's own cpu.max. */
+static int apply_thread_counts(const Request *request) {
+        _cleanup_free_ char *unit = NULL;
+        uint64_t percent = UINT64_MAX;
+
+        if (request && request->cpu_percent > 0)
+                percent = request->cpu_percent;
+        else if (cgroup_self_unit_path(&unit) >= 0)
+                (void) cgroup_read_cpu_percent(unit, &percent);
+        return thread_env_apply(thread_count_for_quota(percent, usable_cpus()));
+}
+
+/* analysis-run --copy-workdir: the analysis works in a copy of its directory inside its output directory, so
+ * what it writes there reaches its caller (who copies it back) and nothing of the caller's is writable. */
+static int enter_workdir_copy(const Request *request) {
+        _cleanup_close_ int src_fd = -EBADF, dst_fd = -EBADF;
+        const char *output = getenv("ANALYSIS_OUTPUT_DIR");
+        TreeCopyOptions options = { .uid = (uid_t) -1, .gid = (gid_t) -1 };
+        int r;
+
+        if (!output)
+                return fail(EXIT_CHDIR, 0, "cannot copy the working directory: no $ANALYSIS_OUTPUT_DIR");
+        src_fd = open(request->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (src_fd < 0)
+                return fail(EXIT_CHDIR, errno, "cannot open directory %s as user %s: %m", request->cwd,
+                            strempty(getenv("USER")));
+        dst_fd = open(output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dst_fd < 0)
+                return fail(EXIT_CHDIR, errno, "cannot open the output directory %s: %m", output);
+        r = tree_copy_at(src_fd, dst_fd, &options, NULL);
+        if (r == -ENOSPC || r == -EDQUOT)
+                return fail(EXIT_CHDIR, -r, "cannot copy the working directory %s into the output directory: it holds "
+                            "more than the analysis' Disk= limit", request->cwd);
+        if (r < 0)
+                return fail(EXIT_CHDIR, -r, "cannot copy the working directory %s into the output directory: %m",
+                            request->cwd);
+        if (chdir(output) < 0)
+                return fail(EXIT_CHDIR, errno, "cannot change to directory %s: %m", output);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(request_freep) Request *request = NULL;
         _cleanup_(unit_state_freep) UnitState *state = NULL;
@@ -347,11 +401,19 @@ int main(int argc, char *argv[]) {
                             "(set Exec= in the profile, or start the analysis with analysis-run)",
                             id ?: "?", profile ?: "?");
         if (!request) {
+                if (apply_thread_counts(NULL) < 0) {
+                        log_oom();
+                        return EXIT_EXEC;
+                }
                 execv(command[0], command);
                 return fail(EXIT_EXEC, errno, "cannot execute %s: %m", command[0]);
         }
 
-        if (chdir(request->cwd) < 0) {
+        if (request->copy_workdir) {
+                r = enter_workdir_copy(request);
+                if (r != 0)
+                        return r;
+        } else if (chdir(request->cwd) < 0) {
                 bool private_tmp = strncmp(request->cwd, "/tmp/", 5) == 0 || strncmp(request->cwd, "/var/tmp/", 9) == 0;
 
                 return fail(EXIT_CHDIR, errno, "cannot change to directory %s as user %s: %m%s", request->cwd,
@@ -363,6 +425,11 @@ int main(int argc, char *argv[]) {
                         log_oom();
                         return EXIT_EXEC;
                 }
+        /* After the caller's environment, whose own thread counts win. */
+        if (apply_thread_counts(request) < 0) {
+                log_oom();
+                return EXIT_EXEC;
+        }
 
         supervised = request->timeout_usec > 0 && state && request->timeout_usec < state->runtime_max_usec;
         if (request->memory_max > 0 || request->tasks_max > 0 || request->cpu_percent > 0 || supervised) {

@@ -24,24 +24,27 @@
 #include "entry-file.h"
 #include "fs-util.h"
 #include "journal-send.h"
+#include "output-dir.h"
 #include "parse-value.h"
 #include "paths.h"
 #include "profile.h"
 #include "record-file.h"
 #include "record.h"
 #include "request.h"
+#include "result-access.h"
 #include "strv.h"
 #include "time-util.h"
+#include "tree-copy.h"
 #include "unit-state.h"
 
 static const char *arg_verb = NULL;
 static const char *arg_id = NULL;
 static const char *arg_profile = NULL;
-static const char *arg_account = NULL;
 static const char *arg_results_dir = NULL;
 static RuntimeScope arg_scope = RUNTIME_SCOPE_SYSTEM;
 static uint64_t arg_runtime_max_usec = 0;
 static uint64_t arg_kill_grace_usec = 0;
+static uint64_t arg_disk_max = 0;
 
 /* The profile named in log messages once known. */
 static char log_profile[PROFILE_NAME_MAX + 1];
@@ -73,15 +76,16 @@ static void log_analysis(int priority, const char *format, ...) {
 }
 
 static void help(void) {
-        printf("%s prepare --profile=NAME --account=USER --runtime-max=SPAN --kill-grace=SPAN --results-dir=DIR [--scope=user] ID\n"
-               "%s finish --results-dir=DIR [--scope=user] ID\n\n"
+        printf("%s prepare --profile=NAME --runtime-max=SPAN --kill-grace=SPAN --disk-max=SIZE --results-dir=DIR [--scope=user] ID\n"
+               "%s finish --disk-max=SIZE --results-dir=DIR [--scope=user] ID\n\n"
                "Runs inside analysis units (ExecStartPre=, ExecStopPost=): checks and snapshots the request\n"
                "of analysis ID, and writes its completion record. Not meant to be called by hand.\n",
                program_invocation_short_name, program_invocation_short_name);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_PROFILE, ARG_RUNTIME_MAX, ARG_KILL_GRACE, ARG_RESULTS_DIR, ARG_SCOPE, ARG_ACCOUNT };
+        enum { ARG_VERSION = 0x100, ARG_PROFILE, ARG_RUNTIME_MAX, ARG_KILL_GRACE, ARG_RESULTS_DIR, ARG_SCOPE, ARG_ACCOUNT,
+               ARG_DISK_MAX };
         static const struct option options[] = {
                 { "help",        no_argument,       NULL, 'h'             },
                 { "version",     no_argument,       NULL, ARG_VERSION     },
@@ -91,6 +95,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "results-dir", required_argument, NULL, ARG_RESULTS_DIR },
                 { "scope",       required_argument, NULL, ARG_SCOPE       },
                 { "account",     required_argument, NULL, ARG_ACCOUNT     },
+                { "disk-max",    required_argument, NULL, ARG_DISK_MAX    },
                 {}
         };
         int c;
@@ -118,7 +123,11 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_results_dir = optarg;
                         break;
                 case ARG_ACCOUNT:
-                        arg_account = optarg;
+                        /* Units generated before accounts were read off the runner's directory name one. */
+                        break;
+                case ARG_DISK_MAX:
+                        if (parse_memory_limit(optarg, &arg_disk_max) < 0)
+                                return -EINVAL;
                         break;
                 case ARG_SCOPE:
                         if (strcmp(optarg, "system") == 0)
@@ -149,7 +158,8 @@ static int open_dir(const char *path) {
 }
 
 /* Reads and checks the caller's request in spool/ID/. Returns 0 with *ret (NULL when there is no spool
- * directory: started by hand), or -EPERM/-EBADMSG with a reason. */
+ * directory: started by hand), or -EPERM/-EBADMSG with a reason. *ret_caller is set to the owner of the spool
+ * directory as soon as there is one, refused or not. */
 static int load_spooled_request(const AnalysisPaths *paths, Request **ret, uid_t *ret_caller, char **ret_reason) {
         _cleanup_close_ int spool_fd = -EBADF, dir_fd = -EBADF;
         _cleanup_free_ char *data = NULL, *why = NULL;
@@ -180,6 +190,8 @@ static int load_spooled_request(const AnalysisPaths *paths, Request **ret, uid_t
         }
         if (fstat(dir_fd, &st) < 0)
                 return -errno;
+        /* Even a refused request's record is for whoever made the spool directory to read. */
+        *ret_caller = st.st_uid;
         if (st.st_mode & 0022) {
                 *ret_reason = strprintf("the spool directory is writable by others (mode %04o)",
                                         (unsigned) (st.st_mode & 07777));
@@ -198,15 +210,25 @@ static int load_spooled_request(const AnalysisPaths *paths, Request **ret, uid_t
                 *ret_reason = strprintf("the spooled request was refused: %s", strempty(why));
                 return r;
         }
-        *ret_caller = st.st_uid;
         return 0;
 }
 
-static int truncate_at(int dir_fd, const char *name) {
+/* Starts systemd's output file name empty and readable by caller, root and the admins only. */
+static int restrict_output_file(int dir_fd, const char *name, uid_t caller) {
         _cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        struct stat st;
+        int r;
 
         if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (fstat(fd, &st) < 0)
                 return -errno;
+        if (!S_ISREG(st.st_mode))
+                return -EBADF;
+        /* The access first: an earlier run's output must not be readable for an instant by the wrong caller. */
+        r = result_access_restrict(fd, caller);
+        if (r < 0)
+                return r;
         return ftruncate(fd, 0) < 0 ? -errno : 0;
 }
 
@@ -221,10 +243,53 @@ static int write_state(int units_fd, const UnitState *state) {
         return write_file_atomic_at(units_fd, "state", data, size, 0640);
 }
 
+/* The account the analysis runs as: whoever systemd made its runner's RuntimeDirectory= for, which is the
+ * profile's User= or the account DynamicUser= made for this very analysis (and has already made, before
+ * ExecStartPre= runs). */
+static int analysis_account(const AnalysisPaths *paths, uid_t *ret_uid, gid_t *ret_gid) {
+        _cleanup_free_ char *path = strprintf("%s/%s", paths->runner_dir, arg_id);
+        struct stat st;
+
+        if (!path)
+                return -ENOMEM;
+        if (lstat(path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+        *ret_uid = st.st_uid;
+        *ret_gid = st.st_gid;
+        return 0;
+}
+
+static int prepare_results(int results_fd, uid_t caller) {
+        _cleanup_free_ char *stdout_name = strprintf("%s.stdout", arg_id), *stderr_name = strprintf("%s.stderr", arg_id),
+                            *record_name = strprintf("%s.json", arg_id), *output_name = strprintf("%s.output", arg_id);
+        int r;
+
+        if (!stdout_name || !stderr_name || !record_name || !output_name)
+                return -ENOMEM;
+        /* systemd created the output files for this very command (StandardOutput=append:); start them empty, and
+         * take away the record and output of an earlier run with this id. */
+        r = restrict_output_file(results_fd, stdout_name, caller);
+        if (r >= 0)
+                r = restrict_output_file(results_fd, stderr_name, caller);
+        if (r < 0)
+                return r;
+        if (unlinkat(results_fd, record_name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        r = tree_remove_at(results_fd, output_name);
+        if (r < 0)
+                return r;
+        /* A user's manager has no root to mount a tmpfs: the analysis writes straight into this directory. */
+        if (arg_scope != RUNTIME_SCOPE_SYSTEM && mkdirat(results_fd, output_name, 0700) < 0)
+                return -errno;
+        return 0;
+}
+
 static int run_prepare(const AnalysisPaths *paths) {
         _cleanup_close_ int units_fd = -EBADF, id_fd = -EBADF, results_fd = -EBADF;
         _cleanup_(request_freep) Request *request = NULL;
-        _cleanup_free_ char *reason = NULL, *stdout_name = NULL, *stderr_name = NULL, *record_name = NULL;
+        _cleanup_free_ char *reason = NULL;
         UnitState state = {
                 .profile = (char *) arg_profile,
                 .runtime_max_usec = arg_runtime_max_usec,
@@ -232,8 +297,18 @@ static int run_prepare(const AnalysisPaths *paths) {
                 .started_at_usec = now_usec(CLOCK_REALTIME),
                 .caller_uid = (uid_t) -1,
         };
+        uid_t account_uid = getuid();
+        gid_t account_gid = getgid();
         int r;
 
+        if (arg_scope == RUNTIME_SCOPE_SYSTEM) {
+                r = analysis_account(paths, &account_uid, &account_gid);
+                if (r < 0) {
+                        log_analysis(LOG_ERR, "Analysis '%s': cannot tell its account from %s/%s: %s", arg_id,
+                                     paths->runner_dir, arg_id, strerror(-r));
+                        return r;
+                }
+        }
         r = mkdir_p(paths->units_dir, 0755);
         if (r < 0)
                 return r;
@@ -249,41 +324,41 @@ static int run_prepare(const AnalysisPaths *paths) {
         id_fd = openat(units_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (id_fd < 0)
                 return -errno;
-        /* The request may hold secrets in its environment: readable by root and the account the runner
-         * reads it as (the group of the profile's User=), by no other caller. setgid, so the files
-         * written into it get that group too. */
-        if (arg_account && arg_account[0] && geteuid() == 0) {
-                struct passwd *pw = getpwnam(arg_account);
-
-                if (!pw) {
-                        log_analysis(LOG_ERR, "Analysis '%s': no account '%s' (User= of profile '%s')", arg_id, arg_account,
-                               arg_profile);
-                        return -ESRCH;
-                }
-                if (fchown(id_fd, 0, pw->pw_gid) < 0 || fchmod(id_fd, 02750) < 0)
+        /* The request may hold secrets in its environment: readable by root and the account the runner reads it
+         * as, by no other caller. setgid, so the files written into it get that group too. */
+        if (geteuid() == 0) {
+                if (fchown(id_fd, 0, account_gid) < 0 || fchmod(id_fd, 02750) < 0)
                         return -errno;
         } else if (fchmod(id_fd, 0755) < 0)
-                return -errno;
-
-        /* systemd created the output files for this very command (StandardOutput=append:); start them
-         * empty, and take away the record of an earlier run with this id. */
-        results_fd = open_dir(arg_results_dir);
-        if (results_fd < 0)
-                return results_fd;
-        stdout_name = strprintf("%s.stdout", arg_id);
-        stderr_name = strprintf("%s.stderr", arg_id);
-        record_name = strprintf("%s.json", arg_id);
-        if (!stdout_name || !stderr_name || !record_name)
-                return -ENOMEM;
-        (void) truncate_at(results_fd, stdout_name);
-        (void) truncate_at(results_fd, stderr_name);
-        if (unlinkat(results_fd, record_name, 0) < 0 && errno != ENOENT)
                 return -errno;
 
         r = load_spooled_request(paths, &request, &state.caller_uid, &reason);
         if (r == -ENOMEM)
                 return r;
-        if (r < 0) {
+        if (r < 0 && !reason) {
+                reason = strprintf("cannot read the spooled request: %s", strerror(-r));
+                if (!reason)
+                        return -ENOMEM;
+        }
+        results_fd = open_dir(arg_results_dir);
+        if (results_fd < 0)
+                return results_fd;
+        r = prepare_results(results_fd, state.caller_uid);
+        if (r < 0)
+                return r;
+        if (!reason && arg_scope == RUNTIME_SCOPE_SYSTEM) {
+                uint64_t disk = arg_disk_max;
+
+                if (request && request->disk_max > 0 && request->disk_max < disk)
+                        disk = request->disk_max;
+                r = output_dir_mount(arg_id, disk, account_uid, account_gid, true);
+                if (r < 0) {
+                        log_analysis(LOG_ERR, "Analysis '%s': cannot mount its output directory and /tmp: %s", arg_id,
+                                     strerror(-r));
+                        return r;
+                }
+        }
+        if (reason) {
                 state.error = reason;
                 (void) write_state(id_fd, &state);
                 log_analysis(LOG_ERR, "Analysis '%s': %s", arg_id, reason);
@@ -390,6 +465,14 @@ static void read_cgroup_figures(const char *cgroup, Record *r) {
                 r->limits.tasks_max = v;
         if (payload && cgroup_read_cpu_percent(payload, &v) >= 0 && v < r->limits.cpu_quota_percent)
                 r->limits.cpu_quota_percent = v;
+        /* pids.events is not hierarchical in Debian 12's kernel (6.1), unlike memory.events: a fork refused by a
+         * tighter limit on the payload leaf is counted there only. */
+        if (payload && cgroup_read_keyed(payload, "pids.events", "max", &v) >= 0) {
+                if (r->usage.tasks_limit_hits == RECORD_UNSET)
+                        r->usage.tasks_limit_hits = v;
+                else
+                        r->usage.tasks_limit_hits += v;
+        }
         /* Unlike the usage, throttling is counted only where the quota is: add the leaf's. */
         if (payload && cgroup_read_keyed(payload, "cpu.stat", "throttled_usec", &v) >= 0 &&
             r->usage.cpu_throttled_usec != RECORD_UNSET)
@@ -426,6 +509,45 @@ static int record_store(Record *record) {
         if (results_fd < 0)
                 return results_fd;
         return record_file_store(results_fd, record, NULL, NULL);
+}
+
+/* Measures the output directory and hands it to the caller: under the system manager the tmpfs is copied out
+ * and unmounted (with the /tmp one); a user's analysis wrote into its results directory already. */
+static void collect_output(Record *record, bool ran) {
+        _cleanup_close_ int results_fd = open_dir(arg_results_dir);
+        _cleanup_free_ char *name = strprintf("%s.output", arg_id);
+        uid_t caller = record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1;
+        uint64_t size, used;
+        bool full;
+        int r;
+
+        if (results_fd < 0 || !name)
+                return;
+        if (arg_scope != RUNTIME_SCOPE_SYSTEM) {
+                _cleanup_close_ int fd = openat(results_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                if (fd >= 0 && tree_size_at(fd, &used) >= 0) {
+                        record->usage.disk_used = used;
+                        record->output_dir = strprintf("%s/%s", arg_results_dir, name);
+                }
+                return;
+        }
+        r = output_dir_measure(arg_id, &size, &used, &full);
+        if (r >= 0) {
+                record->limits.disk_max = size;
+                record->usage.disk_used = used;
+                record->usage.disk_full = full;
+                /* An analysis refused before it ran wrote nothing: no directory to hand over. */
+                if (ran) {
+                        r = output_dir_hand_over(arg_id, results_fd, caller, NULL);
+                        if (r < 0)
+                                log_analysis(LOG_ERR, "Analysis '%s': cannot hand its output directory over to %s/%s: %s",
+                                             arg_id, arg_results_dir, name, strerror(-r));
+                        else
+                                record->output_dir = strprintf("%s/%s", arg_results_dir, name);
+                }
+        }
+        output_dir_unmount(arg_id);
 }
 
 static int run_finish(const AnalysisPaths *paths) {
@@ -514,6 +636,9 @@ static int run_finish(const AnalysisPaths *paths) {
                 record.result = strdup("cancelled");
         }
 
+        record.profile_limits.disk_max = arg_scope == RUNTIME_SCOPE_SYSTEM && arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
+        collect_output(&record, state && !state->error);
+
         record.stdout_file = strprintf("%s/%s.stdout", arg_results_dir, arg_id);
         record.stderr_file = strprintf("%s/%s.stderr", arg_results_dir, arg_id);
         if (record.stderr_file)
@@ -550,6 +675,15 @@ int main(int argc, char *argv[]) {
         }
         if (arg_profile)
                 (void) snprintf(log_profile, sizeof(log_profile), "%s", arg_profile);
+        /* The tmpfs mounts must outlive this process (prepare) and be undone where they were made (finish). */
+        if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0) {
+                r = host_mount_namespace_enter();
+                if (r < 0) {
+                        log_analysis(LOG_ERR, "Analysis '%s': cannot enter the host's mount namespace: %s", arg_id,
+                                     strerror(-r));
+                        return EXIT_FAILURE;
+                }
+        }
         r = analysis_paths_get(arg_scope, &paths);
         if (r < 0) {
                 log_analysis(LOG_ERR, "Analysis '%s': cannot find its directories: %s", arg_id, strerror(-r));

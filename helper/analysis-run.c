@@ -27,6 +27,7 @@
 #include "request.h"
 #include "spool.h"
 #include "strv.h"
+#include "tree-copy.h"
 #include "unit-watch.h"
 
 static const char *arg_profile = "default";
@@ -42,6 +43,8 @@ static bool arg_detach = false;
 static bool arg_quiet = false;
 static const char *arg_notes_file = NULL;
 static bool arg_fallback_rlimit = false;
+static uint64_t arg_disk_max = 0;
+static bool arg_copy_workdir = false;
 static char **arg_command = NULL;
 
 typedef struct Run {
@@ -70,6 +73,8 @@ static void help(void) {
                "     --cpu=PERCENT       CPU quota for this analysis (50%% of one CPU), at most the profile's\n"
                "     --tasks=N           Process and thread limit, at most the profile's\n"
                "     --timeout=SPAN      Time limit, at most the profile's\n"
+               "     --disk=SIZE         Size limit of its output directory, at most the profile's\n"
+               "     --copy-workdir      Run in a copy of the working directory; copy back what it wrote\n"
                "     --system            Use the system's service manager (default)\n"
                "     --user              Use the calling user's service manager\n"
                "     --detach            Start the analysis, print its id and return at once\n"
@@ -83,7 +88,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_VERSION = 0x100, ARG_ID, ARG_MEMORY, ARG_CPU, ARG_TASKS, ARG_TIMEOUT, ARG_SYSTEM, ARG_USER,
-                ARG_DETACH, ARG_NOTES_FILE, ARG_FALLBACK,
+                ARG_DETACH, ARG_NOTES_FILE, ARG_FALLBACK, ARG_DISK, ARG_COPY_WORKDIR,
         };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
@@ -96,6 +101,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "cpu",        required_argument, NULL, ARG_CPU        },
                 { "tasks",      required_argument, NULL, ARG_TASKS      },
                 { "timeout",    required_argument, NULL, ARG_TIMEOUT    },
+                { "disk",       required_argument, NULL, ARG_DISK       },
+                { "copy-workdir", no_argument,     NULL, ARG_COPY_WORKDIR },
                 { "system",     no_argument,       NULL, ARG_SYSTEM     },
                 { "user",       no_argument,       NULL, ARG_USER       },
                 { "detach",     no_argument,       NULL, ARG_DETACH     },
@@ -177,6 +184,14 @@ static int parse_argv(int argc, char *argv[]) {
                                 return log_error_errno(EINVAL, "Invalid --timeout '%s': expected a time span such as "
                                                        "30s or 10min.", optarg);
                         break;
+                case ARG_DISK:
+                        if (parse_size(optarg, &arg_disk_max) < 0 || arg_disk_max == 0)
+                                return log_error_errno(EINVAL, "Invalid --disk '%s': expected bytes with an optional "
+                                                       "K, M, G or T suffix.", optarg);
+                        break;
+                case ARG_COPY_WORKDIR:
+                        arg_copy_workdir = true;
+                        break;
                 case ARG_SYSTEM:
                         arg_scope = RUNTIME_SCOPE_SYSTEM;
                         break;
@@ -203,6 +218,9 @@ static int parse_argv(int argc, char *argv[]) {
                 }
         if (optind >= argc)
                 return log_error_errno(EINVAL, "No command given. See --help.");
+        if (arg_detach && arg_copy_workdir)
+                return log_error_errno(EINVAL, "--copy-workdir needs analysis-run to wait for the analysis to copy its "
+                                       "files back: it cannot be combined with --detach.");
         arg_command = argv + optind;
         return 1;
 }
@@ -276,6 +294,10 @@ static int check_limits(const UnitProperties *p) {
                 return log_error_errno(EPERM, "--timeout=%s refused: above the %s time limit of profile '%s'.",
                                        format_duration(arg_timeout_usec, want, sizeof(want)),
                                        format_duration(p->runtime_max_usec, have, sizeof(have)), arg_profile);
+        if (arg_disk_max > 0 && p->disk_max != UINT64_MAX && arg_disk_max > p->disk_max)
+                return log_error_errno(EPERM, "--disk=%s refused: above the %s Disk= limit of profile '%s'.",
+                                       format_bytes(arg_disk_max, want, sizeof(want)),
+                                       format_bytes(p->disk_max, have, sizeof(have)), arg_profile);
         return 0;
 }
 
@@ -411,12 +433,51 @@ static int write_notes_file(const char *json, size_t size) {
         return 0;
 }
 
+/* --copy-workdir: what the analysis created or changed in its copy of the working directory goes back there,
+ * copied by us, as the caller, so it can land nowhere the caller could not write itself. */
+static int copy_back(const Record *record, const char *cwd) {
+        _cleanup_close_ int src_fd = -EBADF, dst_fd = -EBADF;
+        TreeCopyOptions options = { .uid = (uid_t) -1, .gid = (gid_t) -1, .only_changed = true };
+        TreeCopyStats stats = {};
+        int r;
+
+        if (!record->output_dir)
+                return log_error_errno(ENOENT, "Analysis %s left no output directory to copy back into %s.",
+                                       record->id, cwd);
+        src_fd = open(record->output_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (src_fd < 0)
+                return log_error_errno(errno, "Cannot open the output directory %s: %m", record->output_dir);
+        dst_fd = open(cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dst_fd < 0)
+                return log_error_errno(errno, "Cannot open %s to copy the analysis' files back: %m", cwd);
+        r = tree_copy_at(src_fd, dst_fd, &options, &stats);
+        if (r < 0)
+                return log_error_errno(r, "Cannot copy the files of analysis %s back into %s (%" PRIu64
+                                       " copied): %m", record->id, cwd, stats.files);
+        if (stats.skipped > 0)
+                log_warning("Copying back into %s skipped %" PRIu64 " entries that are not regular files or "
+                            "directories, or whose place holds something else.", cwd, stats.skipped);
+        return 0;
+}
+
 /* Hands the record on (--notes-file), prints its notes and returns the exit status for it. */
-static int report(Run *run, const Record *record, const char *json, size_t json_size) {
+static int report(Run *run, const Record *record, const char *json, size_t json_size, const char *cwd) {
+        int r;
+
         if (arg_notes_file && write_notes_file(json, json_size) < 0)
                 return EXIT_SETUP_UNAVAILABLE;
-        if (!arg_quiet)
+        if (!arg_quiet) {
                 fprintf(stderr, "Analysis %s (profile %s): %s\n", run->id, arg_profile, strempty(record->notes));
+                if (record->output_dir)
+                        fprintf(stderr, "Output: %s\n", record->output_dir);
+        }
+        /* An analysis that never ran has nothing to give back (and no output directory). The record is out
+         * already: a failed copy says so with a status of its own, not by hiding how the analysis ended. */
+        if (arg_copy_workdir && !record->error) {
+                r = copy_back(record, cwd);
+                if (r < 0)
+                        return EXIT_COPY_BACK;
+        }
         return exit_status_from_record(record, run->cancel_signal);
 }
 
@@ -431,6 +492,8 @@ static int make_request(const char *cwd, const char *command, Request *ret) {
                 .cpu_percent = arg_cpu_percent,
                 .tasks_max = arg_tasks_max,
                 .timeout_usec = arg_timeout_usec,
+                .disk_max = arg_disk_max,
+                .copy_workdir = arg_copy_workdir,
         };
         return ret->argv ? 0 : -ENOMEM;
 }
@@ -470,6 +533,7 @@ static int no_manager(Run *run, const char *cwd, const char *command, const char
                 .cpu_quota_per_sec_usec = profile.limits.cpu_quota_percent != RECORD_UNSET
                                                   ? profile.limits.cpu_quota_percent * 10000 : UINT64_MAX,
                 .runtime_max_usec = profile.limits.runtime_max_usec,
+                .disk_max = UINT64_MAX,         /* not enforced without systemd */
         };
         if (check_limits(&props) < 0)
                 return EXIT_SETUP_ABOVE_PROFILE;
@@ -485,7 +549,7 @@ static int no_manager(Run *run, const char *cwd, const char *command, const char
         strv_free(request.argv);
         if (r != 0)
                 return r;
-        return report(run, &record, json, json_size);
+        return report(run, &record, json, json_size, cwd);
 }
 
 static bool bus_error_is_no_manager(const sd_bus_error *e) {
@@ -565,6 +629,12 @@ static int run_analysis(Run *run) {
                 log_error("Analysis %s is already running (%s is %s).", run->id, run->unit, props.active_state);
                 return EXIT_SETUP_BUSY;
         }
+        if (props.dynamic_user && !analysis_id_fits_account(run->id)) {
+                log_error("Invalid analysis id '%s' for profile '%s', whose analyses each run under an account of "
+                          "their own named after the id: use 1 to %d characters of A-Z, a-z, 0-9, '_' and '-'.",
+                          run->id, arg_profile, ANALYSIS_ID_ACCOUNT_MAX);
+                return EXIT_SETUP_USAGE;
+        }
         r = check_limits(&props);
         if (r < 0)
                 return EXIT_SETUP_ABOVE_PROFILE;
@@ -618,7 +688,7 @@ static int run_analysis(Run *run) {
         r = read_record(run, &record, &json, &json_size);
         if (r != 0)
                 return r;
-        return report(run, &record, json, json_size);
+        return report(run, &record, json, json_size, cwd);
 }
 
 int main(int argc, char *argv[]) {

@@ -8,6 +8,7 @@
 
 #include "analysis-id.h"
 #include "bus-map.h"
+#include "strv.h"
 #include "macro.h"
 
 static const BusMapEntry *map_find(const BusMapEntry *map, size_t n_map, const char *name) {
@@ -63,6 +64,30 @@ static int read_value(sd_bus_message *m, const BusMapEntry *e, void *base) {
         }
         case BUS_MAP_ID128:
                 return bus_message_read_id128(m, p);
+        case BUS_MAP_BOOL: {
+                int b;
+
+                r = sd_bus_message_read(m, "v", "b", &b);
+                if (r >= 0)
+                        *(bool *) p = b;
+                return r;
+        }
+        case BUS_MAP_STRV: {
+                char **strv = NULL;
+
+                r = sd_bus_message_enter_container(m, 'v', "as");
+                if (r >= 0)
+                        r = sd_bus_message_read_strv(m, &strv);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(m);
+                if (r < 0) {
+                        strv_free(strv);
+                        return r;
+                }
+                strv_free(*(char ***) p);
+                *(char ***) p = strv;
+                return 0;
+        }
         }
         return -EINVAL;
 }

@@ -10,6 +10,8 @@ typedef enum BusMapType {
         BUS_MAP_U32,            /* 'u' into uint32_t */
         BUS_MAP_STRING,         /* 's' or 'o' into a malloc'ed char * (the previous value is freed) */
         BUS_MAP_ID128,          /* 'ay' of 16 bytes into char[33] as hex; empty for an empty array */
+        BUS_MAP_BOOL,           /* 'b' into bool */
+        BUS_MAP_STRV,           /* 'as' into a malloc'ed char ** (the previous value is freed) */
 } BusMapType;
 
 typedef struct BusMapEntry {

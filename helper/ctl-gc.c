@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysisctl gc: removes the records and output files of analyses that ended long ago, and spool entries
- * that no unit will ever take (left when analysis-run died between handing over a request and starting its
- * unit). Nothing of a running analysis is touched. */
+/* analysisctl gc: removes the records, output files and output directories of analyses that ended long ago,
+ * and spool entries that no unit will ever take (left when analysis-run died between handing over a request
+ * and starting its unit). Nothing of a running analysis is touched. */
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -17,13 +17,15 @@
 #include "log.h"
 #include "parse-value.h"
 #include "strv.h"
+#include "output-dir.h"
 #include "time-util.h"
+#include "tree-copy.h"
 
 /* A request waits in the spool for the few milliseconds until analysis-run starts its unit; one this old
  * without a running unit is an orphan. */
 #define SPOOL_ORPHAN_AGE_USEC (10 * 60 * USEC_PER_SEC)
 
-static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr" };
+static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr", ".output" };
 
 static uint64_t mtime_usec(const struct stat *st) {
         return (uint64_t) st->st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st->st_mtim.tv_nsec / 1000;
@@ -80,7 +82,7 @@ static int gc_results(const char *dir, char * const *running, uint64_t cutoff, u
         _cleanup_closedir_ DIR *d = opendir(dir);
         _cleanup_strv_free_ char **fresh = NULL, **stale = NULL;
         unsigned removed = 0;
-        int ret = 0;
+        int ret = 0, r;
 
         if (!d)
                 return errno == ENOENT ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
@@ -103,9 +105,10 @@ static int gc_results(const char *dir, char * const *running, uint64_t cutoff, u
 
                 if (!id || !strv_contains(stale, id) || strv_contains(fresh, id))
                         continue;
-                if (unlinkat(dirfd(d), de->d_name, 0) < 0) {
-                        if (errno != ENOENT)
-                                ret = log_error_errno(errno, "Cannot remove %s/%s: %m", dir, de->d_name);
+                /* The output directory is a tree, removed without following anything in it. */
+                r = tree_remove_at(dirfd(d), de->d_name);
+                if (r < 0) {
+                        ret = log_error_errno(r, "Cannot remove %s/%s: %m", dir, de->d_name);
                         continue;
                 }
                 log_debug("Removed %s/%s.", dir, de->d_name);
@@ -143,10 +146,33 @@ static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, u
         return ret;
 }
 
+/* Unmounts the output directories and /tmp of analyses not running whose mount point is older than cutoff:
+ * left mounted when analysis-record finish could not run (killed at TimeoutStopSec=, say). */
+static int gc_mounts(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
+        _cleanup_closedir_ DIR *d = opendir(dir);
+        unsigned removed = 0;
+
+        if (!d)
+                return errno == ENOENT || errno == EACCES ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
+        for (struct dirent *de; (de = readdir(d));) {
+                struct stat st;
+
+                if (!analysis_id_is_valid(de->d_name) || strv_contains(running, de->d_name) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+                    mtime_usec(&st) >= cutoff)
+                        continue;
+                output_dir_unmount(de->d_name);
+                log_debug("Unmounted %s/%s.", dir, de->d_name);
+                removed++;
+        }
+        *ret_removed = removed;
+        return 0;
+}
+
 int verb_gc(Ctl *c, char **args) {
         _cleanup_strv_free_ char **running = NULL;
         uint64_t now = now_usec(CLOCK_REALTIME), cutoff, orphan_cutoff;
-        unsigned n_files = 0, n_spool = 0, n_units = 0;
+        unsigned n_files = 0, n_spool = 0, n_units = 0, n_mounts = 0;
         char span[32];
         int r, failed = 0;
 
@@ -163,9 +189,16 @@ int verb_gc(Ctl *c, char **args) {
         failed |= gc_results(c->paths.results_dir, running, cutoff, &n_files) < 0;
         failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, &n_spool) < 0;
         failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, &n_units) < 0;
+        if (c->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0) {
+                failed |= gc_mounts(OUTPUT_MOUNT_DIR, running, orphan_cutoff, &n_mounts) < 0;
+                failed |= gc_mounts(TMP_MOUNT_DIR, running, orphan_cutoff, &n_mounts) < 0;
+        }
         if (!c->quiet)
                 printf("Removed %u file%s older than %s from %s, and %u orphaned spool and %u unit state entr%s.\n",
                        n_files, n_files == 1 ? "" : "s", format_duration(c->older_than_usec, span, sizeof(span)),
                        c->paths.results_dir, n_spool, n_units, n_units == 1 ? "y" : "ies");
+        if (!c->quiet && n_mounts > 0)
+                printf("Unmounted %u leftover output director%s and /tmp of ended analyses.\n", n_mounts,
+                       n_mounts == 1 ? "y" : "ies");
         return failed ? EXIT_CTL_FAILURE : EXIT_SUCCESS;
 }

@@ -16,6 +16,7 @@ enum {
         EXIT_SETUP_UNKNOWN_PROFILE   = 66,      /* no such profile (EX_NOINPUT) */
         EXIT_SETUP_UNAVAILABLE       = 69,      /* no service manager, bus error, unit failed to start */
         EXIT_SETUP_NO_RECORD         = 70,      /* ended without a valid record (EX_SOFTWARE) */
+        EXIT_COPY_BACK               = 74,      /* ran, but --copy-workdir could not copy its files back (EX_IOERR) */
         EXIT_SETUP_BUSY              = 75,      /* the id is already running (EX_TEMPFAIL) */
         EXIT_SETUP_PERMISSION        = 77,      /* not allowed (EX_NOPERM) */
         EXIT_SETUP_NO_COMMAND        = 127,     /* no such command (as the shell) */

@@ -28,16 +28,12 @@
 #include "profile-search.h"
 #include "record-file.h"
 #include "strv.h"
+#include "thread-env.h"
+#include "tree-copy.h"
 #include "time-util.h"
 
 /* The PATH systemd gives services (systemd.exec(5)). */
 #define SERVICE_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin"
-
-static uint64_t physical_memory(void) {
-        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
-
-        return pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : RECORD_UNSET;
-}
 
 static uint64_t setting_or_unset(const Setting *s) {
         return s->set && !s->infinity ? s->number : RECORD_UNSET;
@@ -119,9 +115,10 @@ static uint64_t cpu_time_seconds(const RecordLimits *l) {
 }
 
 /* A service's environment (systemd.exec(5)): PATH, LANG, the account's HOME, USER, LOGNAME and SHELL, the
- * unit's ANALYSIS_ID and ANALYSIS_PROFILE, INVOCATION_ID; then the caller's -E assignments over them. */
+ * unit's ANALYSIS_ID, ANALYSIS_PROFILE and ANALYSIS_OUTPUT_DIR, INVOCATION_ID, the thread counts; then the
+ * caller's -E assignments over them. */
 static int build_environment(const FallbackRequest *req, const char *profile, const struct passwd *pw,
-                             const char *invocation_id, char ***ret) {
+                             const char *invocation_id, const char *output_dir, unsigned threads, char ***ret) {
         _cleanup_strv_free_ char **env = NULL;
         const char *lang = getenv("LANG");
         int r;
@@ -144,6 +141,11 @@ static int build_environment(const FallbackRequest *req, const char *profile, co
                 r = strv_consume(&env, strprintf("ANALYSIS_ID=%s", req->id));
         if (r >= 0)
                 r = strv_consume(&env, strprintf("ANALYSIS_PROFILE=%s", profile));
+        if (r >= 0)
+                r = strv_consume(&env, strprintf("ANALYSIS_OUTPUT_DIR=%s", output_dir));
+        /* As analysis-exec does in a unit: the thread counts of the numerical libraries follow the quota. */
+        for (const char * const *name = thread_env_names; r >= 0 && threads > 0 && *name; name++)
+                r = strv_consume(&env, strprintf("%s=%u", *name, threads));
         if (r < 0)
                 return r;
         STRV_FOREACH(a, req->request->environment) {
@@ -241,6 +243,7 @@ static int fill_outcome(Record *r, const RlimitOutcome *o) {
  * would), ourselves otherwise. Returns 0, or an exit status after logging. */
 static int find_account(const FallbackProfile *p, const FallbackRequest *req, struct passwd **ret, bool *ret_switch) {
         const Setting *user = &p->profile->settings[PROFILE_USER];
+        const char *name;
         struct passwd *pw;
         uint64_t uid;
 
@@ -254,10 +257,13 @@ static int find_account(const FallbackProfile *p, const FallbackRequest *req, st
                           "them as the profile's account and write /var/lib/analysis-sandbox/results). Use --user.");
                 return EXIT_SETUP_PERMISSION;
         }
+        /* Without systemd there are no accounts made per analysis (DynamicUser=): a profile without User= runs
+         * its analyses as the shared account the package creates. */
+        name = user->set ? user->text : PROFILE_FALLBACK_ACCOUNT;
         errno = 0;
-        pw = parse_uint64(user->text, &uid) >= 0 ? getpwuid((uid_t) uid) : getpwnam(user->text);
+        pw = parse_uint64(name, &uid) >= 0 ? getpwuid((uid_t) uid) : getpwnam(name);
         if (!pw) {
-                log_error("No account '%s' (User= of profile '%s') on this machine.", user->text, p->profile->name);
+                log_error("No account '%s' (User= of profile '%s') on this machine.", name, p->profile->name);
                 return EXIT_SETUP_UNAVAILABLE;
         }
         *ret = pw;
@@ -265,9 +271,47 @@ static int find_account(const FallbackProfile *p, const FallbackRequest *req, st
         return 0;
 }
 
+/* RESULTS/ID.output, fresh, owned by the account the analysis runs as; with --copy-workdir a copy of the working
+ * directory, which then becomes the analysis' own. Disk= is not enforced: no tmpfs without systemd's help.
+ * Returns 0 or an exit status after logging. */
+static int make_output_dir(int results_fd, const FallbackRequest *req, const struct passwd *pw, char **ret_path,
+                           char **ret_cwd) {
+        _cleanup_free_ char *name = strprintf("%s.output", req->id), *results_dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        r = analysis_results_dir(req->scope, &results_dir);
+        if (r < 0 || !name)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        r = tree_remove_at(results_fd, name);
+        if (r >= 0 && mkdirat(results_fd, name, 0700) < 0)
+                r = -errno;
+        if (r >= 0) {
+                fd = openat(results_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = fd < 0 ? -errno : 0;
+        }
+        if (r >= 0 && req->request->copy_workdir) {
+                _cleanup_close_ int src_fd = open(req->request->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+                r = src_fd < 0 ? -errno
+                               : tree_copy_at(src_fd, fd, &(TreeCopyOptions) { .uid = (uid_t) -1, .gid = (gid_t) -1 }, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot copy the working directory %s into %s/%s: %m",
+                                               req->request->cwd, results_dir, name), EXIT_SETUP_UNAVAILABLE;
+        }
+        if (r >= 0 && pw && pw->pw_uid != geteuid() && fchown(fd, pw->pw_uid, pw->pw_gid) < 0)
+                r = -errno;
+        if (r < 0)
+                return log_error_errno(r, "Cannot make the output directory %s/%s: %m", results_dir, name),
+                       EXIT_SETUP_UNAVAILABLE;
+        *ret_path = strprintf("%s/%s", results_dir, name);
+        *ret_cwd = strdup(req->request->copy_workdir ? *ret_path : req->request->cwd);
+        return *ret_path && *ret_cwd ? 0 : (log_oom(), EXIT_SETUP_UNAVAILABLE);
+}
+
 int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event *event, Record *ret_record,
                  char **ret_json, size_t *ret_json_size, int *ret_cancel_signal) {
-        _cleanup_free_ char *results_dir = NULL, *json = NULL, *user_name = NULL;
+        _cleanup_free_ char *results_dir = NULL, *json = NULL, *user_name = NULL, *output_dir = NULL, *cwd = NULL;
         _cleanup_(output_follow_freep) OutputFollow *out = NULL, *err = NULL;
         _cleanup_close_ int results_fd = -EBADF, stdout_fd = -EBADF, stderr_fd = -EBADF;
         _cleanup_strv_free_ char **env = NULL;
@@ -329,7 +373,16 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
                 .tasks_max = as_root ? RECORD_UNSET : tighter(req->request->tasks_max, p->limits.tasks_max),
                 .runtime_max_usec = tighter(req->request->timeout_usec, p->limits.runtime_max_usec),
         };
-        r = build_environment(req, p->profile->name, pw, invocation_id, &env);
+        r = make_output_dir(results_fd, req, pw, &output_dir, &cwd);
+        if (r != 0)
+                return r;
+        record.output_dir = strdup(output_dir);
+        if (!record.output_dir)
+                return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        r = build_environment(req, p->profile->name, pw, invocation_id, output_dir,
+                              thread_count_for_quota(record.limits.cpu_quota_percent,
+                                                     (unsigned) MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L)),
+                              &env);
         if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
 
@@ -348,7 +401,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         spec = (RlimitSpec) {
                 .argv = req->request->argv,
                 .environment = env,
-                .cwd = req->request->cwd,
+                .cwd = cwd,
                 .switch_user = switch_user,
                 .user_name = user_name,
                 .uid = pw ? pw->pw_uid : getuid(),
@@ -386,6 +439,13 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         (void) read_file_tail(record.stderr_file, RECORD_STDERR_TAIL_MAX, &record.stderr_tail);
+        {
+                _cleanup_close_ int fd = open(output_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                uint64_t used;
+
+                if (fd >= 0 && tree_size_at(fd, &used) >= 0)
+                        record.usage.disk_used = used;
+        }
 
         r = record_file_store(results_fd, &record, &json, &json_size);
         if (r < 0) {

@@ -28,6 +28,8 @@
 #include <string.h>
 
 #include "bus-map.h"
+#include "parse-value.h"
+#include "strv.h"
 #include "unit-watch.h"
 
 #define SYSTEMD_DESTINATION "org.freedesktop.systemd1"
@@ -250,17 +252,37 @@ UnitWatch *unit_watch_free(UnitWatch *w) {
         return NULL;
 }
 
+/* What one GetAll of the Service interface fills: the limits, and the environment to find Disk= in. */
+typedef struct ServiceLimits {
+        UnitProperties properties;
+        char **environment;
+} ServiceLimits;
+
 /* Reads the service limits with one GetAll of the Service interface rather than a Get for each. */
 static int read_service_limits(UnitWatch *w, sd_bus_error *error) {
+#define FIELD(f) offsetof(ServiceLimits, properties.f)
         static const BusMapEntry limits[] = {
-                { "MemoryMax",          BUS_MAP_U64, offsetof(UnitProperties, memory_max)             },
-                { "TasksMax",           BUS_MAP_U64, offsetof(UnitProperties, tasks_max)              },
-                { "CPUQuotaPerSecUSec", BUS_MAP_U64, offsetof(UnitProperties, cpu_quota_per_sec_usec) },
-                { "RuntimeMaxUSec",     BUS_MAP_U64, offsetof(UnitProperties, runtime_max_usec)       },
+                { "MemoryMax",          BUS_MAP_U64,  FIELD(memory_max)                        },
+                { "TasksMax",           BUS_MAP_U64,  FIELD(tasks_max)                         },
+                { "CPUQuotaPerSecUSec", BUS_MAP_U64,  FIELD(cpu_quota_per_sec_usec)            },
+                { "RuntimeMaxUSec",     BUS_MAP_U64,  FIELD(runtime_max_usec)                  },
+                { "DynamicUser",        BUS_MAP_BOOL, FIELD(dynamic_user)                      },
+                { "Environment",        BUS_MAP_STRV, offsetof(ServiceLimits, environment)     },
         };
+#undef FIELD
+        ServiceLimits l = { .properties = w->properties };
+        int r;
 
-        return bus_map_all_properties(w->bus, SYSTEMD_DESTINATION, w->path, SERVICE_INTERFACE, limits,
-                                      ELEMENTSOF(limits), &w->properties, error);
+        r = bus_map_all_properties(w->bus, SYSTEMD_DESTINATION, w->path, SERVICE_INTERFACE, limits,
+                                   ELEMENTSOF(limits), &l, error);
+        if (r >= 0) {
+                STRV_FOREACH(e, l.environment)
+                        if (strncmp(*e, "ANALYSIS_DISK_MAX=", 18) == 0)
+                                (void) parse_memory_limit(*e + 18, &l.properties.disk_max);
+                w->properties = l.properties;
+        }
+        strv_free(l.environment);
+        return r;
 }
 
 int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
@@ -277,6 +299,8 @@ int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
         w->read_under_ref = w->referenced;
         w->properties.memory_max = w->properties.tasks_max = UINT64_MAX;
         w->properties.cpu_quota_per_sec_usec = w->properties.runtime_max_usec = UINT64_MAX;
+        w->properties.disk_max = UINT64_MAX;
+        w->properties.dynamic_user = false;
         if (strcmp(w->properties.load_state, "loaded") == 0) {
                 r = read_service_limits(w, error);
                 if (r < 0)

@@ -24,6 +24,9 @@ typedef struct UnitProperties {
         uint64_t tasks_max;
         uint64_t cpu_quota_per_sec_usec;
         uint64_t runtime_max_usec;
+        /* Of the unit's Environment=: the profile's Disk= (ANALYSIS_DISK_MAX; UINT64_MAX: none). */
+        uint64_t disk_max;
+        bool dynamic_user;              /* DynamicUser=: an account of its own, named after the id */
 } UnitProperties;
 
 /* Creates a watch on unit over bus (attached to event) and adds the signal matches first, so that nothing

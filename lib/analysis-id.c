@@ -24,6 +24,13 @@ bool analysis_id_is_valid(const char *id) {
         return n >= 1 && n <= ANALYSIS_ID_MAX && id[0] != '.' && strspn(id, ID_CHARS) == n;
 }
 
+bool analysis_id_fits_account(const char *id) {
+        size_t n = id ? strlen(id) : 0;
+
+        return n >= 1 && n <= ANALYSIS_ID_ACCOUNT_MAX &&
+               strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-") == n;
+}
+
 int analysis_id_generate(char **ret) {
         uint32_t random_bits;
         struct tm tm;

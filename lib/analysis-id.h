@@ -11,6 +11,13 @@
  * escaping in a unit name, and the id doubles as a file name. */
 bool analysis_id_is_valid(const char *id);
 
+/* Longest id of an analysis that runs under an account of its own ("as-ID", DynamicUser=): systemd 252 takes
+ * only strict user names there, at most 31 characters of [A-Za-z0-9_-] not starting with a digit or '-'. */
+#define ANALYSIS_ID_ACCOUNT_MAX 28
+
+/* Whether id can name such an account: 1 to 28 characters of [A-Za-z0-9_-]. */
+bool analysis_id_fits_account(const char *id);
+
 /* A new id from the time and 32 random bits, e.g. "20261126-041500-3fa9c2d1". Returns 0 or a negative errno. */
 int analysis_id_generate(char **ret);
 

@@ -68,6 +68,11 @@ static int open_temporary_at(int dir_fd, const char *name, mode_t mode, char **r
 }
 
 int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode) {
+        return write_file_atomic_full_at(dir_fd, name, data, size, mode, NULL, NULL);
+}
+
+int write_file_atomic_full_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode,
+                              int (*before_rename)(int fd, void *userdata), void *userdata) {
         _cleanup_free_ char *tmp = NULL;
         _cleanup_close_ int fd = -EBADF;
         int r;
@@ -81,6 +86,8 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
         r = loop_write(fd, data, size);
         if (r >= 0 && (mode & process_umask()) != 0 && fchmod(fd, mode) < 0)
                 r = -errno;
+        if (r >= 0 && before_rename)
+                r = before_rename(fd, userdata);
         if (r >= 0 && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && renameat(dir_fd, tmp, dir_fd, name) < 0)

@@ -162,6 +162,18 @@ int notes_compose(const Record *r, char **ret) {
                 fprintf(f, ": %" PRIu64 " attempt%s to start a process or thread failed.", r->usage.tasks_limit_hits,
                         r->usage.tasks_limit_hits == 1 ? "" : "s");
         }
+        /* Nor for a full output directory: the analysis saw ENOSPC and handled it as it would. */
+        if (r->usage.disk_full > 0) {
+                char used[32], max[32];
+
+                fputs(" Its output directory was full", f);
+                if (r->limits.disk_max != RECORD_UNSET)
+                        fprintf(f, " (%s of its Disk= limit of %s)",
+                                format_bytes(r->usage.disk_used != RECORD_UNSET ? r->usage.disk_used : r->limits.disk_max,
+                                             used, sizeof(used)),
+                                format_bytes(r->limits.disk_max, max, sizeof(max)));
+                fputs(": writes past it failed.", f);
+        }
         if (r->usage.cpu_throttled_usec != RECORD_UNSET && r->usage.cpu_throttled_usec >= 100000) {
                 fputs(" The CPU quota", f);
                 if (r->limits.cpu_quota_percent != RECORD_UNSET)

@@ -284,3 +284,26 @@ const char *format_duration(uint64_t usec, char *buf, size_t n) {
                                 s / 3600, (s % 3600) / 60);
         return buf;
 }
+
+uint64_t physical_memory(void) {
+        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+
+        return pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : UINT64_MAX;
+}
+
+int parse_memory_limit(const char *s, uint64_t *ret) {
+        unsigned percent;
+        uint64_t total;
+        int r;
+
+        if (!strchr(s, '%'))
+                return parse_size(s, ret);
+        r = parse_percent(s, 100, &percent);
+        if (r < 0)
+                return r;
+        total = physical_memory();
+        if (total == UINT64_MAX)
+                return -ERANGE;
+        *ret = total / 100 * percent;
+        return 0;
+}

@@ -21,6 +21,13 @@ int parse_size(const char *s, uint64_t *ret);
  * range. */
 int parse_percent(const char *s, unsigned max_percent, unsigned *ret);
 
+/* The machine's physical memory in bytes, or UINT64_MAX if unknown. */
+uint64_t physical_memory(void);
+
+/* Parses a memory limit as a unit has it: bytes (parse_size()) or "N%" of physical memory, as systemd resolves
+ * MemoryMax=N%. Returns 0, -EINVAL or -ERANGE. */
+int parse_memory_limit(const char *s, uint64_t *ret);
+
 /* Parses a time span in systemd's syntax ("30min", "1h 30min", "1.5s", "90" meaning seconds, "infinity")
  * into microseconds. Returns 0, -EINVAL for bad syntax, -ERANGE on overflow. */
 int parse_timespan(const char *s, uint64_t *ret_usec);

@@ -24,6 +24,7 @@ static const ConfigKey profile_keys[_PROFILE_KEY_MAX] = {
         [PROFILE_TASKS]           = { "Limits",  "Tasks",          VALUE_TASKS,          SETTING_REQUIRED,       NULL,        SERVICE },
         [PROFILE_RUNTIME]         = { "Limits",  "Runtime",        VALUE_TIMESPAN,       SETTING_REQUIRED,       NULL,        SERVICE },
         [PROFILE_KILL_GRACE]      = { "Limits",  "KillGrace",      VALUE_TIMESPAN,       SETTING_MIN_ONE_SECOND, "10s",       SERVICE },
+        [PROFILE_DISK]            = { "Limits",  "Disk",           VALUE_MEMORY,         0,                      "1G",        SERVICE },
         [PROFILE_SLICE_MEMORY]    = { "Slice",   "Memory",         VALUE_MEMORY,         SETTING_ALLOW_INFINITY, NULL,        SLICE },
         [PROFILE_SLICE_CPU]       = { "Slice",   "CPU",            VALUE_CPU,            SETTING_ALLOW_INFINITY, NULL,        SLICE },
         [PROFILE_SLICE_TASKS]     = { "Slice",   "Tasks",          VALUE_TASKS,          SETTING_ALLOW_INFINITY, NULL,        SLICE },
@@ -61,12 +62,10 @@ static bool user_is_root(const char *user) {
 static int profile_verify(const Profile *p, RuntimeScope scope, ConfigError *error) {
         const Setting *user = &p->settings[PROFILE_USER];
 
-        /* A user manager always runs units as its own user, so User= only matters to the system manager. */
-        if (scope != RUNTIME_SCOPE_SYSTEM)
+        /* A user manager always runs units as its own user, so User= only matters to the system manager, and
+         * without it every analysis gets an account of its own (DynamicUser=). */
+        if (scope != RUNTIME_SCOPE_SYSTEM || !user->set)
                 return 0;
-        if (!user->set)
-                return config_error_set(error, p->files[0], 0,
-                                        "missing required key User= in section [Profile]");
         /* Analyses are untrusted code; root must be asked for explicitly. */
         if (user_is_root(user->text) && !p->settings[PROFILE_ALLOW_ROOT].number)
                 return config_error_set(error, user->path, user->line,

@@ -19,6 +19,7 @@ typedef enum ProfileKey {
         PROFILE_TASKS,
         PROFILE_RUNTIME,
         PROFILE_KILL_GRACE,
+        PROFILE_DISK,
         PROFILE_SLICE_MEMORY,
         PROFILE_SLICE_CPU,
         PROFILE_SLICE_TASKS,
@@ -42,6 +43,10 @@ typedef enum GlobalKey {
 
 extern const ConfigSchema profile_schema;
 extern const ConfigSchema global_schema;
+
+/* The account analyses of a profile without User= run as where systemd cannot give each its own
+ * (analysis-run --fallback=rlimit as root). */
+#define PROFILE_FALLBACK_ACCOUNT "analysis-sandbox"
 
 /* Longest profile name accepted, so unit names stay far below systemd's 256 characters. */
 #define PROFILE_NAME_MAX 64

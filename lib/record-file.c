@@ -11,6 +11,7 @@
 #include "macro.h"
 #include "notes.h"
 #include "record-file.h"
+#include "result-access.h"
 
 int record_file_load(const char *results_dir, const char *id, Record *ret, char **ret_json, size_t *ret_size,
                      char **ret_reason) {
@@ -51,6 +52,12 @@ int record_file_load(const char *results_dir, const char *id, Record *ret, char 
         return 0;
 }
 
+static int restrict_to_caller(int fd, void *userdata) {
+        const Record *record = userdata;
+
+        return result_access_restrict(fd, record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1);
+}
+
 int record_file_store(int results_fd, Record *record, char **ret_json, size_t *ret_size) {
         _cleanup_free_ char *json = NULL, *name = strprintf("%s.json", record->id);
         size_t size = 0;
@@ -70,7 +77,7 @@ int record_file_store(int results_fd, Record *record, char **ret_json, size_t *r
                 r = -ENOMEM;
         if (r < 0)
                 return r;
-        r = write_file_atomic_at(results_fd, name, json, size, 0644);
+        r = write_file_atomic_full_at(results_fd, name, json, size, 0600, restrict_to_caller, record);
         if (r < 0)
                 return r;
         if (ret_json)

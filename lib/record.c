@@ -9,14 +9,14 @@
 #include "json-writer.h"
 #include "record.h"
 
-static const RecordLimits limits_unset = { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET };
+static const RecordLimits limits_unset = { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET };
 
 void record_init(Record *r) {
         *r = (Record) {
                 .exit_status = -1,
                 .limits = limits_unset,
                 .profile_limits = limits_unset,
-                .usage = { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET },
+                .usage = { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, -1 },
                 .started_at_usec = RECORD_UNSET,
                 .finished_at_usec = RECORD_UNSET,
                 .caller_uid = RECORD_UNSET,
@@ -32,6 +32,7 @@ void record_done(Record *r) {
         free(r->result);
         free(r->exit_code);
         free(r->signal);
+        free(r->output_dir);
         free(r->stdout_file);
         free(r->stderr_file);
         free(r->stderr_tail);
@@ -67,6 +68,7 @@ static void write_limits(JsonWriter *w, const char *key, const RecordLimits *l) 
         json_field_uint_or_null(w, "cpu_quota_percent", l->cpu_quota_percent);
         json_field_uint_or_null(w, "tasks_max", l->tasks_max);
         json_field_seconds_or_null(w, "runtime_max_sec", l->runtime_max_usec);
+        json_field_uint_or_null(w, "disk_max", l->disk_max);
         json_end_object(w);
 }
 
@@ -103,10 +105,18 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_field_uint_or_null(w, "oom_kills", r->usage.oom_kills);
         json_field_uint_or_null(w, "tasks_limit_hits", r->usage.tasks_limit_hits);
         json_field_seconds_or_null(w, "cpu_throttled_sec", r->usage.cpu_throttled_usec);
+        json_field_uint_or_null(w, "disk_used", r->usage.disk_used);
+        json_key(w, "disk_full");
+        if (r->usage.disk_full < 0)
+                json_null(w);
+        else
+                json_bool(w, r->usage.disk_full);
         json_end_object(w);
         write_timestamp(w, "started_at", r->started_at_usec);
         write_timestamp(w, "finished_at", r->finished_at_usec);
         json_field_uint_or_null(w, "caller_uid", r->caller_uid);
+        json_key(w, "output_dir");
+        json_string(w, r->output_dir);
         json_key(w, "stdout_file");
         json_string(w, r->stdout_file);
         json_key(w, "stderr_file");
@@ -156,6 +166,7 @@ static void read_limits(const JsonValue *o, RecordLimits *l) {
         read_uint(o, "cpu_quota_percent", &l->cpu_quota_percent);
         read_uint(o, "tasks_max", &l->tasks_max);
         read_seconds(o, "runtime_max_sec", &l->runtime_max_usec);
+        read_uint(o, "disk_max", &l->disk_max);
 }
 
 int record_parse_json(const char *data, size_t size, Record *ret, char **ret_reason) {
@@ -188,6 +199,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (k >= 0) k = copy_string(root, "result", &r.result);
         if (k >= 0) k = copy_string(root, "exit_code", &r.exit_code);
         if (k >= 0) k = copy_string(root, "signal", &r.signal);
+        if (k >= 0) k = copy_string(root, "output_dir", &r.output_dir);
         if (k >= 0) k = copy_string(root, "stdout_file", &r.stdout_file);
         if (k >= 0) k = copy_string(root, "stderr_file", &r.stderr_file);
         if (k >= 0) k = copy_string(root, "stderr_tail", &r.stderr_tail);
@@ -209,6 +221,10 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         read_uint(usage, "oom_kills", &r.usage.oom_kills);
         read_uint(usage, "tasks_limit_hits", &r.usage.tasks_limit_hits);
         read_seconds(usage, "cpu_throttled_sec", &r.usage.cpu_throttled_usec);
+        read_uint(usage, "disk_used", &r.usage.disk_used);
+        status = json_object_get(usage, "disk_full");
+        if (status && status->type == JSON_BOOLEAN)
+                r.usage.disk_full = status->boolean;
         read_uint(root, "caller_uid", &r.caller_uid);
         *ret = r;
         return 0;

@@ -22,6 +22,7 @@ typedef struct RecordLimits {
         uint64_t cpu_quota_percent;     /* of one CPU */
         uint64_t tasks_max;
         uint64_t runtime_max_usec;
+        uint64_t disk_max;              /* bytes of the output directory; unset where not enforced */
 } RecordLimits;
 
 typedef struct RecordUsage {
@@ -31,6 +32,8 @@ typedef struct RecordUsage {
         uint64_t oom_kills;
         uint64_t tasks_limit_hits;      /* refused forks (pids.events max) */
         uint64_t cpu_throttled_usec;
+        uint64_t disk_used;             /* bytes in the output directory when the analysis ended */
+        int disk_full;                  /* the output directory was full (writes failed): 1, 0, or -1 unknown */
 } RecordUsage;
 
 typedef struct Record {
@@ -49,6 +52,7 @@ typedef struct Record {
         uint64_t started_at_usec;       /* CLOCK_REALTIME; RECORD_UNSET if unknown */
         uint64_t finished_at_usec;
         uint64_t caller_uid;            /* RECORD_UNSET when started without analysis-run */
+        char *output_dir;       /* the output directory handed to the caller, or NULL */
         char *stdout_file;
         char *stderr_file;
         char *stderr_tail;

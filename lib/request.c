@@ -55,6 +55,10 @@ int request_serialize(const Request *r, char **ret_data, size_t *ret_size) {
                 k = append_number(&data, &size, "tasks_max", r->tasks_max);
         if (k >= 0)
                 k = append_number(&data, &size, "timeout_usec", r->timeout_usec);
+        if (k >= 0)
+                k = append_number(&data, &size, "disk_max", r->disk_max);
+        if (k >= 0)
+                k = append_number(&data, &size, "copy_workdir", r->copy_workdir);
         if (k < 0)
                 return k;
         *ret_data = TAKE_PTR(data);
@@ -115,6 +119,12 @@ int request_parse(const char *data, size_t size, Request **ret, char **ret_reaso
                         k = parse_number("tasks_max", value, TASKS_MAX_LIMIT, &r->tasks_max, ret_reason);
                 else if (KEY_IS("timeout_usec"))
                         k = parse_number("timeout_usec", value, UINT64_MAX - 1, &r->timeout_usec, ret_reason);
+                else if (KEY_IS("disk_max"))
+                        k = parse_number("disk_max", value, UINT64_MAX - 1, &r->disk_max, ret_reason);
+                else if (KEY_IS("copy_workdir")) {
+                        k = parse_number("copy_workdir", value, 1, &v, ret_reason);
+                        r->copy_workdir = v == 1;
+                }
                 else {
                         *ret_reason = strprintf("unknown entry '%.*s'", (int) (key_len > 32 ? 32 : key_len), *e);
                         return -EBADMSG;

@@ -19,6 +19,8 @@ typedef struct Request {
         unsigned cpu_percent;   /* of one CPU; 0 leaves the profile's */
         uint64_t tasks_max;     /* 0 leaves the profile's */
         uint64_t timeout_usec;  /* 0 leaves the profile's */
+        uint64_t disk_max;      /* bytes of its output directory; 0 leaves the profile's Disk= */
+        bool copy_workdir;      /* run in a copy of cwd inside the output directory */
 } Request;
 
 /* Encodes r as entry-file data. Returns 0 or -ENOMEM. */

@@ -20,8 +20,8 @@ static void base_record(Record *r, const char *result, const char *exit_code, in
         r->exit_code = exit_code ? strdup(exit_code) : NULL;
         r->exit_status = status;
         r->signal = signal ? strdup(signal) : NULL;
-        r->limits = r->profile_limits = (RecordLimits) { 2 * GiB, 100, 100, 1800 * UINT64_C(1000000) };
-        r->usage = (RecordUsage) { 41 * UINT64_C(1000000), 3 * UINT64_C(1000000), 2 * GiB, 0, 0, 0 };
+        r->limits = r->profile_limits = (RecordLimits) { 2 * GiB, 100, 100, 1800 * UINT64_C(1000000), GiB };
+        r->usage = (RecordUsage) { 41 * UINT64_C(1000000), 3 * UINT64_C(1000000), 2 * GiB, 0, 0, 0, 0, 0 };
 }
 
 static void expect_notes(Record *r, const char *want) {
@@ -61,6 +61,15 @@ static void test_notes(void) {
         r.usage.cpu_usec = RECORD_UNSET;
         expect_notes(&r, "Failed: exited with status 2 after 41 s. It hit the limit of 100 tasks: 3 attempts to start a "
                          "process or thread failed.");
+
+        base_record(&r, "exit-code", "exited", 1, NULL);
+        r.usage.memory_peak = RECORD_UNSET;
+        r.usage.cpu_usec = RECORD_UNSET;
+        r.limits.disk_max = 20 * MiB;
+        r.usage.disk_used = 20 * MiB;
+        r.usage.disk_full = 1;
+        expect_notes(&r, "Failed: exited with status 1 after 41 s. Its output directory was full (20.0 MiB of its Disk= "
+                         "limit of 20.0 MiB): writes past it failed.");
 
         base_record(&r, "signal", "killed", -1, "SEGV");
         expect_notes(&r, "Killed by signal SEGV after 41 s.");
@@ -130,7 +139,11 @@ static void test_round_trip(void) {
         r.caller_uid = 1000;
         r.limits.tasks_max = RECORD_UNSET;
         r.started_at_usec = 1764130500123456;
+        r.output_dir = strdup("/var/lib/analysis-sandbox/results/a1.output");
+        r.usage.disk_used = 4096;
+        r.usage.disk_full = 1;
         assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(strstr(text, "\"disk_full\":true"));
         assert(strstr(text, "\"started_at\":\"2025-11-26T04:15:00.123Z\""));
         assert(strstr(text, "\"tasks_max\":null"));
 
@@ -145,6 +158,8 @@ static void test_round_trip(void) {
         assert(back.limits.runtime_max_usec == 1800 * UINT64_C(1000000));
         assert(back.usage.runtime_usec == 41 * UINT64_C(1000000) && back.usage.oom_kills == 2);
         assert(back.caller_uid == 1000);
+        assert(strcmp(back.output_dir, r.output_dir) == 0);
+        assert(back.limits.disk_max == GiB && back.usage.disk_used == 4096 && back.usage.disk_full == 1);
         record_done(&r);
         record_done(&back);
 

@@ -18,6 +18,7 @@ static void test_round_trip(void) {
         Request r = {
                 .argv = argv, .cwd = (char *) "/srv/x", .environment = env,
                 .memory_max = 1 << 20, .cpu_percent = 50, .tasks_max = 7, .timeout_usec = 3000000,
+                .disk_max = 20 << 20, .copy_workdir = true,
         };
         _cleanup_(request_freep) Request *back = NULL;
         _cleanup_free_ char *data = NULL, *why = NULL;
@@ -29,7 +30,7 @@ static void test_round_trip(void) {
         assert(strv_length(back->environment) == 2 && strcmp(back->environment[0], "FOO=bar=baz") == 0);
         assert(strcmp(back->cwd, "/srv/x") == 0);
         assert(back->memory_max == 1 << 20 && back->cpu_percent == 50 && back->tasks_max == 7 &&
-               back->timeout_usec == 3000000);
+               back->timeout_usec == 3000000 && back->disk_max == 20 << 20 && back->copy_workdir);
 }
 
 static void expect_refused(const char *data, size_t size) {
@@ -53,6 +54,7 @@ static void test_refused(void) {
         expect_refused(M "arg=/bin/true\0cwd=/\0env=1X=y\0", sizeof(M "arg=/bin/true\0cwd=/\0env=1X=y\0") - 1);
         expect_refused(M "arg=/bin/true\0cwd=/\0env=noequals\0", sizeof(M "arg=/bin/true\0cwd=/\0env=noequals\0") - 1);
         expect_refused(M "arg=/bin/true\0cwd=/\0memory_max=-1\0", sizeof(M "arg=/bin/true\0cwd=/\0memory_max=-1\0") - 1);
+        expect_refused(M "arg=/bin/true\0cwd=/\0copy_workdir=2\0", sizeof(M "arg=/bin/true\0cwd=/\0copy_workdir=2\0") - 1);
         expect_refused(M "arg=/bin/true\0cwd=/\0tasks_max=0\0", sizeof(M "arg=/bin/true\0cwd=/\0tasks_max=0\0") - 1);
         expect_refused(M "arg=/bin/true\0cwd=/\0user=root\0", sizeof(M "arg=/bin/true\0cwd=/\0user=root\0") - 1);
         expect_refused(M "arg=/bin/true\0cwd=/\0noequals\0", sizeof(M "arg=/bin/true\0cwd=/\0noequals\0") - 1);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* An analysis' output directory and private /tmp under the system manager: tmpfs mounts made before it starts,
+ * measured and handed to its caller after it ends. */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "tree-copy.h"
+
+/* Where the mounts are, one per analysis id: output/ID is ANALYSIS_OUTPUT_DIR, tmp/ID holds tmp/ and var-tmp/,
+ * which the unit binds over /tmp and /var/tmp. */
+#define OUTPUT_MOUNT_DIR "/run/analysis-sandbox/output"
+#define TMP_MOUNT_DIR "/run/analysis-sandbox/tmp"
+
+/* Joins the mount namespace of PID 1. An ExecStartPre=+ or ExecStopPost=+ command of a unit with BindPaths= or
+ * DynamicUser= runs in a mount namespace of its own (systemd 252 applies those even to "+" commands): a mount
+ * made there would be gone with it. Returns 0 or a negative errno. */
+int host_mount_namespace_enter(void);
+
+/* Mounts a tmpfs of size bytes (at most size / 4 KiB inodes) owned by uid:gid, mode 0700, at
+ * OUTPUT_MOUNT_DIR/id, and an unbounded one at TMP_MOUNT_DIR/id with tmp/ and var-tmp/ (mode 1777) when
+ * with_tmp. Leftovers of an earlier run are unmounted first. Returns 0 or a negative errno. */
+int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool with_tmp);
+
+/* What statfs() says of OUTPUT_MOUNT_DIR/id: its size, the bytes in use, and whether it is full (no block or
+ * no inode left, so the analysis' last write failed). Returns 0 or a negative errno (-ENOENT: not mounted). */
+int output_dir_measure(const char *id, uint64_t *ret_size, uint64_t *ret_used, bool *ret_full);
+
+/* Copies OUTPUT_MOUNT_DIR/id to ID.output in results_fd, whole or not at all: owned by caller (and its group),
+ * mode 0700, or by root and the admin group, mode 0750, for (uid_t) -1. Returns 0 or a negative errno. */
+int output_dir_hand_over(const char *id, int results_fd, uid_t caller, TreeCopyStats *ret_stats);
+
+/* Unmounts both tmpfs of id and removes their mount points; what is not there is fine. */
+void output_dir_unmount(const char *id);
