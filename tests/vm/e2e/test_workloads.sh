@@ -287,8 +287,9 @@ dd if=/dev/zero of="$ANALYSIS_OUTPUT_DIR/big" bs=1M count=100 status=none; s=$?;
         # /tmp is charged to the analysis' memory.
         assertTrue "record: usage.memory_peak counts the 100 MB in /tmp ($(field system wl-disk usage.memory_peak))" \
                 "[ '$(field system wl-disk usage.memory_peak)' -ge $((100 << 20)) ]"
-        assertContains "the notes name the disk limit" "$(field system wl-disk notes)" "20.0 MiB"
-        assertContains "so does analysis-run's summary" "$stderr" "20.0 MiB"
+        assertContains "the notes say why and name the limit" "$(field system wl-disk notes)" \
+                "Its output directory was full (20.0 MiB of its Disk= limit of 20.0 MiB)"
+        assertContains "so does analysis-run's summary" "$stderr" "Its output directory was full"
         out=$(field system wl-disk output_dir)
         [[ $out == "$SYSTEM_RESULTS/wl-disk.output" ]] && rm -rf "$out"
 }
