@@ -11,10 +11,10 @@ as_root() {
     [[ $(id -u) == 0 ]] && return 0
     self=$(realpath "$0")
     if ! command -v sudo >/dev/null; then
-        echo "${0##*/}: needs root (it installs packages with apt and boots a VM) and sudo is not installed: run it from a root shell" >&2
+        echo "$0: needs root (it installs packages with apt and boots a VM), and sudo is not installed: run it as root" >&2
         exit 1
     fi
     vars=$(compgen -e ANALYSIS_SANDBOX_ | paste -sd, -) || true
-    echo "${0##*/}: needs root (it installs packages with apt and boots a VM): running it again through sudo" >&2
+    echo "$0: needs root (it installs packages with apt and boots a VM): running it again through sudo" >&2
     exec sudo ${vars:+--preserve-env="$vars"} -- "$self" "$@"
 }
