@@ -28,6 +28,16 @@ static bool has_control_character(const char *s) {
         return false;
 }
 
+static bool variable_has_control_character(const TemplateVariable *v) {
+        if (v->values) {
+                for (char * const *item = v->values; *item; item++)
+                        if (has_control_character(*item))
+                                return true;
+                return false;
+        }
+        return v->value && has_control_character(v->value);
+}
+
 /* Finds the variable of the placeholder at "@" p (within end). Returns 1 with *ret_var and *ret_len (the
  * placeholder's length including both '@'), 0 if p starts no placeholder (a plain '@'), or -EINVAL with the
  * name in *ret_bad_name for an unknown one or a value holding a control character. */
@@ -43,7 +53,7 @@ static int find_placeholder(const char *p, const char *end, const TemplateVariab
         if (name_len == 0 || p + 1 + name_len >= end || p[1 + name_len] != '@')
                 return 0;
         v = find_variable(vars, n_vars, p + 1, name_len);
-        if (!v || (v->value && has_control_character(v->value))) {
+        if (!v || variable_has_control_character(v)) {
                 *ret_bad_name = strndup(p + 1, name_len);
                 return -EINVAL;
         }
@@ -91,30 +101,15 @@ static int buffer_append(TemplateBuffer *b, const char *s, size_t n) {
         return 0;
 }
 
-/* Renders one line (without its newline) into b, or nothing when one of its variables is unset. Returns 1 when
- * the line was written (with its newline), 0 when it was left out. */
-static int render_line(const char *line, size_t len, const TemplateVariable *vars, size_t n_vars, TemplateBuffer *b,
-                       char **ret_bad_name) {
-        const char *end = line + len, *p, *at;
+/* Writes the line from line to end (without its newline) into b, with the newline; list's placeholders stand for
+ * item. */
+static int write_line(const char *line, const char *end, const TemplateVariable *vars, size_t n_vars,
+                      const TemplateVariable *list, const char *item, TemplateBuffer *b, char **ret_bad_name) {
         const TemplateVariable *v;
         size_t placeholder_len;
+        const char *p, *at;
         int r;
 
-        /* First decide whether the line is written at all and where it ends, then write it. */
-        for (p = line; (at = memchr(p, '@', (size_t) (end - p))); p = at + (r > 0 ? placeholder_len : 1)) {
-                r = find_placeholder(at, end, vars, n_vars, &v, &placeholder_len, ret_bad_name);
-                if (r < 0)
-                        return r;
-                if (r > 0 && !v->value)
-                        return 0;
-                /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing spaces. */
-                if (r > 0 && at + placeholder_len == end && !v->value[0]) {
-                        end = at;
-                        while (end > line && end[-1] == ' ')
-                                end--;
-                        break;
-                }
-        }
         for (p = line; p < end;) {
                 at = memchr(p, '@', (size_t) (end - p));
                 if (!at)
@@ -129,15 +124,61 @@ static int render_line(const char *line, size_t len, const TemplateVariable *var
                         r = buffer_append(b, "@", 1);   /* a plain '@', as in an e-mail address */
                         p = at + 1;
                 } else {
-                        r = buffer_append(b, v->value, strlen(v->value));
+                        const char *value = v == list ? item : v->value;
+
+                        r = buffer_append(b, value, strlen(value));
                         p = at + placeholder_len;
                 }
                 if (r < 0)
                         return r;
         }
-        r = buffer_append(b, "\n", 1);
-        if (r < 0)
-                return r;
+        return buffer_append(b, "\n", 1);
+}
+
+/* Renders one line (without its newline) into b, or nothing when one of its variables is unset, or once per item
+ * of the list it uses. Returns 1 when the line was written (with its newline), 0 when it was left out. */
+static int render_line(const char *line, size_t len, const TemplateVariable *vars, size_t n_vars, TemplateBuffer *b,
+                       char **ret_bad_name) {
+        const char *end = line + len, *p, *at;
+        const TemplateVariable *v, *list = NULL;
+        size_t placeholder_len;
+        int r;
+
+        /* First decide whether the line is written at all and where it ends, then write it. */
+        for (p = line; (at = memchr(p, '@', (size_t) (end - p))); p = at + (r > 0 ? placeholder_len : 1)) {
+                r = find_placeholder(at, end, vars, n_vars, &v, &placeholder_len, ret_bad_name);
+                if (r < 0)
+                        return r;
+                if (r > 0 && v->values) {
+                        /* Two lists would make a product of lines no template needs. */
+                        if (list && list != v) {
+                                *ret_bad_name = strdup(v->name);
+                                return -EINVAL;
+                        }
+                        list = v;
+                        if (!v->values[0])
+                                return 0;
+                        continue;
+                }
+                if (r > 0 && !v->value)
+                        return 0;
+                /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing spaces. */
+                if (r > 0 && at + placeholder_len == end && !v->value[0]) {
+                        end = at;
+                        while (end > line && end[-1] == ' ')
+                                end--;
+                        break;
+                }
+        }
+        if (!list) {
+                r = write_line(line, end, vars, n_vars, NULL, NULL, b, ret_bad_name);
+                return r < 0 ? r : 1;
+        }
+        for (char * const *item = list->values; *item; item++) {
+                r = write_line(line, end, vars, n_vars, list, *item, b, ret_bad_name);
+                if (r < 0)
+                        return r;
+        }
         return 1;
 }
 

@@ -7,6 +7,8 @@
 typedef struct TemplateVariable {
         const char *name;
         const char *value;      /* NULL: every line that uses the variable is left out */
+        char * const *values;   /* instead of value, a list: a line that uses the variable is written once per
+                                 * item (and left out for an empty list); at most one list per line */
 } TemplateVariable;
 
 /* A text that grows as it is rendered into. The generator keeps one for all its units, so rendering a unit
@@ -21,9 +23,10 @@ typedef struct TemplateBuffer {
 void template_buffer_done(TemplateBuffer *b);
 
 /* Renders template into b, replacing what b held: lines starting with "##" are dropped, each @NAME@ is replaced
- * by its variable's value, and a line using a variable whose value is NULL is dropped. Returns 0; -EINVAL with
- * the name in *ret_bad_name when a placeholder has no variable or a value holds a control character (which could
- * end the line and start a directive of its own); -ENOMEM. On failure b's content is undefined. */
+ * by its variable's value, a line using a variable whose value is NULL is dropped, and a line using a list
+ * variable is repeated for each item. Returns 0; -EINVAL with the name in *ret_bad_name when a placeholder has no
+ * variable, a value holds a control character (which could end the line and start a directive of its own) or a
+ * line uses two lists; -ENOMEM. On failure b's content is undefined. */
 int template_render_into(TemplateBuffer *b, const char *template, const TemplateVariable *vars, size_t n_vars,
                          char **ret_bad_name);
 

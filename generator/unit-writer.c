@@ -10,17 +10,20 @@
 #include "unit-writer.h"
 
 /* Room for one variable per schema key plus the generator's own facts. */
-#define VARIABLES_MAX 48
+#define VARIABLES_MAX (_PROFILE_KEY_MAX + 24)
 
 typedef struct Variables {
         TemplateVariable vars[VARIABLES_MAX];
         char *owned[VARIABLES_MAX];
+        char **owned_lists[VARIABLES_MAX];
         size_t n;
 } Variables;
 
 static void variables_clear(Variables *v) {
-        for (size_t i = 0; i < v->n; i++)
+        for (size_t i = 0; i < v->n; i++) {
                 free(v->owned[i]);
+                strv_free(v->owned_lists[i]);
+        }
         *v = (Variables) {};
 }
 
@@ -32,6 +35,17 @@ static int variables_add(Variables *v, const char *name, char *value) {
         }
         v->vars[v->n] = (TemplateVariable) { name, value };
         v->owned[v->n++] = value;
+        return 0;
+}
+
+/* Adds name as a list (each line using it is repeated per item), taking ownership of values. */
+static int variables_add_list(Variables *v, const char *name, char **values) {
+        if (v->n >= VARIABLES_MAX) {
+                strv_free(values);
+                return -E2BIG;
+        }
+        v->vars[v->n] = (TemplateVariable) { .name = name, .values = values };
+        v->owned_lists[v->n++] = values;
         return 0;
 }
 
@@ -53,16 +67,27 @@ static int variables_add_settings(Variables *v, const ConfigSchema *schema, cons
 
         for (size_t i = 0; i < schema->n_keys; i++) {
                 const ConfigKey *k = schema->keys + i;
+                bool wanted = settings[i].set && !(k->system_only && scope != RUNTIME_SCOPE_SYSTEM);
                 char *value = NULL;
 
                 if (k->target != target)
                         continue;
-                if (settings[i].set && !(k->system_only && scope != RUNTIME_SCOPE_SYSTEM)) {
-                        r = setting_format_for_unit(k->kind, &settings[i], &value);
+                if (wanted && k->kind == VALUE_PATHS) {
+                        char **paths;
+
+                        /* A list: each line using it is repeated per path (IOReadBandwidthMax=PATH RATE). */
+                        r = strv_split(settings[i].text, " ", &paths);
                         if (r < 0)
                                 return r;
+                        r = variables_add_list(v, k->key, paths);
+                } else {
+                        if (wanted) {
+                                r = setting_format_for_unit(k->kind, &settings[i], &value);
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = variables_add(v, k->key, value);
                 }
-                r = variables_add(v, k->key, value);
                 if (r < 0)
                         return r;
         }

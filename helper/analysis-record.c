@@ -226,7 +226,7 @@ static int restrict_output_file(int dir_fd, const char *name, uid_t caller) {
         if (!S_ISREG(st.st_mode))
                 return -EBADF;
         /* The access first: an earlier run's output must not be readable for an instant by the wrong caller. */
-        r = result_access_restrict(fd, caller);
+        r = result_access_restrict(fd, arg_scope, caller);
         if (r < 0)
                 return r;
         return ftruncate(fd, 0) < 0 ? -errno : 0;
@@ -508,7 +508,7 @@ static int record_store(Record *record) {
 
         if (results_fd < 0)
                 return results_fd;
-        return record_file_store(results_fd, record, NULL, NULL);
+        return record_file_store(results_fd, arg_scope, record, NULL, NULL);
 }
 
 /* Measures the output directory and hands it to the caller: under the system manager the tmpfs is copied out

@@ -118,8 +118,20 @@ static int gc_results(const char *dir, char * const *running, uint64_t cutoff, u
         return ret;
 }
 
-/* Removes the entries of dir (spool/ID/ or units/ID/) of analyses not running and untouched since cutoff. */
-static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
+static int remove_entry(int dir_fd, const char *name) {
+        return remove_flat_dir_at(dir_fd, name);
+}
+
+/* analysis-record finish unmounts them; one killed at TimeoutStopSec= left them mounted. */
+static int unmount_entry(int dir_fd, const char *name) {
+        output_dir_unmount(name);
+        return 0;
+}
+
+/* Applies action to the directories of dir named after an analysis id that is not running, untouched since
+ * cutoff: spool/ID/ and units/ID/ entries, and the mount points of output directories and /tmp. */
+static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, int (*action)(int dir_fd, const char *name),
+                      unsigned *ret_removed) {
         _cleanup_closedir_ DIR *d = opendir(dir);
         unsigned removed = 0;
         int ret = 0, r;
@@ -134,7 +146,7 @@ static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, u
                     fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
                     mtime_usec(&st) >= cutoff)
                         continue;
-                r = remove_flat_dir_at(dirfd(d), de->d_name);
+                r = action(dirfd(d), de->d_name);
                 if (r < 0) {
                         ret = log_error_errno(r, "Cannot remove %s/%s: %m", dir, de->d_name);
                         continue;
@@ -144,29 +156,6 @@ static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, u
         }
         *ret_removed = removed;
         return ret;
-}
-
-/* Unmounts the output directories and /tmp of analyses not running whose mount point is older than cutoff:
- * left mounted when analysis-record finish could not run (killed at TimeoutStopSec=, say). */
-static int gc_mounts(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
-        _cleanup_closedir_ DIR *d = opendir(dir);
-        unsigned removed = 0;
-
-        if (!d)
-                return errno == ENOENT || errno == EACCES ? 0 : log_error_errno(errno, "Cannot open %s: %m", dir);
-        for (struct dirent *de; (de = readdir(d));) {
-                struct stat st;
-
-                if (!analysis_id_is_valid(de->d_name) || strv_contains(running, de->d_name) ||
-                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
-                    mtime_usec(&st) >= cutoff)
-                        continue;
-                output_dir_unmount(de->d_name);
-                log_debug("Unmounted %s/%s.", dir, de->d_name);
-                removed++;
-        }
-        *ret_removed = removed;
-        return 0;
 }
 
 int verb_gc(Ctl *c, char **args) {
@@ -187,11 +176,14 @@ int verb_gc(Ctl *c, char **args) {
         if (r != 0)
                 return r;
         failed |= gc_results(c->paths.results_dir, running, cutoff, &n_files) < 0;
-        failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, &n_spool) < 0;
-        failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, &n_units) < 0;
+        failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, remove_entry, &n_spool) < 0;
+        failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, remove_entry, &n_units) < 0;
         if (c->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0) {
-                failed |= gc_mounts(OUTPUT_MOUNT_DIR, running, orphan_cutoff, &n_mounts) < 0;
-                failed |= gc_mounts(TMP_MOUNT_DIR, running, orphan_cutoff, &n_mounts) < 0;
+                unsigned n;
+
+                failed |= gc_entries(OUTPUT_MOUNT_DIR, running, orphan_cutoff, unmount_entry, &n_mounts) < 0;
+                failed |= gc_entries(TMP_MOUNT_DIR, running, orphan_cutoff, unmount_entry, &n) < 0;
+                n_mounts += n;
         }
         if (!c->quiet)
                 printf("Removed %u file%s older than %s from %s, and %u orphaned spool and %u unit state entr%s.\n",

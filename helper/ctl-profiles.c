@@ -25,13 +25,15 @@ typedef struct Shown {
         const ConfigError *error;       /* set when it could not be loaded */
 } Shown;
 
-/* The value as systemd gets it; for people, sizes and time spans also in their usual units. */
+/* The value as systemd gets it; for people, sizes, bandwidths and time spans also in their usual units. */
 static int format_value(const ConfigKey *k, const Setting *s, char **ret_value, char *human, size_t n) {
         human[0] = '\0';
         if (!s->infinity && k->kind == VALUE_MEMORY && !s->percent)
                 (void) format_bytes(s->number, human, n);
         else if (!s->infinity && k->kind == VALUE_TIMESPAN)
                 (void) format_duration(s->number, human, n);
+        else if (!s->infinity && k->kind == VALUE_BANDWIDTH)
+                (void) format_bandwidth(s->number, human, n);
         if (k->kind == VALUE_TEXT && s->text) {
                 *ret_value = strdup(s->text);
                 return *ret_value ? 0 : -ENOMEM;

@@ -142,6 +142,13 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
                 if (r->caller_uid != RECORD_UNSET)
                         printf("%12s: %" PRIu64 "\n", "Caller UID", r->caller_uid);
                 printf("%12s: %s/%s.json\n", "Record", results_dir, s->id);
+                if (r->output_dir)
+                        printf("%12s: %s", "Output dir", r->output_dir);
+                if (r->output_dir && r->usage.disk_used != RECORD_UNSET)
+                        printf(" (%s%s)", format_bytes(r->usage.disk_used, b, sizeof(b)),
+                               r->usage.disk_full > 0 ? ", full" : "");
+                if (r->output_dir)
+                        putchar('\n');
         }
         printf("%12s: %s\n%12s  %s\n", "Output", s->stdout_file, "", s->stderr_file);
         if (s->unit.unit)

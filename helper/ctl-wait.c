@@ -98,8 +98,11 @@ int verb_wait(Ctl *c, char **args) {
                        r == -EACCES ? EXIT_SETUP_PERMISSION : EXIT_SETUP_NO_RECORD;
         if (c->json)
                 fwrite(json, 1, size, stdout);
-        if (!c->quiet)
+        if (!c->quiet) {
                 fprintf(stderr, "Analysis %s (profile %s): %s\n", id, strempty(record.profile), strempty(record.notes));
+                if (record.output_dir)
+                        fprintf(stderr, "Output: %s\n", record.output_dir);
+        }
         return exit_status_from_record(&record, 0);
 }
 

@@ -27,6 +27,7 @@
 #include "paths.h"
 #include "profile-search.h"
 #include "record-file.h"
+#include "result-access.h"
 #include "strv.h"
 #include "thread-env.h"
 #include "tree-copy.h"
@@ -81,6 +82,7 @@ int fallback_profile_load(RuntimeScope scope, const char *name, FallbackProfile 
                         .cpu_quota_percent = setting_or_unset(&p->settings[PROFILE_CPU]),
                         .tasks_max = setting_or_unset(&p->settings[PROFILE_TASKS]),
                         .runtime_max_usec = setting_or_unset(&p->settings[PROFILE_RUNTIME]),
+                        .disk_max = RECORD_UNSET,       /* Disk= needs systemd's help (a tmpfs) */
                 },
                 .kill_grace_usec = p->settings[PROFILE_KILL_GRACE].number,
         };
@@ -179,7 +181,8 @@ static int make_invocation_id(char ret[static 33]) {
 /* Opens results/ID.stdout and ID.stderr for the command, empty, and takes away an earlier record. The lock on
  * the stdout file is held as long as any process of the analysis has it open: it tells a second run with the
  * same id that this one is still going. Returns 0, or an exit status after logging. */
-static int open_outputs(int results_fd, const char *results_dir, const char *id, int *ret_stdout, int *ret_stderr) {
+static int open_outputs(int results_fd, const char *results_dir, RuntimeScope scope, const char *id, int *ret_stdout,
+                        int *ret_stderr) {
         _cleanup_free_ char *out = strprintf("%s.stdout", id), *err = strprintf("%s.stderr", id),
                             *json = strprintf("%s.json", id);
         _cleanup_close_ int out_fd = -EBADF, err_fd = -EBADF;
@@ -199,6 +202,7 @@ static int open_outputs(int results_fd, const char *results_dir, const char *id,
         if (out_fd >= 0)
                 err_fd = openat(results_fd, err, flags, 0644);
         if (out_fd < 0 || err_fd < 0 || ftruncate(out_fd, 0) < 0 || ftruncate(err_fd, 0) < 0 ||
+            result_access_restrict(out_fd, scope, getuid()) < 0 || result_access_restrict(err_fd, scope, getuid()) < 0 ||
             (unlinkat(results_fd, json, 0) < 0 && errno != ENOENT)) {
                 log_error_errno(errno, "Cannot create the output files of analysis %s in %s: %m", id, results_dir);
                 return errno == EACCES || errno == EPERM ? EXIT_SETUP_PERMISSION : EXIT_SETUP_UNAVAILABLE;
@@ -349,7 +353,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         if (r < 0)
                 return log_error_errno(r, "Cannot create %s: %m", results_dir),
                        r == -EACCES || r == -EPERM ? EXIT_SETUP_PERMISSION : EXIT_SETUP_UNAVAILABLE;
-        r = open_outputs(results_fd, results_dir, req->id, &stdout_fd, &stderr_fd);
+        r = open_outputs(results_fd, results_dir, req->scope, req->id, &stdout_fd, &stderr_fd);
         if (r != 0)
                 return r;
 
@@ -372,6 +376,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
                 .cpu_quota_percent = tighter(req->request->cpu_percent, p->limits.cpu_quota_percent),
                 .tasks_max = as_root ? RECORD_UNSET : tighter(req->request->tasks_max, p->limits.tasks_max),
                 .runtime_max_usec = tighter(req->request->timeout_usec, p->limits.runtime_max_usec),
+                .disk_max = RECORD_UNSET,       /* no tmpfs to bound it without systemd */
         };
         r = make_output_dir(results_fd, req, pw, &output_dir, &cwd);
         if (r != 0)
@@ -447,7 +452,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
                         record.usage.disk_used = used;
         }
 
-        r = record_file_store(results_fd, &record, &json, &json_size);
+        r = record_file_store(results_fd, req->scope, &record, &json, &json_size);
         if (r < 0) {
                 log_error_errno(r, "Cannot write the record of analysis %s to %s: %m", req->id, results_dir);
                 return EXIT_SETUP_NO_RECORD;

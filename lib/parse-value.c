@@ -85,15 +85,10 @@ int parse_uint64(const char *s, uint64_t *ret) {
         return 0;
 }
 
-int parse_size(const char *s, uint64_t *ret) {
-        static const struct {
-                char suffix;
-                uint64_t factor;
-        } table[] = {
-                { 'K', UINT64_C(1) << 10 }, { 'M', UINT64_C(1) << 20 }, { 'G', UINT64_C(1) << 30 },
-                { 'T', UINT64_C(1) << 40 }, { 'P', UINT64_C(1) << 50 }, { 'E', UINT64_C(1) << 60 },
-        };
-        const char *p = s;
+/* Parses a number with an optional suffix K, M, G, T, P or E meaning base^1 to base^6, then an optional B. */
+static int parse_size_with_base(const char *s, uint64_t base, uint64_t *ret) {
+        static const char suffixes[] = "KMGTPE";
+        const char *p = s, *suffix;
         uint64_t factor = 1;
         Decimal d;
         int r;
@@ -104,17 +99,24 @@ int parse_size(const char *s, uint64_t *ret) {
         if (r < 0)
                 return r;
         p += strspn(p, WHITESPACE);
-        for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                if (*p == table[i].suffix) {
-                        factor = table[i].factor;
-                        p++;
-                        break;
-                }
+        if (*p && (suffix = strchr(suffixes, *p))) {
+                for (const char *q = suffixes; q <= suffix; q++)
+                        factor *= base;
+                p++;
+        }
         if (*p == 'B')
                 p++;
         if (*p)
                 return -EINVAL;
         return decimal_scale(&d, factor, ret);
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        return parse_size_with_base(s, 1024, ret);
+}
+
+int parse_bandwidth(const char *s, uint64_t *ret) {
+        return parse_size_with_base(s, 1000, ret);
 }
 
 int parse_percent(const char *s, unsigned max_percent, unsigned *ret) {
@@ -253,19 +255,31 @@ int format_seconds(uint64_t usec, char **ret) {
         return n < 0 ? -ENOMEM : 0;
 }
 
-const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
-        static const char * const units[] = { "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
-        double v = (double) bytes;
+/* value in base-1000 or base-1024 steps with one decimal: "2.0 GiB", "50.0 MB/s"; below one step, whole units. */
+static const char *format_scaled(uint64_t value, unsigned base, const char * const units[static 7], char *buf, size_t n) {
+        double v = (double) value;
         size_t i;
 
-        if (bytes < 1024) {
-                (void) snprintf(buf, n, "%" PRIu64 " B", bytes);
+        if (value < base) {
+                (void) snprintf(buf, n, "%" PRIu64 " %s", value, units[0]);
                 return buf;
         }
-        for (i = 0, v /= 1024; v >= 1024 && i + 1 < ELEMENTSOF(units); i++)
-                v /= 1024;
+        for (i = 1, v /= base; v >= base && i + 1 < 7; i++)
+                v /= base;
         (void) snprintf(buf, n, "%.1f %s", v, units[i]);
         return buf;
+}
+
+const char *format_bytes(uint64_t bytes, char *buf, size_t n) {
+        static const char * const units[7] = { "B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB" };
+
+        return format_scaled(bytes, 1024, units, buf, n);
+}
+
+const char *format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t n) {
+        static const char * const units[7] = { "B/s", "kB/s", "MB/s", "GB/s", "TB/s", "PB/s", "EB/s" };
+
+        return format_scaled(bytes_per_sec, 1000, units, buf, n);
 }
 
 const char *format_duration(uint64_t usec, char *buf, size_t n) {

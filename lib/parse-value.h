@@ -17,6 +17,10 @@
  * syntax or a negative number, -ERANGE when the result does not fit in 64 bits. */
 int parse_size(const char *s, uint64_t *ret);
 
+/* Parses bytes per second in the syntax of systemd's IOReadBandwidthMax=: as parse_size(), but the suffixes
+ * are powers of 1000 ("50M" is 50000000). Returns as parse_size(). */
+int parse_bandwidth(const char *s, uint64_t *ret);
+
 /* Parses "N%" with N an integer from 0 to max_percent. Returns 0, -EINVAL for bad syntax, -ERANGE when out of
  * range. */
 int parse_percent(const char *s, unsigned max_percent, unsigned *ret);
@@ -44,6 +48,10 @@ int format_seconds(uint64_t usec, char **ret);
 
 /* Formats bytes for people: "2.0 GiB", "512.0 MiB", "900 B". Writes into buf of size n and returns buf. */
 const char *format_bytes(uint64_t bytes, char *buf, size_t n);
+
+/* Formats bytes per second for people, in powers of 1000: "50.0 MB/s", "900 B/s". Writes into buf of size n
+ * and returns buf. */
+const char *format_bandwidth(uint64_t bytes_per_sec, char *buf, size_t n);
 
 /* Formats a duration for people, to the second above 10 s: "41 s", "3 min 20 s", "2 h 5 min", "1.5 s",
  * "250 ms". Writes into buf of size n and returns buf. */

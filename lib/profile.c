@@ -25,6 +25,10 @@ static const ConfigKey profile_keys[_PROFILE_KEY_MAX] = {
         [PROFILE_RUNTIME]         = { "Limits",  "Runtime",        VALUE_TIMESPAN,       SETTING_REQUIRED,       NULL,        SERVICE },
         [PROFILE_KILL_GRACE]      = { "Limits",  "KillGrace",      VALUE_TIMESPAN,       SETTING_MIN_ONE_SECOND, "10s",       SERVICE },
         [PROFILE_DISK]            = { "Limits",  "Disk",           VALUE_MEMORY,         0,                      "1G",        SERVICE },
+        /* A user manager gets no io controller (user@.service in 252 delegates pids memory cpu). */
+        [PROFILE_READ_BANDWIDTH]  = { "Limits",  "ReadBandwidth",  VALUE_BANDWIDTH,      SETTING_ALLOW_INFINITY, NULL,        SERVICE, true },
+        [PROFILE_WRITE_BANDWIDTH] = { "Limits",  "WriteBandwidth", VALUE_BANDWIDTH,      SETTING_ALLOW_INFINITY, NULL,        SERVICE, true },
+        [PROFILE_BANDWIDTH_PATHS] = { "Limits",  "BandwidthPaths", VALUE_PATHS,          0,                      "/",         SERVICE, true },
         [PROFILE_SLICE_MEMORY]    = { "Slice",   "Memory",         VALUE_MEMORY,         SETTING_ALLOW_INFINITY, NULL,        SLICE },
         [PROFILE_SLICE_CPU]       = { "Slice",   "CPU",            VALUE_CPU,            SETTING_ALLOW_INFINITY, NULL,        SLICE },
         [PROFILE_SLICE_TASKS]     = { "Slice",   "Tasks",          VALUE_TASKS,          SETTING_ALLOW_INFINITY, NULL,        SLICE },
@@ -36,13 +40,14 @@ static const ConfigKey profile_keys[_PROFILE_KEY_MAX] = {
 };
 
 /* analysis-sandbox.conf: caps on all analyses together. The defaults keep the rest of the host alive even
- * when every profile is busy: analyses as a whole get at most 80% of RAM and a fifth of the CPU weight of a
- * default unit when the CPU is contended. */
+ * when every profile is busy: analyses as a whole get at most 80% of RAM and a fifth of the CPU and I/O weight
+ * of a default unit when the CPU or a disk is contended. */
 static const ConfigKey global_keys[_GLOBAL_KEY_MAX] = {
         [GLOBAL_SLICE_MEMORY]     = { "Slice", "Memory",    VALUE_MEMORY,     SETTING_ALLOW_INFINITY, "80%",  SLICE },
         [GLOBAL_SLICE_CPU]        = { "Slice", "CPU",       VALUE_CPU,        SETTING_ALLOW_INFINITY, NULL,   SLICE },
         [GLOBAL_SLICE_TASKS]      = { "Slice", "Tasks",     VALUE_TASKS,      SETTING_ALLOW_INFINITY, "4096", SLICE },
         [GLOBAL_SLICE_CPU_WEIGHT] = { "Slice", "CPUWeight", VALUE_CPU_WEIGHT, 0,                      "20",   SLICE },
+        [GLOBAL_SLICE_IO_WEIGHT]  = { "Slice", "IOWeight",  VALUE_CPU_WEIGHT, 0,                      "20",   SLICE, true },
 };
 
 const ConfigSchema profile_schema = { profile_keys, ELEMENTSOF(profile_keys) };

@@ -20,6 +20,9 @@ typedef enum ProfileKey {
         PROFILE_RUNTIME,
         PROFILE_KILL_GRACE,
         PROFILE_DISK,
+        PROFILE_READ_BANDWIDTH,
+        PROFILE_WRITE_BANDWIDTH,
+        PROFILE_BANDWIDTH_PATHS,
         PROFILE_SLICE_MEMORY,
         PROFILE_SLICE_CPU,
         PROFILE_SLICE_TASKS,
@@ -37,6 +40,7 @@ typedef enum GlobalKey {
         GLOBAL_SLICE_CPU,
         GLOBAL_SLICE_TASKS,
         GLOBAL_SLICE_CPU_WEIGHT,
+        GLOBAL_SLICE_IO_WEIGHT,
         _GLOBAL_KEY_MAX,
         _GLOBAL_KEY_INVALID = -EINVAL,
 } GlobalKey;

@@ -52,13 +52,22 @@ int record_file_load(const char *results_dir, const char *id, Record *ret, char 
         return 0;
 }
 
-static int restrict_to_caller(int fd, void *userdata) {
-        const Record *record = userdata;
+typedef struct StoreAccess {
+        RuntimeScope scope;
+        uid_t caller;
+} StoreAccess;
 
-        return result_access_restrict(fd, record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1);
+static int restrict_to_caller(int fd, void *userdata) {
+        const StoreAccess *a = userdata;
+
+        return result_access_restrict(fd, a->scope, a->caller);
 }
 
-int record_file_store(int results_fd, Record *record, char **ret_json, size_t *ret_size) {
+int record_file_store(int results_fd, RuntimeScope scope, Record *record, char **ret_json, size_t *ret_size) {
+        StoreAccess access = {
+                .scope = scope,
+                .caller = record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1,
+        };
         _cleanup_free_ char *json = NULL, *name = strprintf("%s.json", record->id);
         size_t size = 0;
         FILE *f;
@@ -77,7 +86,7 @@ int record_file_store(int results_fd, Record *record, char **ret_json, size_t *r
                 r = -ENOMEM;
         if (r < 0)
                 return r;
-        r = write_file_atomic_full_at(results_fd, name, json, size, 0600, restrict_to_caller, record);
+        r = write_file_atomic_full_at(results_fd, name, json, size, 0600, restrict_to_caller, &access);
         if (r < 0)
                 return r;
         if (ret_json)

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "record.h"
+#include "runtime-scope.h"
 
 /* Largest record read; records are a few KiB (the stderr tail is bounded). */
 #define RECORD_FILE_MAX (1024 * 1024)
@@ -14,7 +15,8 @@
 int record_file_load(const char *results_dir, const char *id, Record *ret, char **ret_json, size_t *ret_size,
                      char **ret_reason);
 
-/* Composes record's notes and writes it as ID.json in results_fd atomically, readable by record->caller_uid,
- * root and the admins only (result_access_restrict()): a reader finds the whole record or none. Returns 0 (with the JSON text and its size, if ret_json is not NULL) or a negative
- * errno. */
-int record_file_store(int results_fd, Record *record, char **ret_json, size_t *ret_size);
+/* Composes record's notes and writes it as ID.json in results_fd, the results directory of scope, atomically:
+ * a reader finds the whole record or none. It is readable by record->caller_uid, root and the admins only
+ * (result_access_restrict()). Returns 0 (with the JSON text and its size, if ret_json is not NULL) or a
+ * negative errno. */
+int record_file_store(int results_fd, RuntimeScope scope, Record *record, char **ret_json, size_t *ret_size);

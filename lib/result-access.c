@@ -46,7 +46,7 @@ gid_t result_admin_gid(void) {
         return g ? g->gr_gid : 0;
 }
 
-int result_access_restrict(int fd, uid_t caller) {
+int result_access_restrict(int fd, RuntimeScope scope, uid_t caller) {
         /* The entries in the order the kernel requires: owner, named users, owning group, mask, others. */
         struct acl_xattr acl = {
                 .version = htole32(ACL_XATTR_VERSION),
@@ -59,7 +59,7 @@ int result_access_restrict(int fd, uid_t caller) {
                 },
         };
 
-        if (geteuid() != 0)
+        if (scope != RUNTIME_SCOPE_SYSTEM || geteuid() != 0)
                 return fchmod(fd, 0600) < 0 ? -errno : 0;
         if (fchown(fd, 0, result_admin_gid()) < 0 || fchmod(fd, 0640) < 0)
                 return -errno;

@@ -4,13 +4,15 @@
 
 #include <sys/types.h>
 
+#include "runtime-scope.h"
+
 /* The group of the admins who may read every analysis' results: Debian's "adm", which reads the logs too. */
 #define RESULT_ADMIN_GROUP "adm"
 
 /* The admin group's GID, or 0 (root's) where there is no such group. */
 gid_t result_admin_gid(void);
 
-/* Makes the file fd readable by root, the admin group and caller only: owner root, group adm, mode 0640 and an
- * ACL entry granting caller read access (none for (uid_t) -1, root or a caller that is the owner anyway).
- * Run as someone else than root (a user manager), only the mode is set: 0600. Returns 0 or a negative errno. */
-int result_access_restrict(int fd, uid_t caller);
+/* Makes the file fd readable by root, the admin group and caller only: for the system's results owner root,
+ * group adm, mode 0640 and an ACL entry granting caller read access (none for (uid_t) -1 or root). A user's
+ * results are the user's alone: mode 0600. Returns 0 or a negative errno. */
+int result_access_restrict(int fd, RuntimeScope scope, uid_t caller);

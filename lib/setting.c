@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "parse-value.h"
 #include "setting.h"
+#include "strv.h"
 
 /* Longest user name useradd accepts on Debian. */
 #define USER_NAME_MAX 32
@@ -90,6 +91,85 @@ static int parse_command(const char *value, Setting *ret, char **ret_reason) {
                 return reason(ret_reason, -EINVAL, "unbalanced %c quote", quote);
         ret->text = strdup(value);
         return ret->text ? 0 : -ENOMEM;
+}
+
+/* Returns in *ret path with "//" collapsed and no trailing "/". "." and ".." are refused rather than resolved:
+ * a path is taken as written. */
+static int path_normalize(const char *path, char **ret, char **ret_reason) {
+        _cleanup_free_ char *normal = malloc(strlen(path) + 2);
+        size_t n = 0;
+
+        if (!normal)
+                return -ENOMEM;
+        if (path[0] != '/')
+                return reason(ret_reason, -EINVAL, "'%s' is not an absolute path", path);
+        for (const char *p = path; *p;) {
+                size_t c;
+
+                p += strspn(p, "/");
+                c = strcspn(p, "/");
+                if (c == 0)
+                        break;
+                if (strncmp(p, ".", c) == 0 || strncmp(p, "..", c) == 0)
+                        return reason(ret_reason, -EINVAL, "'%s': \".\" and \"..\" are not allowed in a path", path);
+                normal[n++] = '/';
+                memcpy(normal + n, p, c);
+                n += c;
+                p += c;
+        }
+        if (n == 0)
+                normal[n++] = '/';
+        normal[n] = '\0';
+        *ret = TAKE_PTR(normal);
+        return 0;
+}
+
+/* Spaces separate the items, so a path cannot hold one; "%" would start a systemd specifier and quotes would
+ * be unquoted by systemd. The normalized paths are kept joined by single spaces. */
+static int parse_paths(const char *value, Setting *ret, char **ret_reason) {
+        _cleanup_strv_free_ char **items = NULL, **paths = NULL;
+        _cleanup_free_ char *joined = NULL;
+        size_t n = 0;
+        int r;
+
+        r = check_plain_text(value, ret_reason);
+        if (r < 0)
+                return r;
+        for (const char *p = value; *p; p++)
+                if (strchr("%\"'", *p))
+                        return reason(ret_reason, -EINVAL, "'%c' is not allowed in a path", *p);
+        r = strv_split(value, " ", &items);
+        if (r < 0)
+                return r;
+        if (strv_length(items) == 0)
+                return reason(ret_reason, -EINVAL, "expected absolute paths separated by spaces");
+        STRV_FOREACH(item, items) {
+                char *normal = NULL;
+
+                r = path_normalize(*item, &normal, ret_reason);
+                if (r < 0)
+                        return r;
+                if (strv_contains(paths, normal)) {
+                        r = reason(ret_reason, -EINVAL, "'%s' is listed twice", normal);
+                        free(normal);
+                        return r;
+                }
+                r = strv_consume(&paths, normal);
+                if (r < 0)
+                        return r;
+                n += strlen(normal) + 1;
+        }
+        joined = malloc(n);
+        if (!joined)
+                return -ENOMEM;
+        joined[0] = '\0';
+        STRV_FOREACH(path, paths) {
+                if (path != paths)
+                        strcat(joined, " ");
+                strcat(joined, *path);
+        }
+        ret->text = TAKE_PTR(joined);
+        return 0;
 }
 
 static int parse_choice(const char *value, const char * const *choices, Setting *ret, char **ret_reason) {
@@ -175,6 +255,14 @@ static int parse_number_or_infinity(ValueKind kind, SettingFlags flags, const ch
                 if (r < 0 || ret->number < 1 || ret->number > 10000)
                         return reason(ret_reason, r < 0 ? r : -ERANGE, "expected a weight from 1 to 10000");
                 break;
+        case VALUE_BANDWIDTH:
+                r = parse_bandwidth(value, &ret->number);
+                if (r == -ERANGE)
+                        return reason(ret_reason, r, "bandwidth does not fit in 64 bits");
+                if (r < 0)
+                        return reason(ret_reason, r,
+                                      "expected bytes per second with an optional K, M, G or T suffix (powers of 1000) such as 50M");
+                break;
         default:
                 return -EINVAL;
         }
@@ -218,6 +306,9 @@ int setting_parse(ValueKind kind, SettingFlags flags, const char *value, Setting
                 break;
         case VALUE_PROTECT_HOME:
                 r = parse_choice(value, protect_home, &s, ret_reason);
+                break;
+        case VALUE_PATHS:
+                r = parse_paths(value, &s, ret_reason);
                 break;
         default:
                 r = parse_number_or_infinity(kind, flags, value, &s, ret_reason);
@@ -264,6 +355,7 @@ int setting_format_for_unit(ValueKind kind, const Setting *s, char **ret) {
                 case VALUE_COMMAND:
                 case VALUE_PROTECT_SYSTEM:
                 case VALUE_PROTECT_HOME:
+                case VALUE_PATHS:
                         *ret = strdup(s->text);
                         return *ret ? 0 : -ENOMEM;
                 case VALUE_BOOLEAN:
@@ -277,6 +369,7 @@ int setting_format_for_unit(ValueKind kind, const Setting *s, char **ret) {
                         break;
                 case VALUE_TASKS:
                 case VALUE_CPU_WEIGHT:
+                case VALUE_BANDWIDTH:
                         n = asprintf(ret, "%" PRIu64, s->number);
                         break;
                 case VALUE_TIMESPAN:

@@ -15,9 +15,11 @@ typedef enum ValueKind {
         VALUE_CPU,              /* N% of one CPU */
         VALUE_TASKS,            /* a number of processes and threads */
         VALUE_TIMESPAN,         /* a systemd time span */
-        VALUE_CPU_WEIGHT,       /* 1..10000 */
+        VALUE_CPU_WEIGHT,       /* 1..10000, for CPUWeight= and IOWeight= */
         VALUE_PROTECT_SYSTEM,   /* no, yes, full, strict */
         VALUE_PROTECT_HOME,     /* no, yes, read-only, tmpfs */
+        VALUE_BANDWIDTH,        /* bytes per second with K/M/G/T suffix (powers of 1000, as systemd's) */
+        VALUE_PATHS,            /* absolute paths separated by spaces */
         _VALUE_KIND_MAX,
         _VALUE_KIND_INVALID = -EINVAL,
 } ValueKind;
@@ -33,8 +35,8 @@ typedef struct Setting {
         bool set;
         bool infinity;
         bool percent;           /* VALUE_MEMORY given as a percentage of RAM */
-        uint64_t number;        /* bytes, percent, tasks, microseconds, boolean, weight */
-        char *text;             /* normalized text of TEXT, USER, COMMAND and PROTECT_* kinds */
+        uint64_t number;        /* bytes, percent, tasks, microseconds, boolean, weight, bytes per second */
+        char *text;             /* normalized text of TEXT, USER, COMMAND, PROTECT_* and PATHS kinds */
         const char *path;       /* the file that set it, and where */
         unsigned line;
 } Setting;

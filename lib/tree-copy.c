@@ -22,6 +22,24 @@ static int open_dir_at(int dir_fd, const char *name) {
         return fd < 0 ? -errno : fd;
 }
 
+/* A directory stream of our own over dir_fd, from its first entry; dir_fd stays open and ours to close. */
+static int open_dir_stream(int dir_fd, DIR **ret) {
+        int fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
+        DIR *d;
+
+        if (fd < 0)
+                return -errno;
+        d = fdopendir(fd);
+        if (!d) {
+                safe_close(fd);
+                return -errno;
+        }
+        /* The duplicate shares its position with dir_fd, which an earlier walk may have left at the end. */
+        rewinddir(d);
+        *ret = d;
+        return 0;
+}
+
 static int copy_data(int in_fd, int out_fd, uint64_t *bytes) {
         char buf[64 * 1024];
 
@@ -148,19 +166,11 @@ static int copy_subdir_at(int src_dir, int dst_dir, const char *name, const stru
 
 static int copy_dir_at(int src_fd, int dst_fd, const TreeCopyOptions *o, unsigned depth, TreeCopyStats *stats) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int fd, r;
+        int r;
 
-        fd = fcntl(src_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
-        /* The duplicate shares its position with the caller's descriptor, which an earlier walk may have left at
-         * the end. */
-        rewinddir(d);
+        r = open_dir_stream(src_fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d)); ) {
                 struct stat st;
 
@@ -197,19 +207,11 @@ int tree_copy_at(int src_fd, int dst_fd, const TreeCopyOptions *options, TreeCop
 
 static int remove_contents(int dir_fd, unsigned depth) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int fd, r = 0;
+        int r;
 
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
-        /* The duplicate shares its position with the caller's descriptor, which an earlier walk may have left at
-         * the end. */
-        rewinddir(d);
+        r = open_dir_stream(dir_fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d)); ) {
                 _cleanup_close_ int sub = -EBADF;
 
@@ -254,19 +256,11 @@ int tree_remove_at(int dir_fd, const char *name) {
 
 static int size_of_dir(int dir_fd, unsigned depth, uint64_t *total) {
         _cleanup_(closedirp) DIR *d = NULL;
-        int fd, r;
+        int r;
 
-        fd = fcntl(dir_fd, F_DUPFD_CLOEXEC, 3);
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                safe_close(fd);
-                return -errno;
-        }
-        /* The duplicate shares its position with the caller's descriptor, which an earlier walk may have left at
-         * the end. */
-        rewinddir(d);
+        r = open_dir_stream(dir_fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (errno = 0, de = readdir(d)); ) {
                 _cleanup_close_ int sub = -EBADF;
                 struct stat st;

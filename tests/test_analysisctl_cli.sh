@@ -120,6 +120,33 @@ print(e["line"], e["message"][:21])' "$SHUNIT_TMPDIR/profiles.json")"
         assertEquals "the vendor profiles: no messages" "" "$stderr"
 }
 
+test_profiles_show_io_keys() {
+        local io=$SHUNIT_TMPDIR/io
+        mkdir -p "$io/profiles/bw.ini.d"
+        printf '[Profile]\nDescription=Bandwidth\nUser=analysis-sandbox\n[Limits]\nMemory=1G\nCPU=50%%\nTasks=10\nRuntime=1min\nWriteBandwidth=20M\n' \
+                >"$io/profiles/bw.ini"
+        printf '[Limits]\nReadBandwidth=1.5M\nBandwidthPaths=/srv//data/ /\n' >"$io/profiles/bw.ini.d/50-io.conf"
+        printf '[Slice]\nIOWeight=5\n' >"$io/analysis-sandbox.conf"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$io/profiles ctl profiles
+        assertEquals "profiles with bandwidth caps: exit status (stderr: $stderr)" 0 "$rc"
+        assertContains "WriteBandwidth= in bytes per second, for people in MB/s, with its file and line" \
+                "$(echo "$stdout" | grep '^WriteBandwidth=')" "WriteBandwidth=20000000                  # 20.0 MB/s, $io/profiles/bw.ini:9"
+        assertContains "ReadBandwidth= from the drop-in" \
+                "$(echo "$stdout" | grep '^ReadBandwidth=')" "ReadBandwidth=1500000                    # 1.5 MB/s, $io/profiles/bw.ini.d/50-io.conf:2"
+        assertContains "BandwidthPaths= normalized, from the drop-in" \
+                "$(echo "$stdout" | grep '^BandwidthPaths=')" "BandwidthPaths=/srv/data /               # $io/profiles/bw.ini.d/50-io.conf:3"
+        assertContains "IOWeight= of analysis-sandbox.conf" \
+                "$(echo "$stdout" | grep '^IOWeight=')" "IOWeight=5                               # $io/analysis-sandbox.conf:2"
+        assertContains "CPUWeight= beside it, a built-in default" \
+                "$(echo "$stdout" | grep '^CPUWeight=')" "CPUWeight=20                             # built-in default"
+
+        ANALYSIS_SANDBOX_PROFILE_PATH=$VENDOR_PROFILES_DIR ctl profiles
+        assertEquals "vendor profiles: no ReadBandwidth=" "" "$(echo "$stdout" | grep '^ReadBandwidth=')"
+        assertEquals "vendor profiles: no WriteBandwidth=" "" "$(echo "$stdout" | grep '^WriteBandwidth=')"
+        assertContains "IOWeight= by default" \
+                "$(echo "$stdout" | grep '^IOWeight=')" "IOWeight=20                              # built-in default"
+}
+
 test_gc_needs_a_span() {
         ctl --user gc
         assertEquals "gc without --older-than: exit status" 64 "$rc"

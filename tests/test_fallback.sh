@@ -350,5 +350,38 @@ test_detach_needs_a_manager() {
         assertContains "message" "$stderr" "--detach needs one"
 }
 
+# The output directory is a plain one in the results directory, Disk= is not enforced, and the thread counts
+# follow the quota (tiny: 50% gives 1) unless the caller sets them.
+test_output_directory_and_threads() {
+        run_user -p tiny --id=outdir --fallback=rlimit -E MKL_NUM_THREADS=3 -- \
+                sh -c 'echo "a,b" >"$ANALYSIS_OUTPUT_DIR/table.csv"; echo "$OMP_NUM_THREADS $MKL_NUM_THREADS"'
+        assertEquals "exit status (stderr: $stderr)" 0 "$status"
+        assertEquals "threads from the quota; the caller's own value" "1 3" "$stdout"
+        assertEquals "the table" "a,b" "$(cat "$results/outdir.output/table.csv")"
+        assertEquals "record: output_dir" "$results/outdir.output" "$(field "$results/outdir.json" output_dir)"
+        assertEquals "record: Disk= not enforced" null "$(field "$results/outdir.json" limits.disk_max)"
+        assertEquals "record: disk_used" 4 "$(field "$results/outdir.json" usage.disk_used)"
+        assertContains "analysis-run names the output directory" "$stderr" "Output: $results/outdir.output"
+        assertEquals "the record is private" 600 "$(stat -c %a "$results/outdir.json")"
+}
+
+# --copy-workdir: the analysis works in a copy, and what it created or changed comes back.
+test_copy_workdir() {
+        echo input >"$SHUNIT_TMPDIR/work/in.txt"
+        run_user --id=copy --fallback=rlimit --copy-workdir -- \
+                sh -c 'cat in.txt; echo new >out.txt; pwd'
+        assertEquals "exit status (stderr: $stderr)" 0 "$status"
+        assertContains "it read its input" "$stdout" input
+        assertContains "it ran in the copy" "$stdout" "$results/copy.output"
+        assertEquals "its file came back" new "$(cat "$SHUNIT_TMPDIR/work/out.txt")"
+        rm -f "$SHUNIT_TMPDIR/work/in.txt" "$SHUNIT_TMPDIR/work/out.txt"
+}
+
+test_copy_workdir_needs_to_wait() {
+        run_user --id=copydetach --detach --copy-workdir -- true
+        assertEquals "exit status" 64 "$status"
+        assertContains "message" "$stderr" "cannot be combined with --detach"
+}
+
 # shellcheck source=/dev/null
 . shunit2

@@ -7,6 +7,7 @@
 #   ## assert-key-is SECTION KEY VALUE           last KEY= in SECTION of the case's service is VALUE
 #   ## assert-key-contains SECTION KEY TEXT      the last KEY= in SECTION of the case's service contains TEXT
 #   ## assert-key-missing SECTION KEY            the service has no KEY= in SECTION
+#   ## assert-key-lines SECTION KEY V1|V2...     every KEY= in SECTION of the service, in order, is V1, V2, ...
 #   ## assert-slice-key-is SECTION KEY VALUE     the same, in the case's analysis-NAME.slice
 #   ## assert-unit-key-is UNIT SECTION KEY VALUE the same, in UNIT
 #   ## assert-unit-key-missing UNIT SECTION KEY
@@ -139,6 +140,15 @@ run_case() {
                 assert-key-missing)
                         take_word section; take_word key
                         check_key_missing "$negate" "$case_name" "$(service_name "$name")" "$section" "$key" ;;
+                assert-key-lines)
+                        take_word section; take_word key
+                        local lines
+                        lines=$(unit_values "$out/$(service_name "$name")" "$section" "$key" | paste -sd '|')
+                        if [ -z "$negate" ]; then
+                                assertEquals "$case_name: every $key= in [$section]" "$rest" "$lines"
+                        else
+                                assertNotEquals "$case_name: every $key= in [$section] must not be" "$rest" "$lines"
+                        fi ;;
                 assert-slice-key-is)
                         take_word section; take_word key
                         check_key_is "$negate" "$case_name" "analysis-$name.slice" "$section" "$key" "$rest" ;;

@@ -72,6 +72,41 @@ static void test_parse_size(void) {
         }
 }
 
+/* systemd's IO*BandwidthMax= reads suffixes as powers of 1000. */
+static void test_parse_bandwidth(void) {
+        static const Case cases[] = {
+                { "1", 0, 1 },
+                { "1000", 0, 1000 },
+                { "1K", 0, 1000 },
+                { "50M", 0, UINT64_C(50000000) },
+                { "50MB", 0, UINT64_C(50000000) },
+                { "1.5M", 0, UINT64_C(1500000) },
+                { "2G", 0, UINT64_C(2000000000) },
+                { "1T", 0, UINT64_C(1000000000000) },
+                { "18E", 0, UINT64_C(18000000000000000000) },
+                { "19E", -ERANGE, 0 },
+                { "", -EINVAL, 0 },
+                { "M", -EINVAL, 0 },
+                { "-1M", -EINVAL, 0 },
+                { "50m", -EINVAL, 0 },
+                { "50MiB", -EINVAL, 0 },
+                { "50M/s", -EINVAL, 0 },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                uint64_t v = 12345;
+                int r = parse_bandwidth(cases[i].input, &v);
+
+                if (r != cases[i].r || (r == 0 && v != cases[i].value)) {
+                        fprintf(stderr, "parse_bandwidth(\"%s\") = %d, %" PRIu64 "; want %d, %" PRIu64 "\n",
+                                cases[i].input, r, v, cases[i].r, cases[i].value);
+                        assert(false);
+                }
+                if (r < 0)
+                        assert(v == 12345);
+        }
+}
+
 static void test_parse_timespan(void) {
         static const Case cases[] = {
                 { "30", 0, 30 * SEC },
@@ -205,13 +240,24 @@ static void test_format_bytes(void) {
         assert(strcmp(format_bytes(1536, buf, sizeof(buf)), "1.5 KiB") == 0);
 }
 
+static void test_format_bandwidth(void) {
+        char buf[32];
+
+        assert(strcmp(format_bandwidth(900, buf, sizeof(buf)), "900 B/s") == 0);
+        assert(strcmp(format_bandwidth(UINT64_C(50000000), buf, sizeof(buf)), "50.0 MB/s") == 0);
+        assert(strcmp(format_bandwidth(UINT64_C(1500000), buf, sizeof(buf)), "1.5 MB/s") == 0);
+        assert(strcmp(format_bandwidth(UINT64_C(2000000000), buf, sizeof(buf)), "2.0 GB/s") == 0);
+}
+
 int main(void) {
         test_parse_size();
+        test_parse_bandwidth();
         test_parse_timespan();
         test_parse_percent();
         test_parse_uint64();
         test_parse_boolean();
         test_format_seconds();
         test_format_bytes();
+        test_format_bandwidth();
         return 0;
 }

@@ -46,6 +46,18 @@ static void test_plain_at_signs(void) {
         expect("trailing@\n", vars, 1, "trailing@\n");
 }
 
+static void test_lists(void) {
+        char *paths[] = { (char *) "/", (char *) "/srv", NULL }, *none[] = { NULL };
+        const TemplateVariable vars[] = {
+                { "Paths", NULL, paths }, { "Rate", "5" }, { "Unset", NULL }, { "Empty", NULL, none },
+        };
+
+        expect("R=@Paths@ @Rate@\nB=2\n", vars, 4, "R=/ 5\nR=/srv 5\nB=2\n");
+        expect("R=@Paths@:@Paths@\n", vars, 4, "R=/:/\nR=/srv:/srv\n");
+        expect("R=@Paths@ @Unset@\nB=2\n", vars, 4, "B=2\n");
+        expect("R=@Empty@ @Rate@\nB=2\n", vars, 4, "B=2\n");
+}
+
 static void test_errors(void) {
         const TemplateVariable vars[] = { { "Bad", "x\nExecStartPre=+/bin/sh" }, { "Tab", "a\tb" } };
         _cleanup_free_ char *out = NULL, *bad = NULL, *bad2 = NULL, *bad3 = NULL;
@@ -59,10 +71,26 @@ static void test_errors(void) {
         assert(!out);
 }
 
+static void test_list_errors(void) {
+        char *bad_items[] = { (char *) "/", (char *) "/x\nExecStartPre=+/bin/sh", NULL };
+        char *paths[] = { (char *) "/", NULL };
+        const TemplateVariable vars[] = { { "Bad", NULL, bad_items }, { "A", NULL, paths }, { "B", NULL, paths } };
+        _cleanup_free_ char *out = NULL, *bad = NULL, *bad2 = NULL;
+
+        assert(template_render("R=@Bad@\n", vars, 3, &out, &bad) == -EINVAL);
+        assert(bad && strcmp(bad, "Bad") == 0);
+        assert(!out);
+        assert(template_render("R=@A@ @B@\n", vars, 3, &out, &bad2) == -EINVAL);
+        assert(bad2 && strcmp(bad2, "B") == 0);
+        assert(!out);
+}
+
 int main(void) {
         test_substitution();
         test_dropped_lines();
         test_plain_at_signs();
+        test_lists();
         test_errors();
+        test_list_errors();
         return 0;
 }
