@@ -37,7 +37,9 @@ testDefaultUnitShowsVendorProfile() {
     assertContains "analysis@x.service lacks the vendor default's Memory=2G" "$text" "MemoryMax=2147483648"
     assertContains "analysis@x.service lacks the vendor default's Tasks=100" "$text" "TasksMax=100"
     assertContains "analysis@x.service lacks the vendor default's Runtime=30min" "$text" "RuntimeMaxSec=1800"
-    assertContains "analysis@x.service lacks the vendor default's account" "$text" "User=analysis-sandbox"
+    assertContains "analysis@x.service lacks an account of its own" "$text" "DynamicUser=yes"
+    assertEquals "analysis@x.service: its account is named after the id" as-x "$(e2e_prop analysis@x.service User)"
+    assertContains "analysis@x.service lacks the vendor default's Disk=1G" "$text" "--disk-max=1073741824"
     assertContains "analysis@x.service is not in analysis-default.slice" "$text" "Slice=analysis-default.slice"
     assertEquals "analysis@x.service: LoadState" loaded "$(e2e_prop analysis@x.service LoadState)"
 }
