@@ -325,6 +325,24 @@ _Noreturn static void supervise(char **argv, const char *payload, uint64_t timeo
         _exit(EXIT_RUNNER_TIMEOUT);
 }
 
+/* An account of the analysis' own (DynamicUser=) has no home, and systemd sets no $HOME for it; a shared one
+ * may name one that does not exist (/nonexistent). Python's expanduser(), IPython, Jupyter's runtime directory
+ * and matplotlib's cache all need one they can write: a fresh one in the analysis' private /tmp. */
+static int ensure_home(void) {
+        const char *home = getenv("HOME");
+        const char *tmp = getenv("TMPDIR") ?: "/tmp";
+        _cleanup_free_ char *path = NULL;
+
+        if (home && home[0] == '/' && access(home, W_OK) >= 0)
+                return 0;
+        path = strprintf("%s/home", tmp);
+        if (!path)
+                return -ENOMEM;
+        if (mkdir(path, 0700) < 0 && errno != EEXIST)
+                return -errno;
+        return setenv("HOME", path, 1) < 0 ? -errno : 0;
+}
+
 /* CPUs this process may run on (its affinity, which AllowedCPUs= and cpusets narrow), at least 1. */
 static unsigned usable_cpus(void) {
         cpu_set_t set;
@@ -400,6 +418,7 @@ int main(int argc, char *argv[]) {
                             "analysis '%s' has no command: profile '%s' has no Exec= and none was given "
                             "(set Exec= in the profile, or start the analysis with analysis-run)",
                             id ?: "?", profile ?: "?");
+        (void) ensure_home();
         if (!request) {
                 if (apply_thread_counts(NULL) < 0) {
                         log_oom();

@@ -641,7 +641,7 @@ static int run_analysis(Run *run) {
         memcpy(run->invocation_before, props.invocation_id, sizeof(run->invocation_before));
 
         if (arg_scope == RUNTIME_SCOPE_USER)
-                (void) mkdir_p(run->paths.results_dir, 0755);
+                (void) mkdir_p(run->paths.results_dir, 0700);
         r = make_request(cwd, command, &request);
         if (r < 0)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;

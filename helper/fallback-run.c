@@ -345,7 +345,7 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         if (r < 0)
                 return log_error_errno(r, "Cannot find the results directory of the user's analyses ($XDG_STATE_HOME "
                                        "or $HOME): %m"), EXIT_SETUP_UNAVAILABLE;
-        r = mkdir_p(results_dir, 0755);
+        r = mkdir_p(results_dir, req->scope == RUNTIME_SCOPE_SYSTEM ? 0755 : 0700);
         if (r >= 0) {
                 results_fd = open(results_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
                 r = results_fd < 0 ? -errno : 0;

@@ -40,6 +40,17 @@ static int open_dir_stream(int dir_fd, DIR **ret) {
         return 0;
 }
 
+/* One copy in progress. */
+typedef struct TreeCopy {
+        const TreeCopyOptions *options;
+        TreeCopyStats stats;
+        /* The top of the target, which the source must not hold: a working directory that contains the output
+         * directory it is copied into ($HOME, and a user's results below ~/.local/state) would be copied into
+         * itself again and again. */
+        dev_t target_dev;
+        ino_t target_ino;
+} TreeCopy;
+
 static int copy_data(int in_fd, int out_fd, uint64_t *bytes) {
         char buf[64 * 1024];
 
@@ -75,8 +86,9 @@ static bool target_is_foreign(int dst_fd, const char *name) {
         return fstatat(dst_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 && !S_ISREG(st.st_mode);
 }
 
-static int copy_file_at(int src_dir, int dst_dir, const char *name, const struct stat *st, const TreeCopyOptions *o,
-                        TreeCopyStats *stats) {
+static int copy_file_at(int src_dir, int dst_dir, const char *name, const struct stat *st, TreeCopy *c) {
+        const TreeCopyOptions *o = c->options;
+        TreeCopyStats *stats = &c->stats;
         _cleanup_close_ int in_fd = -EBADF, out_fd = -EBADF;
         _cleanup_free_ char *tmp = NULL;
         struct timespec times[2];
@@ -124,15 +136,18 @@ static int copy_file_at(int src_dir, int dst_dir, const char *name, const struct
         return 0;
 }
 
-static int copy_dir_at(int src_fd, int dst_fd, const TreeCopyOptions *o, unsigned depth, TreeCopyStats *stats);
+static int copy_dir_at(int src_fd, int dst_fd, TreeCopy *c, unsigned depth);
 
-static int copy_subdir_at(int src_dir, int dst_dir, const char *name, const struct stat *st, const TreeCopyOptions *o,
-                          unsigned depth, TreeCopyStats *stats) {
+static int copy_subdir_at(int src_dir, int dst_dir, const char *name, const struct stat *st, TreeCopy *c,
+                          unsigned depth) {
         _cleanup_close_ int src_fd = -EBADF, dst_fd = -EBADF;
+        const TreeCopyOptions *o = c->options;
+        TreeCopyStats *stats = &c->stats;
         mode_t mode = o->dir_mode ? o->dir_mode : (st->st_mode & 0777);
         bool created;
+        int r;
 
-        if (depth >= TREE_COPY_DEPTH_MAX) {
+        if (depth >= TREE_COPY_DEPTH_MAX || (st->st_dev == c->target_dev && st->st_ino == c->target_ino)) {
                 stats->skipped++;
                 return 0;
         }
@@ -158,13 +173,13 @@ static int copy_subdir_at(int src_dir, int dst_dir, const char *name, const stru
         /* Writable for us while we fill it, whatever the source says; its own mode once done. */
         if (created && fchmod(dst_fd, mode | 0700) < 0)
                 return -errno;
-        int r = copy_dir_at(src_fd, dst_fd, o, depth + 1, stats);
+        r = copy_dir_at(src_fd, dst_fd, c, depth + 1);
         if (r < 0)
                 return r;
         return created && fchmod(dst_fd, mode) < 0 ? -errno : 0;
 }
 
-static int copy_dir_at(int src_fd, int dst_fd, const TreeCopyOptions *o, unsigned depth, TreeCopyStats *stats) {
+static int copy_dir_at(int src_fd, int dst_fd, TreeCopy *c, unsigned depth) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;
 
@@ -182,11 +197,11 @@ static int copy_dir_at(int src_fd, int dst_fd, const TreeCopyOptions *o, unsigne
                         return -errno;
                 }
                 if (S_ISREG(st.st_mode))
-                        r = copy_file_at(src_fd, dst_fd, de->d_name, &st, o, stats);
+                        r = copy_file_at(src_fd, dst_fd, de->d_name, &st, c);
                 else if (S_ISDIR(st.st_mode))
-                        r = copy_subdir_at(src_fd, dst_fd, de->d_name, &st, o, depth, stats);
+                        r = copy_subdir_at(src_fd, dst_fd, de->d_name, &st, c, depth);
                 else {
-                        stats->skipped++;
+                        c->stats.skipped++;
                         r = 0;
                 }
                 if (r < 0)
@@ -196,12 +211,17 @@ static int copy_dir_at(int src_fd, int dst_fd, const TreeCopyOptions *o, unsigne
 }
 
 int tree_copy_at(int src_fd, int dst_fd, const TreeCopyOptions *options, TreeCopyStats *ret_stats) {
-        TreeCopyStats stats = {};
+        TreeCopy c = { .options = options };
+        struct stat st;
         int r;
 
-        r = copy_dir_at(src_fd, dst_fd, options, 0, &stats);
+        if (fstat(dst_fd, &st) < 0)
+                return -errno;
+        c.target_dev = st.st_dev;
+        c.target_ino = st.st_ino;
+        r = copy_dir_at(src_fd, dst_fd, &c, 0);
         if (ret_stats)
-                *ret_stats = stats;
+                *ret_stats = c.stats;
         return r;
 }
 

@@ -28,7 +28,7 @@ typedef struct TreeCopyStats {
 /* Copies the contents of directory src_fd into directory dst_fd (which may hold files already). Files keep
  * their permission bits (without setuid, setgid and sticky) and modification times; each is written to a
  * temporary name and renamed into place. Nothing is followed: a symlink in the source or where a target would
- * go is skipped and counted. Returns 0 with *ret_stats, or the first negative errno (ENOSPC, EIO, ...). */
+ * go is skipped and counted, and so is dst_fd itself where the source holds it. Returns 0 with *ret_stats, or the first negative errno (ENOSPC, EIO, ...). */
 int tree_copy_at(int src_fd, int dst_fd, const TreeCopyOptions *options, TreeCopyStats *ret_stats);
 
 /* Removes name in dir_fd and everything below it without following symlinks; missing is fine. Returns 0 or a

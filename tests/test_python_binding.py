@@ -16,7 +16,10 @@ import unittest
 import analysis_sandbox as sandbox
 from analysis_sandbox._command import analysis_run_argv, analysisctl_argv
 from analysis_sandbox._errors import error_from_status
+from analysis_sandbox._isolated import (cpu_percent_from_quota, limit_notes, memory_from_mb, notebook_command,
+                                        run_options)
 from analysis_sandbox._record import Completion, parse_record
+from analysis_sandbox._run import copy_back_failed, status_from_record
 
 RECORDS = pathlib.Path(__file__).parent / "data" / "records"
 
@@ -28,12 +31,12 @@ class CommandLineTest(unittest.TestCase):
                          "no option given: system manager, quiet, default profile, the command after --")
 
     def test_every_option(self):
-        args = analysis_run_argv(["fit.py"], profile="tool", memory="64M", cpu=50, tasks=10, timeout=3,
-                                 cwd=pathlib.Path("/srv/work"), env={"A": "1", "B": ""}, analysis_id="run42",
-                                 user=True, detach=True, notes_file="/tmp/x/record.json")
+        args = analysis_run_argv(["fit.py"], profile="tool", memory="64M", cpu=50, tasks=10, timeout=3, disk="100M",
+                                 cwd=pathlib.Path("/srv/work"), copy_workdir=True, env={"A": "1", "B": ""},
+                                 analysis_id="run42", user=True, detach=True, notes_file="/tmp/x/record.json")
         self.assertEqual(args, ["analysis-run", "--user", "--quiet", "--profile=tool", "--id=run42",
-                                "--chdir=/srv/work", "--setenv=A=1", "--setenv=B=", "--memory=64M", "--cpu=50%",
-                                "--tasks=10", "--timeout=3000000us", "--detach",
+                                "--chdir=/srv/work", "--copy-workdir", "--setenv=A=1", "--setenv=B=", "--memory=64M",
+                                "--cpu=50%", "--tasks=10", "--timeout=3000000us", "--disk=100M", "--detach",
                                 "--notes-file=/tmp/x/record.json", "--", "fit.py"],
                          "each option becomes analysis-run's, before the --")
 
@@ -56,6 +59,15 @@ class CommandLineTest(unittest.TestCase):
         for bad in (True, 1.5, [1]):
             with self.assertRaises(TypeError, msg=f"memory={bad!r} is refused"):
                 analysis_run_argv(["x"], memory=bad)
+
+    def test_disk(self):
+        for value, want in ((1 << 20, "--disk=1048576"), ("256M", "--disk=256M")):
+            self.assertIn(want, analysis_run_argv(["x"], disk=value), f"disk={value!r}")
+        for bad in (False, 2.5):
+            with self.assertRaises(TypeError, msg=f"disk={bad!r} is refused") as cm:
+                analysis_run_argv(["x"], disk=bad)
+            self.assertIn("disk must be", str(cm.exception), "the message names disk")
+        self.assertNotIn("--copy-workdir", analysis_run_argv(["x"], cwd="/srv"), "no copy unless asked")
 
     def test_cpu(self):
         for value, want in ((50, "--cpu=50%"), (200.0, "--cpu=200%"), ("25%", "--cpu=25%"), (12.5, "--cpu=12.5%")):
@@ -125,10 +137,153 @@ class RecordTest(unittest.TestCase):
         self.assertEqual((c.limits, c.usage.memory_peak, c.started_at), (sandbox.Limits(), None, None),
                          "missing or mistyped fields read as None")
 
+    def test_output_and_disk(self):
+        c = Completion.from_record({"id": "a", "result": "exit-code", "output_dir": "/r/a.output",
+                                    "limits": {"disk_max": 1 << 30}, "profile_limits": {"disk_max": None},
+                                    "usage": {"disk_used": 4096, "disk_full": True}}, 1)
+        self.assertEqual((c.output_dir, c.limits.disk_max, c.profile_limits.disk_max), ("/r/a.output", 1 << 30, None),
+                         "output_dir and disk_max from the record, null as None")
+        self.assertEqual((c.usage.disk_used, c.usage.disk_full), (4096, True), "disk usage and the full flag")
+        c = Completion.from_record({"id": "a", "result": "success", "output_dir": None,
+                                    "usage": {"disk_used": None, "disk_full": 0}}, 0)
+        self.assertEqual((c.output_dir, c.usage.disk_used, c.usage.disk_full), (None, None, None),
+                         "null and mistyped fields read as None (0 is no bool)")
+        c = Completion.from_record({"id": "a", "result": "success", "usage": {"disk_full": False}}, 0)
+        self.assertIs(c.usage.disk_full, False, "false is kept, not taken for missing")
+
     def test_not_records(self):
         for data in (b"", b"{", b"[]", b'{"id": "a"}', b'{"id": 1, "result": "success"}'):
             with self.assertRaises(sandbox.NoRecordError, msg=f"{data!r} is no record"):
                 parse_record(data, source="test")
+
+
+def completion(result="success", returncode=0, notes="Finished: exited with status 0.", **fields):
+    usage = {k: fields.pop(k) for k in ("oom_kills", "tasks_limit_hits", "disk_full") if k in fields}
+    return Completion.from_record({"id": "a", "result": result, "notes": notes, "usage": usage, **fields}, returncode,
+                                  stdout=b"", stderr=b"")
+
+
+class IsolatedTest(unittest.TestCase):
+    """The runtime's API: the run() options it builds and the results it maps, without running anything."""
+
+    def argv(self, **kwargs):
+        return analysis_run_argv(["cmd"], **run_options(**kwargs))
+
+    def test_defaults(self):
+        self.assertEqual(self.argv(), ["analysis-run", "--system", "--quiet", "--profile=default", "--", "cmd"],
+                         "no option: the default profile, nothing tightened, no copy of a directory not named")
+
+    def test_every_option(self):
+        args = self.argv(profile="tool", cwd="/srv/job", env={"X": "1"}, timeout_seconds=2.5, memory_limit_mb=512,
+                         cpu_quota=0.5, pids_limit=16, disk_limit_mb=64, user=True, analysis_id="j1", fallback="rlimit")
+        self.assertEqual(args, ["analysis-run", "--user", "--quiet", "--profile=tool", "--id=j1", "--chdir=/srv/job",
+                                "--copy-workdir", "--setenv=X=1", "--memory=536870912", "--cpu=50%", "--tasks=16",
+                                "--timeout=2500000us", "--disk=67108864", "--fallback=rlimit", "--", "cmd"],
+                         "MiB to bytes, CPUs to percent, a named cwd copied and copied back")
+
+    def test_memory_limit_mb(self):
+        for value, want in ((1, 1 << 20), (64, 64 << 20), (0.5, 1 << 19), (2048.0, 2 << 30)):
+            self.assertEqual(memory_from_mb(value), want, f"memory_limit_mb={value!r} is mebibytes")
+        for bad in (0, -1, float("nan"), float("inf")):
+            with self.assertRaises(sandbox.UsageError, msg=f"memory_limit_mb={bad!r} is refused") as cm:
+                memory_from_mb(bad)
+            self.assertIn("memory_limit_mb", str(cm.exception), "the message names the argument")
+        with self.assertRaises(sandbox.UsageError, msg="disk_limit_mb=0 is refused") as cm:
+            self.argv(disk_limit_mb=0)
+        self.assertIn("disk_limit_mb", str(cm.exception), "the message names disk_limit_mb")
+        for bad in ("512", True, None):
+            with self.assertRaises(TypeError, msg=f"memory_limit_mb={bad!r} is no number"):
+                memory_from_mb(bad)
+
+    def test_cpu_quota(self):
+        for value, want in ((0.5, 50), (1, 100), (2.0, 200), (0.25, 25), (1.5, 150), (0.333, 33), (0.001, 1)):
+            self.assertEqual(cpu_percent_from_quota(value), want, f"cpu_quota={value!r} CPUs")
+        for bad in (0, -0.5, float("nan")):
+            with self.assertRaises(sandbox.UsageError, msg=f"cpu_quota={bad!r} is refused"):
+                cpu_percent_from_quota(bad)
+        with self.assertRaises(TypeError, msg="'50%' is no number of CPUs"):
+            cpu_percent_from_quota("50%")
+
+    def test_timeout_seconds(self):
+        for bad in (0, -3, float("inf")):
+            with self.assertRaises(sandbox.UsageError, msg=f"timeout_seconds={bad!r} is refused"):
+                self.argv(timeout_seconds=bad)
+        with self.assertRaises(TypeError, msg="a span string is not seconds here"):
+            self.argv(timeout_seconds="10min")
+
+    def test_notes_empty_when_the_command_exited(self):
+        for c in (completion(), completion("exit-code", 3, "Failed: exited with status 3."),
+                  completion("signal", 139, "Killed by signal SEGV.", signal="SEGV"),
+                  completion("core-dump", 134, "Crashed: killed by signal ABRT with a core dump."),
+                  completion("exit-code", 1, "Failed: exited with status 1.", disk_full=False, tasks_limit_hits=0),
+                  completion("signal", 152, "Killed by signal XCPU.", signal="XCPU", isolation="cgroup")):
+            self.assertEqual(limit_notes(c), "", f"{c.result} {c.returncode}: no limit, no notes")
+
+    def test_notes_name_the_limit(self):
+        for c in (completion("timeout", 124, "Stopped: ran past the 3 s time limit set for this analysis."),
+                  completion("oom-kill", 125, "Killed: memory use reached the 64.0 MiB limit."),
+                  completion("cancelled", 143, "Cancelled: stopped on request."),
+                  completion("exit-code", 1, "Failed: exited with status 1. It hit the limit of 8 tasks: 3 attempts "
+                             "to start a process or thread failed.", tasks_limit_hits=3),
+                  completion("success", 0, "Finished: exited with status 0. Its output directory was full.",
+                             disk_full=True),
+                  completion("signal", 137, "Killed by signal KILL.", oom_kills=1),
+                  completion("signal", 152, "Killed by signal XCPU. It used up its CPU time limit.", signal="XCPU",
+                             isolation="rlimit")):
+            self.assertEqual(limit_notes(c), c.completion_notes, f"{c.result} {c.returncode}: the record's sentence")
+            self.assertTrue(limit_notes(c), f"{c.result}: not empty")
+        self.assertEqual(limit_notes(completion("timeout", 124, "")),
+                         "Stopped by a limit of the sandbox (result 'timeout').", "a sentence even without notes")
+
+    def test_result_mapping(self):
+        c = Completion.from_record({"id": "a", "result": "exit-code", "notes": "Failed: exited with status 2.",
+                                    "output_dir": "/r/a.output"}, 2,
+                                   stdout=b"caf\xc3\xa9\r\nbad \xff\rend", stderr=b"")
+        r = sandbox.IsolatedResult.from_completion(["cmd"], c)
+        self.assertEqual((r.returncode, r.completion_notes, r.output_dir), (2, "", "/r/a.output"),
+                         "status kept, no notes for a plain exit, the output directory")
+        self.assertEqual(r.stdout, "caf\u00e9\nbad \ufffd\nend", "UTF-8, bad bytes replaced, universal newlines")
+        self.assertEqual((r.stderr, r.args, r.completion.stdout[:3]), ("", ["cmd"], b"caf"), "str, args, the bytes kept")
+        self.assertEqual(sandbox.IsolatedResult.from_completion(["cmd"], Completion.from_record(
+            {"id": "a", "result": "success"}, 0)).stdout, "", "unreadable output is the empty string")
+
+
+class NotebookCommandTest(unittest.TestCase):
+    def setUp(self):
+        tmp = tempfile.TemporaryDirectory()
+        self.addCleanup(tmp.cleanup)
+        self.dir = pathlib.Path(tmp.name)
+        (self.dir / "sub").mkdir()
+        (self.dir / "sub" / "nb.ipynb").write_text("{}")
+
+    def test_defaults(self):
+        argv, workdir, output = notebook_command(self.dir / "sub" / "nb.ipynb")
+        self.assertEqual(argv, ["python3", "-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir=.",
+                                "--output=nb.nbconvert", "./nb.ipynb"], "nbconvert run in the notebook's directory")
+        self.assertEqual((workdir, output), (str(self.dir / "sub"), str(self.dir / "sub" / "nb.nbconvert.ipynb")),
+                         "beside the input, which is left as it was")
+
+    def test_output_path_and_cwd(self):
+        argv, workdir, output = notebook_command(self.dir / "sub" / "nb.ipynb", self.dir / "out" / "done.ipynb",
+                                                 cwd=self.dir, allow_errors=True)
+        self.assertEqual(argv[-4:], ["--output-dir=out", "--output=done", "--allow-errors", "./sub/nb.ipynb"],
+                         "paths relative to the working directory, so the copy is read and written")
+        self.assertEqual((workdir, output), (str(self.dir), str(self.dir / "out" / "done.ipynb")), "cwd and output")
+
+    def test_notebook_outside_cwd(self):
+        (self.dir / "w").mkdir()
+        argv, _, _ = notebook_command(self.dir / "sub" / "nb.ipynb", self.dir / "w" / "o.ipynb", cwd=self.dir / "w")
+        self.assertEqual(argv[-1], str(self.dir / "sub" / "nb.ipynb"), "a notebook outside is read where it is")
+
+    def test_refused(self):
+        cases = (((self.dir / "none.ipynb",), {}, "No such notebook"),
+                 ((self.dir / "sub" / "nb.ipynb", self.dir / "elsewhere.ipynb"), {}, "outside the working directory"),
+                 ((self.dir / "sub" / "nb.ipynb", self.dir / "sub" / "out.html"), {}, "Invalid output path"),
+                 ((self.dir / "sub" / "nb.ipynb", "/x.ipynb"), {"cwd": self.dir}, "outside the working directory"))
+        for args, kwargs, text in cases:
+            with self.assertRaises(sandbox.UsageError, msg=f"{args} {kwargs} is refused") as cm:
+                sandbox.run_notebook_isolated(*args, **kwargs)
+            self.assertIn(text, str(cm.exception), f"{args}: the message says why")
 
 
 class ErrorMappingTest(unittest.TestCase):
@@ -148,6 +303,25 @@ class ErrorMappingTest(unittest.TestCase):
         self.assertEqual(str(e), "analysisctl exited with status 1 and said nothing", "a silent failure is named")
         self.assertEqual(str(error_from_status(-9, b"", program="analysis-run")), "analysis-run was killed by signal 9",
                          "a killed program is named")
+
+    def test_status_from_record(self):
+        table = (({"result": "success", "exit_code": "exited", "exit_status": 0}, 0),
+                 ({"result": "exit-code", "exit_code": "exited", "exit_status": 74}, 74),
+                 ({"result": "oom-kill", "exit_code": "killed", "signal": "KILL"}, 125),
+                 ({"result": "timeout", "exit_code": "killed", "signal": "TERM"}, 124),
+                 ({"result": "cancelled", "exit_code": "killed", "signal": "TERM"}, 143),
+                 ({"result": "signal", "exit_code": "killed", "signal": "SEGV"}, 139),
+                 ({"result": "exit-code", "error": "cannot change to directory /root"}, 69),
+                 ({"result": "resources"}, 69))
+        for record, status in table:
+            self.assertEqual(status_from_record(record), status, f"{record}: analysis-run's status")
+
+    def test_copy_back_failed(self):
+        exited = {"result": "exit-code", "exit_code": "exited", "exit_status": 3}
+        self.assertTrue(copy_back_failed(exited, 74), "74 for a command that exited 3: the copy back failed")
+        self.assertFalse(copy_back_failed(exited, 3), "the command's own status")
+        self.assertFalse(copy_back_failed({**exited, "exit_status": 74}, 74), "the command's own 74")
+        self.assertTrue(issubclass(sandbox.CopyBackError, sandbox.AnalysisError), "CopyBackError is an AnalysisError")
 
     def test_usage_error_is_value_error(self):
         self.assertTrue(issubclass(sandbox.UsageError, ValueError), "UsageError is also a ValueError")
@@ -217,6 +391,45 @@ class FallbackRunTest(unittest.TestCase):
         with self.assertRaises(sandbox.UnavailableError, msg="no manager and no fallback: 69") as cm:
             sandbox.run(["/bin/true"], user=True)
         self.assertEqual(cm.exception.returncode, 69, "the status is kept")
+
+    def test_isolated_plain_exit(self):
+        r = sandbox.isolated_run(["/bin/sh", "-c", "printf 'a\\r\\nb'; echo e >&2; exit 3"], user=True,
+                                 fallback="rlimit", analysis_id="py-fb-iso1")
+        self.assertEqual((r.returncode, r.stdout, r.stderr), (3, "a\nb", "e\n"), "status, output as text")
+        self.assertEqual(r.completion_notes, "", "a plain exit: no notes")
+        self.assertTrue(r.completion.completion_notes, "though the record has its own")
+
+    def test_isolated_timeout(self):
+        r = sandbox.isolated_run(["/bin/sleep", "30"], timeout_seconds=1, user=True, fallback="rlimit",
+                                 analysis_id="py-fb-iso2")
+        self.assertEqual((r.returncode, r.completion.result), (124, "timeout"), "the time limit")
+        self.assertIn("time limit", r.completion_notes, "a sentence names it")
+
+    def test_isolated_writes_into_cwd(self):
+        work = self.state.parent / "work"
+        work.mkdir()
+        (work / "input.txt").write_text("three little words")
+        r = sandbox.isolated_run(["/bin/sh", "-c", "wc -w < input.txt > count.txt"], cwd=work, user=True,
+                                 fallback="rlimit", analysis_id="py-fb-iso3")
+        self.assertEqual((r.returncode, r.completion_notes), (0, ""), f"it ran ({r.stderr})")
+        self.assertEqual((work / "count.txt").read_text().strip(), "3", "what it wrote into cwd is there")
+        self.assertEqual((work / "input.txt").read_text(), "three little words", "the input as it was")
+        self.assertEqual(r.output_dir, str(self.state / "analysis-sandbox/results/py-fb-iso3.output"),
+                         "the output directory, from the record")
+
+    def test_copy_back_fails(self):
+        # Without a sandbox the command can remove the caller's directory: then nothing can be copied back.
+        work = self.state.parent / "gone"
+        work.mkdir()
+        with self.assertRaises(sandbox.CopyBackError, msg="a failed copy back raises") as cm:
+            sandbox.run(["/bin/sh", "-c", f"echo new > new.txt; rm -r '{work}'; exit 3"], cwd=work, copy_workdir=True,
+                        user=True, fallback="rlimit", analysis_id="py-fb-copy1")
+        e = cm.exception
+        self.assertEqual((e.returncode, e.completion.returncode, e.completion.exit_status), (74, 3, 3),
+                         "74 for the copy, the command's own status in the completion")
+        self.assertIn(str(work), e.message, "analysis-run's message names the directory")
+        self.assertEqual(pathlib.Path(e.completion.output_dir, "new.txt").read_text(), "new\n",
+                         "what it wrote is still in the output directory")
 
 
 if __name__ == "__main__":

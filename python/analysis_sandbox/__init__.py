@@ -15,6 +15,13 @@ A thin binding of analysis-run(1) and analysisctl(1)::
     sandbox.stop(analysis_id)
     print(sandbox.wait(analysis_id).result)     # "cancelled"
 
+The platform runtime's API, one import away from ``subprocess.run(..., capture_output=True, text=True)``::
+
+    from analysis_sandbox import isolated_run
+
+    r = isolated_run(["python3", "fit.py"], cwd="/srv/job/17", timeout_seconds=600, memory_limit_mb=1024)
+    r.returncode, r.stdout, r.stderr, r.completion_notes   # notes: "" unless a limit ended the run
+
 An analysis that ran is a :class:`Completion` however it ended (like subprocess.run without check;
 :meth:`Completion.check` raises :class:`AnalysisFailed`). One that could not be started raises a
 subclass of :class:`AnalysisError`, one per setup status of analysis-run.
@@ -25,6 +32,7 @@ from ._errors import (
     AnalysisFailed,
     BusyError,
     CommandNotFoundError,
+    CopyBackError,
     LimitAboveProfileError,
     NoRecordError,
     NoSuchAnalysisError,
@@ -32,6 +40,13 @@ from ._errors import (
     UnavailableError,
     UnknownProfileError,
     UsageError,
+)
+from ._isolated import (
+    IsolatedResult,
+    isolated_run,
+    run_notebook_isolated,
+    run_post_process_isolated,
+    run_tool_isolated,
 )
 from ._record import Completion, Limits, Usage
 from ._run import run, start, stop, wait
@@ -42,6 +57,8 @@ __all__ = [
     "BusyError",
     "CommandNotFoundError",
     "Completion",
+    "CopyBackError",
+    "IsolatedResult",
     "LimitAboveProfileError",
     "Limits",
     "NoRecordError",
@@ -51,7 +68,11 @@ __all__ = [
     "UnknownProfileError",
     "Usage",
     "UsageError",
+    "isolated_run",
     "run",
+    "run_notebook_isolated",
+    "run_post_process_isolated",
+    "run_tool_isolated",
     "start",
     "stop",
     "wait",

@@ -20,11 +20,16 @@ def _scope(user: bool) -> str:
     return "--user" if user else "--system"
 
 
-def format_memory(memory: int | str) -> str:
+def format_size(value: int | str, what: str = "memory") -> str:
     """Bytes as an int, or a size string in the profile syntax ("64M", "1.5G") passed on as it is."""
-    if isinstance(memory, bool) or not isinstance(memory, (int, str)):
-        raise TypeError(f"memory must be bytes (int) or a size string such as '64M', not {memory!r}")
-    return str(memory)
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise TypeError(f"{what} must be bytes (int) or a size string such as '64M', not {value!r}")
+    return str(value)
+
+
+def format_memory(memory: int | str) -> str:
+    """The --memory value: see format_size()."""
+    return format_size(memory, "memory")
 
 
 def format_cpu(cpu: int | float | str) -> str:
@@ -92,7 +97,9 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
                       memory: int | str | None = None, cpu: int | float | str | None = None,
                       tasks: int | None = None,
                       timeout: int | float | datetime.timedelta | str | None = None,
-                      cwd: StrPath | None = None, env: Mapping[str, str | None] | None = None,
+                      disk: int | str | None = None,
+                      cwd: StrPath | None = None, copy_workdir: bool = False,
+                      env: Mapping[str, str | None] | None = None,
                       analysis_id: str | None = None, user: bool = False, fallback: str | None = None,
                       detach: bool = False, notes_file: str | None = None) -> list[str]:
     """The analysis-run command line, always quiet (-q): the binding reads the record, not the summary.
@@ -105,6 +112,8 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
         args.append(f"--id={analysis_id}")
     if cwd is not None:
         args.append(f"--chdir={os.fspath(cwd)}")
+    if copy_workdir:
+        args.append("--copy-workdir")
     if env is not None:
         args += format_environment(env)
     if memory is not None:
@@ -115,6 +124,8 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
         args.append(f"--tasks={format_tasks(tasks)}")
     if timeout is not None:
         args.append(f"--timeout={format_timeout(timeout)}")
+    if disk is not None:
+        args.append(f"--disk={format_size(disk, 'disk')}")
     if fallback is not None:
         args.append(f"--fallback={fallback}")
     if detach:

@@ -66,6 +66,19 @@ class CommandNotFoundError(AnalysisError):
     """The command to run was not found in $PATH, or is not executable (status 127)."""
 
 
+class CopyBackError(AnalysisError):
+    """The analysis ran, but the files it wrote could not be copied back into the working directory.
+
+    analysis-run --copy-workdir exited 74; ``completion`` is how the analysis itself ended (its
+    ``returncode`` the status it would have had), ``message`` why the copy failed. What it wrote is
+    still in ``completion.output_dir``.
+    """
+
+    def __init__(self, message: str, completion: Completion) -> None:
+        super().__init__(message, returncode=74, record=completion.record, analysis_id=completion.analysis_id)
+        self.completion = completion
+
+
 class AnalysisFailed(AnalysisError):
     """Raised by :meth:`Completion.check` for an analysis that ran and did not succeed.
 

@@ -13,12 +13,17 @@ from ._errors import AnalysisFailed, NoRecordError
 
 @dataclasses.dataclass(frozen=True)
 class Limits:
-    """Limits of an analysis; None means none. ``cpu_quota_percent`` is of one CPU (200 = two CPUs)."""
+    """Limits of an analysis; None means none. ``cpu_quota_percent`` is of one CPU (200 = two CPUs).
+
+    ``disk_max`` is the bound in bytes on the analysis' output directory (None where it is not enforced:
+    under a user's manager and with ``fallback="rlimit"``).
+    """
 
     memory_max: int | None = None
     cpu_quota_percent: int | None = None
     tasks_max: int | None = None
     runtime_max_sec: float | None = None
+    disk_max: int | None = None
 
     @classmethod
     def from_record(cls, value: Any) -> Limits:
@@ -28,7 +33,8 @@ class Limits:
         return cls(memory_max=_int(value.get("memory_max")),
                    cpu_quota_percent=_int(value.get("cpu_quota_percent")),
                    tasks_max=_int(value.get("tasks_max")),
-                   runtime_max_sec=_float(value.get("runtime_max_sec")))
+                   runtime_max_sec=_float(value.get("runtime_max_sec")),
+                   disk_max=_int(value.get("disk_max")))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Usage:
 
     ``oom_kills`` counts processes the kernel killed at the memory limit, ``tasks_limit_hits`` forks
     refused at the task limit, ``cpu_throttled_sec`` the time the CPU quota held it back.
+    ``disk_used`` is the bytes in its output directory when it ended, ``disk_full`` True when that
+    directory was full then (writes failed), False when it was not.
     """
 
     runtime_sec: float | None = None
@@ -45,6 +53,8 @@ class Usage:
     oom_kills: int | None = None
     tasks_limit_hits: int | None = None
     cpu_throttled_sec: float | None = None
+    disk_used: int | None = None
+    disk_full: bool | None = None
 
     @classmethod
     def from_record(cls, value: Any) -> Usage:
@@ -56,7 +66,9 @@ class Usage:
                    memory_peak=_int(value.get("memory_peak")),
                    oom_kills=_int(value.get("oom_kills")),
                    tasks_limit_hits=_int(value.get("tasks_limit_hits")),
-                   cpu_throttled_sec=_float(value.get("cpu_throttled_sec")))
+                   cpu_throttled_sec=_float(value.get("cpu_throttled_sec")),
+                   disk_used=_int(value.get("disk_used")),
+                   disk_full=_bool(value.get("disk_full")))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,8 +81,9 @@ class Completion:
     ``cancelled``; ``completion_notes`` the sentences analysis-run prints. ``stdout`` and ``stderr`` are
     the analysis' output as bytes (``.decode()`` them for text), None when it could not be read.
     ``isolation`` is ``cgroup`` when a systemd unit ran the analysis, ``rlimit`` when analysis-run ran it
-    itself (``fallback="rlimit"``, no service manager). ``record`` is the whole JSON record as a dict,
-    for fields not lifted into attributes.
+    itself (``fallback="rlimit"``, no service manager). ``output_dir`` is the analysis' output directory
+    ($ANALYSIS_OUTPUT_DIR inside it), handed to the caller when it ended, or None. ``record`` is the
+    whole JSON record as a dict, for fields not lifted into attributes.
     """
 
     analysis_id: str
@@ -94,6 +107,7 @@ class Completion:
     stderr_tail: str | None
     error: str | None
     isolation: str | None
+    output_dir: str | None = None
     stdout: bytes | None = dataclasses.field(default=None, repr=False)
     stderr: bytes | None = dataclasses.field(default=None, repr=False)
     record: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
@@ -134,6 +148,7 @@ class Completion:
                    stderr_tail=_str(record.get("stderr_tail")),
                    error=_str(record.get("error")),
                    isolation=_str(record.get("isolation")),
+                   output_dir=_str(record.get("output_dir")),
                    stdout=stdout,
                    stderr=stderr,
                    record=record)
@@ -161,6 +176,10 @@ def _str(value: Any) -> str | None:
 def _int(value: Any) -> int | None:
     # bool is an int in Python, never a figure in a record.
     return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _bool(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
 
 
 def _float(value: Any) -> float | None:

@@ -12,8 +12,15 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ._command import ANALYSIS_RUN, ANALYSISCTL, StrPath, analysis_run_argv, analysisctl_argv
-from ._errors import NoRecordError, UnavailableError, error_from_status
+from ._errors import CopyBackError, NoRecordError, UnavailableError, error_from_status
 from ._record import Completion, parse_record
+
+
+# analysis-run's statuses that the binding reads (helper/exit-status.h).
+EXIT_TIMEOUT = 124
+EXIT_OOM = 125
+EXIT_UNAVAILABLE = 69
+EXIT_COPY_BACK = 74
 
 
 def _communicate(args: list[str], *, cancel_on_interrupt: bool) -> tuple[int, bytes, bytes]:
@@ -65,29 +72,33 @@ def _read_output(path: Any) -> bytes | None:
 
 def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: int | str | None = None,
         cpu: int | float | str | None = None, tasks: int | None = None,
-        timeout: int | float | datetime.timedelta | str | None = None, cwd: StrPath | None = None,
+        timeout: int | float | datetime.timedelta | str | None = None, disk: int | str | None = None,
+        cwd: StrPath | None = None, copy_workdir: bool = False,
         env: Mapping[str, str | None] | None = None, analysis_id: str | None = None,
         user: bool = False, fallback: str | None = None) -> Completion:
     """Runs ``argv`` as an analysis under ``profile`` and waits for it; returns its :class:`Completion`.
 
-    ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks`` and ``timeout`` (seconds,
-    a timedelta, or "10min") tighten the profile's limits for this analysis; a value above the
-    profile's raises LimitAboveProfileError. ``cwd`` is the working directory (default: ours), ``env``
-    the variables to set (a value of None passes on ours; the rest of the environment is systemd's,
-    not ours). The command is looked up in our $PATH. ``user`` runs it under our own service manager
-    instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can be
-    reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
+    ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks``, ``timeout`` (seconds, a
+    timedelta, or "10min") and ``disk`` (bytes, or "64M": the bound on its output directory) tighten the
+    profile's limits for this analysis; a value above the profile's raises LimitAboveProfileError.
+    ``cwd`` is the working directory (default: ours), read-only to the analysis unless ``copy_workdir``:
+    then it runs in a copy of it, and the files it created or changed there are copied back when it
+    ends. ``env`` the variables to set (a value of None passes on ours; the rest of the environment is
+    systemd's, not ours). The command is looked up in our $PATH. ``user`` runs it under our own service
+    manager instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can
+    be reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
 
-    The analysis' stdout and stderr are captured in memory and returned as bytes. An analysis that
-    ran and failed is a Completion with that result (use :meth:`Completion.check`); an analysis that
-    could not be started raises a subclass of AnalysisError. If we are interrupted
+    The analysis' stdout and stderr are captured in memory and returned as bytes. If the files cannot be
+    copied back (``copy_workdir``), CopyBackError carries the Completion of the analysis that ran. An
+    analysis that ran and failed is a Completion with that result (use :meth:`Completion.check`); an
+    analysis that could not be started raises a subclass of AnalysisError. If we are interrupted
     (KeyboardInterrupt) while it runs, the analysis is stopped gracefully before the exception goes on.
     """
     with tempfile.TemporaryDirectory(prefix="analysis-sandbox-") as tmp:
         notes_file = os.path.join(tmp, "record.json")
         args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
-                                 cwd=cwd, env=env, analysis_id=analysis_id, user=user, fallback=fallback,
-                                 notes_file=notes_file)
+                                 disk=disk, cwd=cwd, copy_workdir=copy_workdir, env=env,
+                                 analysis_id=analysis_id, user=user, fallback=fallback, notes_file=notes_file)
         returncode, out, err = _communicate(args, cancel_on_interrupt=True)
         try:
             with open(notes_file, "rb") as f:
@@ -102,21 +113,56 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
                                 analysis_id=analysis_id)
         raise error_from_status(returncode, err, program=ANALYSIS_RUN, analysis_id=analysis_id)
     record = parse_record(data, source=f"{ANALYSIS_RUN} --notes-file", returncode=returncode)
+    if copy_workdir and copy_back_failed(record, returncode):
+        completion = _completion(record, status_from_record(record), out, err)
+        raise CopyBackError(_last_line(err) or f"{ANALYSIS_RUN} could not copy the files of analysis "
+                            f"{completion.analysis_id} back into the working directory", completion)
     return _completion(record, returncode, out, err)
+
+
+def status_from_record(record: dict[str, Any]) -> int:
+    """analysis-run's exit status for the outcome a record describes (helper/exit-status.c)."""
+    if record.get("error"):
+        return EXIT_UNAVAILABLE
+    result = record.get("result")
+    if result == "oom-kill":
+        return EXIT_OOM
+    if result == "timeout":
+        return EXIT_TIMEOUT
+    if result == "cancelled":
+        # analysis-run cancels on SIGTERM (ours, when interrupted) or SIGINT; 143 for the former.
+        return 128 + signal.SIGTERM
+    status = record.get("exit_status")
+    if record.get("exit_code") == "exited" and isinstance(status, int) and status >= 0:
+        return status
+    sig = getattr(signal, f"SIG{record.get('signal')}", None)
+    return 128 + sig if isinstance(sig, int) else EXIT_UNAVAILABLE
+
+
+def copy_back_failed(record: dict[str, Any], returncode: int) -> bool:
+    """True when analysis-run --copy-workdir exited 74 for a failed copy back, not for the command's own 74."""
+    return returncode == EXIT_COPY_BACK and status_from_record(record) != EXIT_COPY_BACK
+
+
+def _last_line(data: bytes) -> str:
+    # analysis-run says why the copy back failed after the analysis' own output, as its last line.
+    lines = data.decode(errors="replace").strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 def start(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: int | str | None = None,
           cpu: int | float | str | None = None, tasks: int | None = None,
-          timeout: int | float | datetime.timedelta | str | None = None, cwd: StrPath | None = None,
-          env: Mapping[str, str | None] | None = None, analysis_id: str | None = None,
-          user: bool = False) -> str:
+          timeout: int | float | datetime.timedelta | str | None = None, disk: int | str | None = None,
+          cwd: StrPath | None = None, env: Mapping[str, str | None] | None = None,
+          analysis_id: str | None = None, user: bool = False) -> str:
     """Starts ``argv`` as an analysis and returns its id at once (analysis-run --detach).
 
-    The options are those of :func:`run`. Its output goes only to the files named in its record; use
-    :func:`wait` for the outcome and :func:`stop` to cancel it.
+    The options are those of :func:`run` but ``copy_workdir`` (the copy back needs analysis-run to wait
+    for the end) and ``fallback``. Its output goes only to the files named in its record and its
+    output directory; use :func:`wait` for the outcome and :func:`stop` to cancel it.
     """
     args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
-                             cwd=cwd, env=env, analysis_id=analysis_id, user=user, detach=True)
+                             disk=disk, cwd=cwd, env=env, analysis_id=analysis_id, user=user, detach=True)
     returncode, out, err = _communicate(args, cancel_on_interrupt=False)
     if returncode != 0:
         raise error_from_status(returncode, err, program=ANALYSIS_RUN, analysis_id=analysis_id)

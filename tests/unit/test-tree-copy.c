@@ -105,6 +105,27 @@ static void test_remove_and_size(const char *top) {
         assert(tree_remove_at(top_fd, "dst") == 0);
 }
 
+/* A working directory that holds the output directory it is copied into ($HOME and ~/.local/state). */
+static void test_copy_into_itself(const char *top) {
+        _cleanup_free_ char *home = strprintf("%s/home", top), *out = strprintf("%s/home/state/out", top);
+        _cleanup_close_ int home_fd = -EBADF, out_fd = -EBADF;
+        TreeCopyOptions o = { .uid = (uid_t) -1, .gid = (gid_t) -1 };
+        TreeCopyStats stats;
+        uint64_t size;
+
+        assert(mkdir(home, 0755) == 0);
+        home_fd = open_dir(home);
+        write_at(home_fd, "notes.txt", "n");
+        assert(mkdirat(home_fd, "state", 0755) == 0);
+        assert(mkdir(out, 0755) == 0);
+        out_fd = open_dir(out);
+        assert(tree_copy_at(home_fd, out_fd, &o, &stats) == 0);
+        /* notes.txt and an empty state/ (without out/ in it) */
+        assert(stats.files == 1 && stats.skipped == 1);
+        assert(faccessat(out_fd, "state/out", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+        assert(tree_size_at(out_fd, &size) == 0 && size == 1);
+}
+
 int main(void) {
         char top[] = "/tmp/test-tree-copy-XXXXXX";
         _cleanup_close_ int fd = -EBADF;
@@ -112,6 +133,7 @@ int main(void) {
         assert(mkdtemp(top));
         test_copy(top);
         test_remove_and_size(top);
+        test_copy_into_itself(top);
         fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert(fd >= 0);
         assert(tree_remove_at(AT_FDCWD, top) == 0);

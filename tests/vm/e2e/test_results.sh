@@ -150,9 +150,19 @@ testTightenedPidLimitIsReported() {
 }
 
 testThreadCountsFollowTheQuota() {
-        run_as resalice / --id=res-threads --cpu=150% -- /bin/sh -c 'echo "$OMP_NUM_THREADS $OPENBLAS_NUM_THREADS $MKL_NUM_THREADS $NUMEXPR_NUM_THREADS"'
-        # The VM has 2 CPUs: 150% rounds up to 2.
-        assertEquals "from --cpu=150%" "2 2 2 2" "$(cat "$SHUNIT_TMPDIR/out")"
+        e2e_write_profile resthreads "[Profile]
+Description=Two CPUs
+[Limits]
+Memory=256M
+CPU=200%
+Tasks=50
+Runtime=1min"
+        run_as resalice / -p resthreads --id=res-threads0 -- /bin/sh -c 'echo "$OMP_NUM_THREADS $OPENBLAS_NUM_THREADS"'
+        assertEquals "from the profile's CPU=200% (stderr: $(cat "$SHUNIT_TMPDIR/err"))" "2 2" "$(cat "$SHUNIT_TMPDIR/out")"
+        run_as resalice / -p resthreads --id=res-threads --cpu=150% -- /bin/sh -c 'echo "$OMP_NUM_THREADS $OPENBLAS_NUM_THREADS $MKL_NUM_THREADS $NUMEXPR_NUM_THREADS"'
+        assertEquals "from --cpu=150%, rounded up (stderr: $(cat "$SHUNIT_TMPDIR/err"))" "2 2 2 2" "$(cat "$SHUNIT_TMPDIR/out")"
+        run_as resalice / -p resthreads --id=res-threads1 --cpu=50% -- /bin/sh -c 'echo "$OMP_NUM_THREADS"'
+        assertEquals "from --cpu=50%" 1 "$(cat "$SHUNIT_TMPDIR/out")"
         run_as resalice / --id=res-threads2 -E OMP_NUM_THREADS=7 -- /bin/sh -c 'echo "$OMP_NUM_THREADS $OPENBLAS_NUM_THREADS"'
         assertEquals "the caller's own value wins; the profile's 100% gives 1" "7 1" "$(cat "$SHUNIT_TMPDIR/out")"
 }
