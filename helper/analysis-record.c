@@ -636,7 +636,8 @@ static int run_finish(const AnalysisPaths *paths) {
                 record.result = strdup("cancelled");
         }
 
-        record.profile_limits.disk_max = arg_scope == RUNTIME_SCOPE_SYSTEM && arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
+        /* The profile's Disk= even where a user's manager cannot enforce it: the notes then say so. */
+        record.profile_limits.disk_max = arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
         collect_output(&record, state && !state->error);
 
         record.stdout_file = strprintf("%s/%s.stdout", arg_results_dir, arg_id);
