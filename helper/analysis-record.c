@@ -512,7 +512,7 @@ static int record_store(Record *record) {
 }
 
 /* Measures the output directory and hands it to the caller: under the system manager the tmpfs is copied out
- * and unmounted (with the /tmp one); a user's analysis wrote into its results directory already. */
+ * (and unmounted after the record is written); a user's analysis wrote into its results directory already. */
 static void collect_output(Record *record, bool ran) {
         _cleanup_close_ int results_fd = open_dir(arg_results_dir);
         _cleanup_free_ char *name = strprintf("%s.output", arg_id);
@@ -547,7 +547,6 @@ static void collect_output(Record *record, bool ran) {
                                 record->output_dir = strprintf("%s/%s", arg_results_dir, name);
                 }
         }
-        output_dir_unmount(arg_id);
 }
 
 static int run_finish(const AnalysisPaths *paths) {
@@ -636,7 +635,8 @@ static int run_finish(const AnalysisPaths *paths) {
                 record.result = strdup("cancelled");
         }
 
-        record.profile_limits.disk_max = arg_scope == RUNTIME_SCOPE_SYSTEM && arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
+        /* The profile's Disk= even where a user's manager cannot enforce it: the notes then say so. */
+        record.profile_limits.disk_max = arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
         collect_output(&record, state && !state->error);
 
         record.stdout_file = strprintf("%s/%s.stdout", arg_results_dir, arg_id);
@@ -651,6 +651,12 @@ static int run_finish(const AnalysisPaths *paths) {
                 /* Tagged ANALYSIS_ID= by the unit's LogExtraFields=, so the journal holds the outcome too. */
                 log_analysis(LOG_INFO, "Analysis '%s' (profile '%s') ended: %s", arg_id, strempty(record.profile),
                        strempty(record.notes));
+
+        /* Only after the record: with many analyses ending at once, unmounting (which every other analysis'
+         * mount namespace sees) is the slow part, and TimeoutStopSec= bounds this whole command. Should we be
+         * killed here, analysisctl gc unmounts what is left. */
+        if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
+                output_dir_unmount(arg_id);
 
         /* Nothing of the request may outlive the analysis. */
         spool_fd = open_dir(paths->spool_dir);

@@ -82,13 +82,16 @@ int fallback_profile_load(RuntimeScope scope, const char *name, FallbackProfile 
                         .cpu_quota_percent = setting_or_unset(&p->settings[PROFILE_CPU]),
                         .tasks_max = setting_or_unset(&p->settings[PROFILE_TASKS]),
                         .runtime_max_usec = setting_or_unset(&p->settings[PROFILE_RUNTIME]),
-                        .disk_max = RECORD_UNSET,       /* Disk= needs systemd's help (a tmpfs) */
+                        /* Only reported: Disk= needs systemd's help (a tmpfs), see fallback_run(). */
+                        .disk_max = setting_or_unset(&p->settings[PROFILE_DISK]),
                 },
                 .kill_grace_usec = p->settings[PROFILE_KILL_GRACE].number,
         };
         /* As systemd resolves MemoryMax=N%: against the machine's physical memory. */
         if (memory->set && memory->percent && physical_memory() != RECORD_UNSET)
                 ret->limits.memory_max = physical_memory() / 100 * memory->number;
+        if (p->settings[PROFILE_DISK].percent && physical_memory() != RECORD_UNSET)
+                ret->limits.disk_max = physical_memory() / 100 * p->settings[PROFILE_DISK].number;
         ret->profile = TAKE_PTR(p);
         return 0;
 }

@@ -193,6 +193,14 @@ int notes_compose(const Record *r, char **ret) {
                                 format_bytes(r->limits.disk_max, max, sizeof(max)));
                 fputs(": writes past it failed.", f);
         }
+        /* A user's manager and --fallback=rlimit cannot mount a tmpfs: said where the analysis wrote anything. */
+        if (r->limits.disk_max == RECORD_UNSET && r->profile_limits.disk_max != RECORD_UNSET &&
+            r->usage.disk_used != RECORD_UNSET && r->usage.disk_used > 0) {
+                char max[32];
+
+                fprintf(f, " Its output directory was not bounded by Disk= (%s): only the system's service manager "
+                        "can enforce it.", format_bytes(r->profile_limits.disk_max, max, sizeof(max)));
+        }
         if (r->usage.cpu_throttled_usec != RECORD_UNSET && r->usage.cpu_throttled_usec >= 100000) {
                 fputs(" The CPU quota", f);
                 if (r->limits.cpu_quota_percent != RECORD_UNSET)

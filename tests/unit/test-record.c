@@ -71,6 +71,15 @@ static void test_notes(void) {
         expect_notes(&r, "Failed: exited with status 1 after 41 s. Its output directory was full (20.0 MiB of its Disk= "
                          "limit of 20.0 MiB): writes past it failed.");
 
+        /* A user's manager: Disk= only reported. */
+        base_record(&r, "success", "exited", 0, NULL);
+        r.usage.memory_peak = RECORD_UNSET;
+        r.usage.cpu_usec = RECORD_UNSET;
+        r.limits.disk_max = RECORD_UNSET;
+        r.usage.disk_used = 6;
+        expect_notes(&r, "Finished: exited with status 0 after 41 s. Its output directory was not bounded by Disk= "
+                         "(1.0 GiB): only the system's service manager can enforce it.");
+
         base_record(&r, "signal", "killed", -1, "SEGV");
         expect_notes(&r, "Killed by signal SEGV after 41 s.");
 

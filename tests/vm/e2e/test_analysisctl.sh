@@ -228,9 +228,13 @@ testGcRemovesOnlyOldFiles() {
         mkdir -m 0700 "$SPOOL_DIR/ctl-gc-young"
         run analysisctl gc --older-than=30d
         assertEquals "gc: exit status ($stderr)" 0 "$rc"
-        assertContains "gc: what it did" "$stdout" "Removed 3 files older than"
+        # The record, the two output files and the output directory.
+        assertContains "gc: what it did" "$stdout" "Removed 4 files older than"
         assertFalse "gc: the old record is gone" "[ -e $RESULTS_DIR/ctl-gc-old.json ]"
         assertFalse "gc: the old output is gone" "[ -e $RESULTS_DIR/ctl-gc-old.stdout ]"
+        assertFalse "gc: the old output directory is gone" "[ -e $RESULTS_DIR/ctl-gc-old.output ]"
+        assertTrue "gc: the running analysis' output directory stays mounted" \
+                "mountpoint -q /run/analysis-sandbox/output/ctl-gc-run"
         assertTrue "gc: the new record stays" "[ -e $RESULTS_DIR/ctl-gc-new.json ]"
         assertTrue "gc: files of a running analysis stay" "[ -e $RESULTS_DIR/ctl-gc-run.stdout ]"
         assertFalse "gc: the orphaned spool entry is gone" "[ -e $SPOOL_DIR/ctl-gc-orphan ]"
