@@ -366,7 +366,8 @@ static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, ui
 
 static int slurm_submit(const BackendConfig *config, const BackendRequest *req, BackendAnalysis **ret) {
         const Setting *shared = &config->global->settings[GLOBAL_SLURM_SHARED_DIRECTORY];
-        _cleanup_free_ char *sbatch = NULL, *out = NULL, *err = NULL, *job = NULL;
+        _cleanup_free_ char *sbatch = NULL, *out = NULL, *err = NULL;
+        _cleanup_close_ int id_fd = -EBADF;
         _cleanup_strv_free_ char **argv = NULL;
         BackendAnalysis *a = NULL;
         uint64_t job_id;
@@ -452,12 +453,12 @@ static int slurm_submit(const BackendConfig *config, const BackendRequest *req, 
         a->skeleton.slurm_job_id = job_id;
         log_debug("Analysis %s is Slurm job %" PRIu64 ".", a->id, job_id);
         /* For analysisctl later: which job this is. A failure here loses nothing the record will not say. */
-        job = strprintf("%s/job", a->id);
-        if (job) {
+        id_fd = openat(a->user_fd, a->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (id_fd >= 0) {
                 char text[32];
 
                 (void) snprintf(text, sizeof(text), "%" PRIu64 "\n", job_id);
-                (void) write_file_atomic_at(a->user_fd, job, text, strlen(text), 0600);
+                (void) write_file_atomic_at(id_fd, "job", text, strlen(text), 0600);
         }
         *ret = a;
         return 0;
