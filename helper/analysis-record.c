@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <pwd.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <stdarg.h>

@@ -526,6 +526,19 @@ static int make_request(const char *cwd, const char *command, Request *ret) {
         return ret->argv ? 0 : -ENOMEM;
 }
 
+/* The limits check_limits() holds a request to, read from the profile itself where no unit has them (without
+ * systemd, on another backend). Disk= is not enforced there: no limit to hold --disk to. */
+static UnitProperties profile_properties(const FallbackProfile *p) {
+        return (UnitProperties) {
+                .memory_max = p->limits.memory_max,
+                .tasks_max = p->limits.tasks_max,
+                .cpu_quota_per_sec_usec = p->limits.cpu_quota_percent != RECORD_UNSET
+                                                  ? p->limits.cpu_quota_percent * 10000 : UINT64_MAX,
+                .runtime_max_usec = p->limits.runtime_max_usec,
+                .disk_max = UINT64_MAX,
+        };
+}
+
 /* No service manager can be reached: refuse, unless --fallback=rlimit lets us run the analysis ourselves. */
 static int no_manager(Run *run, const char *cwd, const char *command, const char *why) {
         _cleanup_(fallback_profile_done) FallbackProfile profile = {};
@@ -555,14 +568,7 @@ static int no_manager(Run *run, const char *cwd, const char *command, const char
         r = fallback_profile_load(arg_scope, arg_profile, &profile);
         if (r != 0)
                 return r;
-        props = (UnitProperties) {
-                .memory_max = profile.limits.memory_max,
-                .tasks_max = profile.limits.tasks_max,
-                .cpu_quota_per_sec_usec = profile.limits.cpu_quota_percent != RECORD_UNSET
-                                                  ? profile.limits.cpu_quota_percent * 10000 : UINT64_MAX,
-                .runtime_max_usec = profile.limits.runtime_max_usec,
-                .disk_max = UINT64_MAX,         /* not enforced without systemd */
-        };
+        props = profile_properties(&profile);
         if (check_limits(&props) < 0)
                 return EXIT_SETUP_ABOVE_PROFILE;
         r = make_request(cwd, command, &request);
@@ -632,14 +638,7 @@ static int run_on_backend(Run *run, const Backend *backend, const GlobalConfig *
         r = fallback_profile_load(RUNTIME_SCOPE_SYSTEM, arg_profile, &profile);
         if (r != 0)
                 return r;
-        props = (UnitProperties) {
-                .memory_max = profile.limits.memory_max,
-                .tasks_max = profile.limits.tasks_max,
-                .cpu_quota_per_sec_usec = profile.limits.cpu_quota_percent != RECORD_UNSET
-                                                  ? profile.limits.cpu_quota_percent * 10000 : UINT64_MAX,
-                .runtime_max_usec = profile.limits.runtime_max_usec,
-                .disk_max = UINT64_MAX,
-        };
+        props = profile_properties(&profile);
         if (check_limits(&props) < 0)
                 return EXIT_SETUP_ABOVE_PROFILE;
         r = make_request(cwd, command, &request);

@@ -290,13 +290,8 @@ static int make_output_dir(int results_fd, const FallbackRequest *req, const str
         r = analysis_results_dir(req->scope, &results_dir);
         if (r < 0 || !name)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
-        r = tree_remove_at(results_fd, name);
-        if (r >= 0 && mkdirat(results_fd, name, 0700) < 0)
-                r = -errno;
-        if (r >= 0) {
-                fd = openat(results_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                r = fd < 0 ? -errno : 0;
-        }
+        fd = tree_make_fresh_at(results_fd, name, 0700);
+        r = fd < 0 ? fd : 0;
         if (r >= 0 && req->request->copy_workdir) {
                 _cleanup_close_ int src_fd = open(req->request->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 

@@ -123,16 +123,10 @@ int output_dir_hand_over(const char *id, int results_fd, uid_t caller, TreeCopyS
         src_fd = open(source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (src_fd < 0)
                 return -errno;
-        r = tree_remove_at(results_fd, tmp);
-        if (r < 0)
-                return r;
-        if (mkdirat(results_fd, tmp, 0700) < 0)
-                return -errno;
-        dst_fd = openat(results_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        dst_fd = tree_make_fresh_at(results_fd, tmp, 0700);
         if (dst_fd < 0)
-                r = -errno;
-        if (r >= 0)
-                r = tree_copy_at(src_fd, dst_fd, &options, ret_stats);
+                return dst_fd;
+        r = tree_copy_at(src_fd, dst_fd, &options, ret_stats);
         if (r >= 0 && (fchown(dst_fd, options.uid, options.gid) < 0 || fchmod(dst_fd, top_mode) < 0))
                 r = -errno;
         if (r >= 0)

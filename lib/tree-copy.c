@@ -274,6 +274,17 @@ int tree_remove_at(int dir_fd, const char *name) {
         return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 
+int tree_make_fresh_at(int dir_fd, const char *name, mode_t mode) {
+        int r;
+
+        r = tree_remove_at(dir_fd, name);
+        if (r < 0)
+                return r;
+        if (mkdirat(dir_fd, name, mode) < 0)
+                return -errno;
+        return open_dir_at(dir_fd, name);
+}
+
 static int size_of_dir(int dir_fd, unsigned depth, uint64_t *total) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;

@@ -35,5 +35,9 @@ int tree_copy_at(int src_fd, int dst_fd, const TreeCopyOptions *options, TreeCop
  * negative errno. */
 int tree_remove_at(int dir_fd, const char *name);
 
+/* Makes name in dir_fd a new empty directory with mode, removing whatever was there first (tree_remove_at()).
+ * Returns its file descriptor or a negative errno. */
+int tree_make_fresh_at(int dir_fd, const char *name, mode_t mode);
+
 /* Adds up the sizes of the regular files below dir_fd (not following symlinks). Returns 0 or a negative errno. */
 int tree_size_at(int dir_fd, uint64_t *ret);
