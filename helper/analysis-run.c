@@ -539,13 +539,28 @@ static UnitProperties profile_properties(const FallbackProfile *p) {
         };
 }
 
+/* Where no unit holds the profile (without systemd, on another backend): reads it, holds the request to its
+ * limits and makes the request. Returns 0 or an exit status after logging. */
+static int profile_request(RuntimeScope scope, const char *cwd, const char *command, FallbackProfile *profile,
+                           Request *ret) {
+        UnitProperties props;
+        int r;
+
+        r = fallback_profile_load(scope, arg_profile, profile);
+        if (r != 0)
+                return r;
+        props = profile_properties(profile);
+        if (check_limits(&props) < 0)
+                return EXIT_SETUP_ABOVE_PROFILE;
+        return make_request(cwd, command, ret) < 0 ? (log_oom(), EXIT_SETUP_UNAVAILABLE) : 0;
+}
+
 /* No service manager can be reached: refuse, unless --fallback=rlimit lets us run the analysis ourselves. */
 static int no_manager(Run *run, const char *cwd, const char *command, const char *why) {
         _cleanup_(fallback_profile_done) FallbackProfile profile = {};
         _cleanup_free_ char *json = NULL;
         _cleanup_(record_done) Record record;
         Request request = {};
-        UnitProperties props;
         size_t json_size = 0;
         int r;
 
@@ -565,15 +580,9 @@ static int no_manager(Run *run, const char *cwd, const char *command, const char
         }
         log_debug("No %s service manager (%s): running the analysis with --fallback=rlimit.",
                   arg_scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's", why);
-        r = fallback_profile_load(arg_scope, arg_profile, &profile);
+        r = profile_request(arg_scope, cwd, command, &profile, &request);
         if (r != 0)
                 return r;
-        props = profile_properties(&profile);
-        if (check_limits(&props) < 0)
-                return EXIT_SETUP_ABOVE_PROFILE;
-        r = make_request(cwd, command, &request);
-        if (r < 0)
-                return log_oom(), EXIT_SETUP_UNAVAILABLE;
         if (!run->event && sd_event_default(&run->event) < 0) {
                 strv_free(request.argv);
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
@@ -623,7 +632,6 @@ static int run_on_backend(Run *run, const Backend *backend, const GlobalConfig *
         _cleanup_(record_done) Record record;
         BackendAnalysis *analysis = NULL;
         Request request = {};
-        UnitProperties props;
         size_t json_size = 0;
         sigset_t mask;
         int r;
@@ -635,15 +643,9 @@ static int run_on_backend(Run *run, const Backend *backend, const GlobalConfig *
                                          arg_detach ? "--detach" : "--copy-workdir");
                 return EXIT_SETUP_USAGE;
         }
-        r = fallback_profile_load(RUNTIME_SCOPE_SYSTEM, arg_profile, &profile);
+        r = profile_request(RUNTIME_SCOPE_SYSTEM, cwd, command, &profile, &request);
         if (r != 0)
                 return r;
-        props = profile_properties(&profile);
-        if (check_limits(&props) < 0)
-                return EXIT_SETUP_ABOVE_PROFILE;
-        r = make_request(cwd, command, &request);
-        if (r < 0)
-                return log_oom(), EXIT_SETUP_UNAVAILABLE;
         r = backend->submit(&(BackendConfig) { .global = global },
                             &(BackendRequest) { .id = run->id, .profile = &profile, .request = &request }, &analysis);
         strv_free(request.argv);
