@@ -2,8 +2,8 @@
 """Host tests of the Python binding's own logic: command lines, records, exceptions; and, with the real
 analysis-run of the build, its setup errors that come before systemd and whole runs with --fallback=rlimit. Everything that needs a service manager is tested in the VM (tests/vm/e2e/test_python.sh).
 
-Run by meson with PYTHONPATH=python/ and the build's helper/ first in $PATH, or by hand:
-    PYTHONPATH=python PATH=build/helper:$PATH python3 -m unittest tests/test_python_binding.py
+Run by meson with PYTHONPATH=python/ and the build's helper/run/ and helper/analysisctl/ first in $PATH, or by hand:
+    PYTHONPATH=python PATH=build/helper/run:build/helper/analysisctl:$PATH python3 -m unittest tests/test_python_binding.py
 """
 
 import datetime

@@ -93,7 +93,7 @@ class AnalysisFailed(AnalysisError):
         self.completion = completion
 
 
-# The setup statuses of analysis-run(1) (helper/exit-status.h) and analysisctl's "no such analysis".
+# The setup statuses of analysis-run(1) (helper/shared/exit-status.h) and analysisctl's "no such analysis".
 _BY_STATUS: dict[int, type[AnalysisError]] = {
     4: NoSuchAnalysisError,
     64: UsageError,

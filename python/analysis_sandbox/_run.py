@@ -16,7 +16,7 @@ from ._errors import CopyBackError, NoRecordError, UnavailableError, error_from_
 from ._record import Completion, parse_record
 
 
-# analysis-run's statuses that the binding reads (helper/exit-status.h).
+# analysis-run's statuses that the binding reads (helper/shared/exit-status.h).
 EXIT_TIMEOUT = 124
 EXIT_OOM = 125
 EXIT_UNAVAILABLE = 69
@@ -121,7 +121,7 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
 
 
 def status_from_record(record: dict[str, Any]) -> int:
-    """analysis-run's exit status for the outcome a record describes (helper/exit-status.c)."""
+    """analysis-run's exit status for the outcome a record describes (helper/shared/exit-status.c)."""
     if record.get("error"):
         return EXIT_UNAVAILABLE
     result = record.get("result")
