@@ -1,10 +1,21 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* An analysis' output directory and private /tmp under the system manager: tmpfs mounts made before it starts,
+/* An analysis' output directory and private /tmp under the system manager: made on tmpfs before it starts,
  * measured and handed to its caller after it ends.
  *
  * Why tmpfs: what an analysis writes there is memory charged to its own cgroup (the kernel charges a tmpfs
  * page to the writer), so MemoryMax= bounds /tmp and Disk= (the mount's size) bounds the output directory,
- * and none of it ever touches the host's disks until the bounded output is handed over. */
+ * and none of it ever touches the host's disks until the bounded output is handed over.
+ *
+ * Why one mount per analysis and not two: every mount made in PID 1's mount namespace costs more than the
+ * mount itself. It propagates into the namespace of every running analysis (and of every service with a
+ * sandbox), PID 1 reads all of /proc/self/mountinfo again and makes a mount unit for it, and each analysis
+ * that starts later copies it into its own namespace and, with ProtectSystem=, remounts it read-only; the
+ * two ExecStartPre=+/ExecStopPost=+ helpers, which systemd 252 also gives a namespace, copy it twice more.
+ * With 30 analyses at once that was 60 mounts, each paid for about 30 times. The output directory needs a
+ * mount of its own, as only the mount's size can bound it (tmpfs has no quotas before Linux 6.6). /tmp does
+ * not: MemoryMax= bounds it through the charge whatever file system holds it, so the /tmp and /var/tmp of
+ * every analysis are directories on one tmpfs that all of them share, mounted once, and removed file by file
+ * when the analysis ends (tree_remove_at(), whatever their depth). */
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +23,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -54,20 +66,51 @@ static int make_mount_point(const char *parent, const char *id, char **ret) {
         return 0;
 }
 
-static int mount_tmp(const char *id) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL, *var_tmp = NULL;
+/* Opens TMP_MOUNT_DIR, the tmpfs that holds the /tmp and /var/tmp of every analysis, mounting it if this is
+ * the first analysis since boot. Concurrent prepares take turns on a lock, so it is mounted once. Its size is
+ * tmpfs' default, half the RAM, for all analyses together; each one is bounded by its own MemoryMax=. */
+static int shared_tmp_open(bool mount_it) {
+        _cleanup_close_ int parent_fd = -EBADF, fd = -EBADF;
+        struct stat parent_st, st;
         int r;
 
-        r = make_mount_point(TMP_MOUNT_DIR, id, &path);
+        r = mkdir_p(TMP_MOUNT_DIR, 0711);
         if (r < 0)
                 return r;
-        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        parent_fd = open(TMP_MOUNT_DIR "/..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent_fd < 0)
                 return -errno;
-        tmp = strprintf("%s/tmp", path);
-        var_tmp = strprintf("%s/var-tmp", path);
-        if (!tmp || !var_tmp)
-                return -ENOMEM;
-        if (mkdir(tmp, 0755) < 0 || chmod(tmp, 01777) < 0 || mkdir(var_tmp, 0755) < 0 || chmod(var_tmp, 01777) < 0)
+        if (mount_it && flock(parent_fd, LOCK_EX) < 0)
+                return -errno;
+        fd = open(TMP_MOUNT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(parent_fd, &parent_st) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        /* /run is a tmpfs too: a mount of its own is told by its device. */
+        if (st.st_dev != parent_st.st_dev || !mount_it)
+                return TAKE_FD(fd);
+        if (mount("tmpfs", TMP_MOUNT_DIR, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0711") < 0)
+                return -errno;
+        /* The descriptor opened before is of the directory now hidden below the mount. */
+        fd = safe_close(fd);
+        fd = open(TMP_MOUNT_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : TAKE_FD(fd);
+}
+
+static int make_tmp(const char *id) {
+        _cleanup_close_ int shared_fd = -EBADF, id_fd = -EBADF;
+
+        shared_fd = shared_tmp_open(true);
+        if (shared_fd < 0)
+                return shared_fd;
+        /* Root's alone: systemd binds tmp/ and var-tmp/ over the analysis' /tmp and /var/tmp, and no analysis
+         * reaches another's by this path. */
+        id_fd = tree_make_fresh_at(shared_fd, id, 0700);
+        if (id_fd < 0)
+                return id_fd;
+        if (mkdirat(id_fd, "tmp", 0755) < 0 || fchmodat(id_fd, "tmp", 01777, 0) < 0 ||
+            mkdirat(id_fd, "var-tmp", 0755) < 0 || fchmodat(id_fd, "var-tmp", 01777, 0) < 0)
                 return -errno;
         return 0;
 }
@@ -85,7 +128,7 @@ int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool w
                         size, MAX(size / 4096, (uint64_t) 1024), (unsigned) uid, (unsigned) gid);
         if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
                 return -errno;
-        return with_tmp ? mount_tmp(id) : 0;
+        return with_tmp ? make_tmp(id) : 0;
 }
 
 int output_dir_measure(const char *id, uint64_t *ret_size, uint64_t *ret_used, bool *ret_full) {
@@ -140,9 +183,16 @@ int output_dir_hand_over(const char *id, int results_fd, uid_t caller, TreeCopyS
 
 void output_dir_unmount(const char *id) {
         _cleanup_free_ char *output = strprintf("%s/%s", OUTPUT_MOUNT_DIR, id), *tmp = strprintf("%s/%s", TMP_MOUNT_DIR, id);
+        _cleanup_close_ int shared_fd = -EBADF;
 
         if (output)
                 unmount_and_remove(output);
+        shared_fd = shared_tmp_open(false);
+        if (shared_fd < 0)
+                return;
+        /* A /tmp of its own mounted there by an older version. */
         if (tmp)
-                unmount_and_remove(tmp);
+                for (unsigned i = 0; i < 8 && umount2(tmp, MNT_DETACH | UMOUNT_NOFOLLOW) >= 0; i++)
+                        ;
+        (void) tree_remove_at(shared_fd, id);
 }

@@ -9,8 +9,8 @@
 
 #include "tree-copy.h"
 
-/* Where the mounts are, one per analysis id: output/ID is ANALYSIS_OUTPUT_DIR, tmp/ID holds tmp/ and var-tmp/,
- * which the unit binds over /tmp and /var/tmp. */
+/* output/ID is ANALYSIS_OUTPUT_DIR, a tmpfs per analysis; tmp/ is one tmpfs for all analyses, where tmp/ID holds
+ * the tmp/ and var-tmp/ that the unit binds over /tmp and /var/tmp. */
 #define OUTPUT_MOUNT_DIR "/run/analysis-sandbox/output"
 #define TMP_MOUNT_DIR "/run/analysis-sandbox/tmp"
 
@@ -20,8 +20,9 @@
 int host_mount_namespace_enter(void);
 
 /* Mounts a tmpfs of size bytes (at most size / 4 KiB inodes) owned by uid:gid, mode 0700, at
- * OUTPUT_MOUNT_DIR/id, and an unbounded one at TMP_MOUNT_DIR/id with tmp/ and var-tmp/ (mode 1777) when
- * with_tmp. Leftovers of an earlier run are unmounted first. Returns 0 or a negative errno. */
+ * OUTPUT_MOUNT_DIR/id, and when with_tmp makes TMP_MOUNT_DIR/id (root's, mode 0700) with tmp/ and var-tmp/
+ * (mode 1777) on the shared tmpfs, mounting that first if need be. Leftovers of an earlier run are removed
+ * first. Returns 0 or a negative errno. */
 int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool with_tmp);
 
 /* What statfs() says of OUTPUT_MOUNT_DIR/id: its size, the bytes in use, and whether it is full (no block or
@@ -32,5 +33,6 @@ int output_dir_measure(const char *id, uint64_t *ret_size, uint64_t *ret_used, b
  * mode 0700, or by root and the admin group, mode 0750, for (uid_t) -1. Returns 0 or a negative errno. */
 int output_dir_hand_over(const char *id, int results_fd, uid_t caller, TreeCopyStats *ret_stats);
 
-/* Unmounts both tmpfs of id and removes their mount points; what is not there is fine. */
+/* Unmounts the output tmpfs of id and removes its mount point and its /tmp and /var/tmp; what is not there is
+ * fine. */
 void output_dir_unmount(const char *id);
