@@ -239,9 +239,13 @@ int unit_watch_new(UnitWatch **ret, sd_bus *bus, const char *unit, UnitWatchDone
 UnitWatch *unit_watch_free(UnitWatch *w) {
         if (!w)
                 return NULL;
+        /* Sent without waiting for the reply: the caller is done with the unit, and behind a busy manager (50
+         * analyses ending at once) the round trip was the last thing analysis-run waited for. The message goes
+         * out when the caller flushes the bus; should it not, the manager drops our reference when we leave the
+         * bus anyway. */
         if (w->referenced)
-                (void) sd_bus_call_method(w->bus, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE, "UnrefUnit",
-                                          NULL, NULL, "s", w->unit);
+                (void) sd_bus_call_method_async(w->bus, NULL, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE,
+                                                "UnrefUnit", NULL, NULL, "s", w->unit);
         sd_bus_slot_unref(w->job_removed_slot);
         sd_bus_slot_unref(w->properties_slot);
         sd_bus_unref(w->bus);
