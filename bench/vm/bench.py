@@ -122,10 +122,14 @@ def set_up():
 
 
 def same_directives(directives):
-    """systemd-run options giving its transient unit the directives of the equivalent template."""
+    """systemd-run options giving its transient unit the directives of the equivalent template.
+
+    A transient unit is no template instance: %i would stay empty and make User=as-%i an invalid name (every
+    such run failed), so it is given a name of its own. Copies started at once share that account, which
+    DynamicUser= allows."""
     props = []
     for d in directives:
-        props += ["-p", d]
+        props += ["-p", d.replace("%i", "srsame")]
     return props
 
 

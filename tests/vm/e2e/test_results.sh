@@ -83,7 +83,7 @@ testConcurrentAnalysesHaveTheirOwnAccounts() {
         local pid=$!
         sleep 4
         run_as resbob / --id=res-acc-b -- /bin/sh -c \
-                'id -u; cat /run/analysis-sandbox/output/res-acc-a/mine; echo "cat: $?"; ls /run/analysis-sandbox/output/; echo "ls: $?"; cat /run/analysis-sandbox/tmp/res-acc-a/tmp/secret; echo "tmp: $?"; ls /run/analysis-sandbox/tmp/; echo "ls tmp: $?"'
+                'id -u; cat /run/analysis-sandbox/output/res-acc-a/mine; echo "cat: $?"; ls /run/analysis-sandbox/output/; echo "ls: $?"; cat /run/analysis-sandbox/tmp/res-acc-a/tmp/secret; echo "tmp: $?"; ls /run/analysis-sandbox/tmp/; echo "ls tmp: $?"; cat /run/analysis-sandbox/mounts/res-acc-a/mine; echo "mounts: $?"'
         wait "$pid"
         uid_a=$(cat "$RESULTS/res-acc-a.output/uid")
         uid_b=$(head -n1 "$RESULTS/res-acc-b.stdout")
@@ -94,6 +94,7 @@ testConcurrentAnalysesHaveTheirOwnAccounts() {
         # Every analysis' /tmp is a directory on one shared tmpfs: root's, and out of the others' reach.
         assertContains "b cannot read a's /tmp" "$(cat "$RESULTS/res-acc-b.stdout")" "tmp: 1"
         assertContains "nor list the /tmp directories" "$(cat "$RESULTS/res-acc-b.stdout")" "ls tmp: 2"
+        assertContains "nor reach a's output where it is mounted" "$(cat "$RESULTS/res-acc-b.stdout")" "mounts: 1"
         assertEquals "a's file reached a's caller" private "$(cat "$RESULTS/res-acc-a.output/mine")"
 }
 
