@@ -38,11 +38,27 @@ static bool variable_has_control_character(const TemplateVariable *v) {
         return v->value && has_control_character(v->value);
 }
 
+/* One rendering: the variables, and what is known of each value (checked once per rendering, when first used,
+ * rather than at each of its placeholders). */
+typedef struct Render {
+        const TemplateVariable *vars;
+        size_t n_vars;
+        uint8_t *checked;       /* per variable: 0 not yet, 1 fine, 2 holds a control character */
+} Render;
+
+/* The '@'s of one line as render_line() found them, so that write_line() need not look each up again. */
+#define LINE_PLACEHOLDERS_MAX 16
+
+typedef struct Placeholder {
+        const TemplateVariable *var;    /* NULL: a plain '@' */
+        size_t len;                     /* including both '@' */
+} Placeholder;
+
 /* Finds the variable of the placeholder at "@" p (within end). Returns 1 with *ret_var and *ret_len (the
  * placeholder's length including both '@'), 0 if p starts no placeholder (a plain '@'), or -EINVAL with the
  * name in *ret_bad_name for an unknown one or a value holding a control character. */
-static int find_placeholder(const char *p, const char *end, const TemplateVariable *vars, size_t n_vars,
-                            const TemplateVariable **ret_var, size_t *ret_len, char **ret_bad_name) {
+static int find_placeholder(const char *p, const char *end, const Render *render, const TemplateVariable **ret_var,
+                            size_t *ret_len, char **ret_bad_name) {
         const TemplateVariable *v;
         size_t name_len = 0;
 
@@ -52,8 +68,10 @@ static int find_placeholder(const char *p, const char *end, const TemplateVariab
                 name_len++;
         if (name_len == 0 || p + 1 + name_len >= end || p[1 + name_len] != '@')
                 return 0;
-        v = find_variable(vars, n_vars, p + 1, name_len);
-        if (!v || variable_has_control_character(v)) {
+        v = find_variable(render->vars, render->n_vars, p + 1, name_len);
+        if (v && render->checked[v - render->vars] == 0)
+                render->checked[v - render->vars] = variable_has_control_character(v) ? 2 : 1;
+        if (!v || render->checked[v - render->vars] == 2) {
                 *ret_bad_name = strndup(p + 1, name_len);
                 return -EINVAL;
         }
@@ -102,15 +120,16 @@ static int buffer_append(TemplateBuffer *b, const char *s, size_t n) {
 }
 
 /* Writes the line from line to end (without its newline) into b, with the newline; list's placeholders stand for
- * item. */
-static int write_line(const char *line, const char *end, const TemplateVariable *vars, size_t n_vars,
-                      const TemplateVariable *list, const char *item, TemplateBuffer *b, char **ret_bad_name) {
+ * item. The first n_found '@'s are those render_line() found. */
+static int write_line(const char *line, const char *end, const Render *render, const Placeholder *found,
+                      size_t n_found, const TemplateVariable *list, const char *item, TemplateBuffer *b,
+                      char **ret_bad_name) {
         const TemplateVariable *v;
-        size_t placeholder_len;
+        size_t placeholder_len, k = 0;
         const char *p, *at;
         int r;
 
-        for (p = line; p < end;) {
+        for (p = line; p < end; k++) {
                 at = memchr(p, '@', (size_t) (end - p));
                 if (!at)
                         at = end;
@@ -119,7 +138,14 @@ static int write_line(const char *line, const char *end, const TemplateVariable 
                         return r;
                 if (at == end)
                         break;
-                r = find_placeholder(at, end, vars, n_vars, &v, &placeholder_len, ret_bad_name);
+                if (k < n_found) {
+                        v = found[k].var;
+                        placeholder_len = found[k].len;
+                        r = !!v;
+                } else
+                        r = find_placeholder(at, end, render, &v, &placeholder_len, ret_bad_name);
+                if (r < 0)
+                        return r;
                 if (r == 0) {
                         r = buffer_append(b, "@", 1);   /* a plain '@', as in an e-mail address */
                         p = at + 1;
@@ -137,18 +163,20 @@ static int write_line(const char *line, const char *end, const TemplateVariable 
 
 /* Renders one line (without its newline) into b, or nothing when one of its variables is unset, or once per item
  * of the list it uses. Returns 1 when the line was written (with its newline), 0 when it was left out. */
-static int render_line(const char *line, size_t len, const TemplateVariable *vars, size_t n_vars, TemplateBuffer *b,
-                       char **ret_bad_name) {
+static int render_line(const char *line, size_t len, const Render *render, TemplateBuffer *b, char **ret_bad_name) {
+        Placeholder found[LINE_PLACEHOLDERS_MAX];
         const char *end = line + len, *p, *at;
         const TemplateVariable *v, *list = NULL;
-        size_t placeholder_len;
+        size_t placeholder_len, n_found = 0;
         int r;
 
         /* First decide whether the line is written at all and where it ends, then write it. */
         for (p = line; (at = memchr(p, '@', (size_t) (end - p))); p = at + (r > 0 ? placeholder_len : 1)) {
-                r = find_placeholder(at, end, vars, n_vars, &v, &placeholder_len, ret_bad_name);
+                r = find_placeholder(at, end, render, &v, &placeholder_len, ret_bad_name);
                 if (r < 0)
                         return r;
+                if (n_found < LINE_PLACEHOLDERS_MAX)
+                        found[n_found++] = r > 0 ? (Placeholder) { .var = v, .len = placeholder_len } : (Placeholder) { .len = 1 };
                 if (r > 0 && v->values) {
                         /* Two lists would make a product of lines no template needs. */
                         if (list && list != v) {
@@ -171,11 +199,11 @@ static int render_line(const char *line, size_t len, const TemplateVariable *var
                 }
         }
         if (!list) {
-                r = write_line(line, end, vars, n_vars, NULL, NULL, b, ret_bad_name);
+                r = write_line(line, end, render, found, n_found, NULL, NULL, b, ret_bad_name);
                 return r < 0 ? r : 1;
         }
         for (char * const *item = list->values; *item; item++) {
-                r = write_line(line, end, vars, n_vars, list, *item, b, ret_bad_name);
+                r = write_line(line, end, render, found, n_found, list, *item, b, ret_bad_name);
                 if (r < 0)
                         return r;
         }
@@ -184,7 +212,12 @@ static int render_line(const char *line, size_t len, const TemplateVariable *var
 
 int template_render_into(TemplateBuffer *b, const char *template, const TemplateVariable *vars, size_t n_vars,
                          char **ret_bad_name) {
+        _cleanup_free_ uint8_t *checked = calloc(n_vars + 1, 1);
+        Render render = { .vars = vars, .n_vars = n_vars, .checked = checked };
         int r;
+
+        if (!checked)
+                return -ENOMEM;
 
         b->size = 0;
         r = buffer_reserve(b, 0);
@@ -194,7 +227,7 @@ int template_render_into(TemplateBuffer *b, const char *template, const Template
                 const char *nl = strchrnul(line, '\n');
 
                 if (strncmp(line, "##", 2) != 0) {
-                        r = render_line(line, (size_t) (nl - line), vars, n_vars, b, ret_bad_name);
+                        r = render_line(line, (size_t) (nl - line), &render, b, ret_bad_name);
                         if (r < 0)
                                 return r;
                 }

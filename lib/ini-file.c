@@ -158,8 +158,8 @@ int ini_file_parse(const char *path, IniAssignmentHandler handler, void *userdat
                 return config_error_set(error, path, 0, "file too large (%lld bytes, at most %d)",
                                         (long long) st.st_size, INI_FILE_SIZE_MAX);
         /* Read whole with plain read()s: stdio would add an fcntl() to clear O_NONBLOCK (meaningless for the
-         * regular file this is), one in fdopen() and an fstat() of its own, per profile. One byte more than
-         * its size, to notice a file that grew since fstat(). */
+         * regular file this is), one in fdopen(), an fstat() of its own and a read() that hears of the end,
+         * per profile. One byte more than its size, to notice a file that grew since fstat(). */
         allocated = (size_t) st.st_size + 1;
         data = malloc(allocated);
         if (!data)
@@ -177,6 +177,9 @@ int ini_file_parse(const char *path, IniAssignmentHandler handler, void *userdat
                 if (n == 0)
                         break;
                 size += (size_t) n;
+                /* A regular file reads short only at its end: no second read() to hear so. */
+                if (size < allocated)
+                        break;
                 if (size == allocated) {
                         char *grown;
 
