@@ -54,34 +54,145 @@ typedef struct Placeholder {
         size_t len;                     /* including both '@' */
 } Placeholder;
 
+/* A template as lines and the places of their '@'s, found once for all the units rendered from it (the
+ * generator renders the same two templates for every profile: finding lines, '@'s and names each time was
+ * most of its instructions). Which '@' starts a placeholder depends on the template alone. */
+typedef struct TemplateAt {
+        size_t offset;          /* in its line */
+        size_t name_len;        /* 0: a plain '@' */
+        size_t hint;            /* the variable's index the last time, tried first */
+} TemplateAt;
+
+typedef struct TemplateLine {
+        size_t start, len;      /* without the newline */
+        size_t first_at, n_ats;
+} TemplateLine;
+
+struct TemplateParsed {
+        const char *template;
+        TemplateLine *lines;
+        size_t n_lines;
+        TemplateAt *ats;
+        size_t n_ats;
+        TemplateParsed *next;
+};
+
+/* The length of the placeholder name after the '@' at p (within end), 0 if p starts no placeholder. */
+static size_t placeholder_name_len(const char *p, const char *end) {
+        size_t name_len = 0;
+
+        /* A plain loop, not strspn(): glibc builds a table for a set this large on every call. */
+        while (p + 1 + name_len < end && is_name_char(p[1 + name_len]))
+                name_len++;
+        if (name_len == 0 || p + 1 + name_len >= end || p[1 + name_len] != '@')
+                return 0;
+        return name_len;
+}
+
+static TemplateParsed *template_parsed_free(TemplateParsed *t) {
+        while (t) {
+                TemplateParsed *next = t->next;
+
+                free(t->lines);
+                free(t->ats);
+                free(t);
+                t = next;
+        }
+        return NULL;
+}
+
+static int template_parse(const char *template, TemplateParsed **ret) {
+        TemplateParsed *t = calloc(1, sizeof(TemplateParsed));
+        size_t lines_allocated = 0, ats_allocated = 0;
+
+        if (!t)
+                return -ENOMEM;
+        t->template = template;
+        for (const char *line = template; *line;) {
+                const char *nl = strchrnul(line, '\n'), *p, *at;
+                TemplateLine *l;
+
+                if (strncmp(line, "##", 2) == 0) {
+                        line = *nl ? nl + 1 : nl;
+                        continue;
+                }
+                if (t->n_lines == lines_allocated) {
+                        TemplateLine *grown = reallocarray(t->lines, lines_allocated * 2 + 64, sizeof(TemplateLine));
+
+                        if (!grown)
+                                return template_parsed_free(t), -ENOMEM;
+                        t->lines = grown;
+                        lines_allocated = lines_allocated * 2 + 64;
+                }
+                l = t->lines + t->n_lines++;
+                *l = (TemplateLine) { .start = (size_t) (line - template), .len = (size_t) (nl - line), .first_at = t->n_ats };
+                for (p = line; (at = memchr(p, '@', (size_t) (nl - p))); ) {
+                        size_t name_len = placeholder_name_len(at, nl);
+
+                        if (t->n_ats == ats_allocated) {
+                                TemplateAt *grown = reallocarray(t->ats, ats_allocated * 2 + 64, sizeof(TemplateAt));
+
+                                if (!grown)
+                                        return template_parsed_free(t), -ENOMEM;
+                                t->ats = grown;
+                                ats_allocated = ats_allocated * 2 + 64;
+                        }
+                        t->ats[t->n_ats++] = (TemplateAt) { .offset = (size_t) (at - line), .name_len = name_len,
+                                                            .hint = SIZE_MAX };
+                        l->n_ats++;
+                        p = at + (name_len > 0 ? name_len + 2 : 1);
+                }
+                line = *nl ? nl + 1 : nl;
+        }
+        *ret = t;
+        return 0;
+}
+
+/* The variable of the placeholder named by the n characters at name, tried at *hint first. Returns 1 with
+ * *ret_var, or -EINVAL with the name in *ret_bad_name for an unknown one or a value holding a control
+ * character. */
+static int resolve_placeholder(const char *name, size_t n, size_t *hint, const Render *render,
+                               const TemplateVariable **ret_var, char **ret_bad_name) {
+        const TemplateVariable *v = NULL;
+
+        if (*hint < render->n_vars && strncmp(render->vars[*hint].name, name, n) == 0 &&
+            render->vars[*hint].name[n] == '\0')
+                v = render->vars + *hint;
+        else {
+                v = find_variable(render->vars, render->n_vars, name, n);
+                if (v)
+                        *hint = (size_t) (v - render->vars);
+        }
+        if (v && render->checked[v - render->vars] == 0)
+                render->checked[v - render->vars] = variable_has_control_character(v) ? 2 : 1;
+        if (!v || render->checked[v - render->vars] == 2) {
+                *ret_bad_name = strndup(name, n);
+                return -EINVAL;
+        }
+        *ret_var = v;
+        return 1;
+}
+
 /* Finds the variable of the placeholder at "@" p (within end). Returns 1 with *ret_var and *ret_len (the
  * placeholder's length including both '@'), 0 if p starts no placeholder (a plain '@'), or -EINVAL with the
  * name in *ret_bad_name for an unknown one or a value holding a control character. */
 static int find_placeholder(const char *p, const char *end, const Render *render, const TemplateVariable **ret_var,
                             size_t *ret_len, char **ret_bad_name) {
-        const TemplateVariable *v;
-        size_t name_len = 0;
+        size_t name_len = placeholder_name_len(p, end), hint = SIZE_MAX;
+        int r;
 
-        /* A plain loop, not strspn(): glibc builds a table for a set this large on every call, and this runs
-         * for every '@' of every unit (a third of the generator's instructions went there, callgrind). */
-        while (p + 1 + name_len < end && is_name_char(p[1 + name_len]))
-                name_len++;
-        if (name_len == 0 || p + 1 + name_len >= end || p[1 + name_len] != '@')
+        if (name_len == 0)
                 return 0;
-        v = find_variable(render->vars, render->n_vars, p + 1, name_len);
-        if (v && render->checked[v - render->vars] == 0)
-                render->checked[v - render->vars] = variable_has_control_character(v) ? 2 : 1;
-        if (!v || render->checked[v - render->vars] == 2) {
-                *ret_bad_name = strndup(p + 1, name_len);
-                return -EINVAL;
-        }
-        *ret_var = v;
+        r = resolve_placeholder(p + 1, name_len, &hint, render, ret_var, ret_bad_name);
+        if (r < 0)
+                return r;
         *ret_len = name_len + 2;
         return 1;
 }
 
 void template_buffer_done(TemplateBuffer *b) {
         free(b->data);
+        template_parsed_free(b->parsed);
         *b = (TemplateBuffer) {};
 }
 
@@ -163,16 +274,20 @@ static int write_line(const char *line, const char *end, const Render *render, c
 
 /* Renders one line (without its newline) into b, or nothing when one of its variables is unset, or once per item
  * of the list it uses. Returns 1 when the line was written (with its newline), 0 when it was left out. */
-static int render_line(const char *line, size_t len, const Render *render, TemplateBuffer *b, char **ret_bad_name) {
+static int render_line(const char *line, size_t len, TemplateAt *ats, size_t n_ats, const Render *render,
+                       TemplateBuffer *b, char **ret_bad_name) {
         Placeholder found[LINE_PLACEHOLDERS_MAX];
-        const char *end = line + len, *p, *at;
+        const char *end = line + len, *at;
         const TemplateVariable *v, *list = NULL;
         size_t placeholder_len, n_found = 0;
         int r;
 
         /* First decide whether the line is written at all and where it ends, then write it. */
-        for (p = line; (at = memchr(p, '@', (size_t) (end - p))); p = at + (r > 0 ? placeholder_len : 1)) {
-                r = find_placeholder(at, end, render, &v, &placeholder_len, ret_bad_name);
+        for (size_t k = 0; k < n_ats; k++) {
+                at = line + ats[k].offset;
+                placeholder_len = ats[k].name_len + 2;
+                r = ats[k].name_len == 0 ? 0 : resolve_placeholder(at + 1, ats[k].name_len, &ats[k].hint, render, &v,
+                                                                   ret_bad_name);
                 if (r < 0)
                         return r;
                 if (n_found < LINE_PLACEHOLDERS_MAX)
@@ -219,19 +334,30 @@ int template_render_into(TemplateBuffer *b, const char *template, const Template
         if (!checked)
                 return -ENOMEM;
 
+        TemplateParsed *t;
+
+        if (!checked)
+                return -ENOMEM;
+        for (t = b->parsed; t && t->template != template; t = t->next)
+                ;
+        if (!t) {
+                r = template_parse(template, &t);
+                if (r < 0)
+                        return r;
+                t->next = b->parsed;
+                b->parsed = t;
+        }
+
         b->size = 0;
         r = buffer_reserve(b, 0);
         if (r < 0)
                 return r;
-        for (const char *line = template; *line;) {
-                const char *nl = strchrnul(line, '\n');
+        for (size_t i = 0; i < t->n_lines; i++) {
+                const TemplateLine *l = t->lines + i;
 
-                if (strncmp(line, "##", 2) != 0) {
-                        r = render_line(line, (size_t) (nl - line), &render, b, ret_bad_name);
-                        if (r < 0)
-                                return r;
-                }
-                line = *nl ? nl + 1 : nl;
+                r = render_line(template + l->start, l->len, t->ats + l->first_at, l->n_ats, &render, b, ret_bad_name);
+                if (r < 0)
+                        return r;
         }
         b->data[b->size] = '\0';
         return 0;
