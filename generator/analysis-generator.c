@@ -130,7 +130,7 @@ static int generator_emit_rendered(Generator *g, int r, const UnitFile *u, char 
         return generator_emit(g, u);
 }
 
-static int generate_profile(Generator *g, char * const *dirs, const char *name, char ***warnings) {
+static int generate_profile(Generator *g, const DirIndex *index, const char *name, char ***warnings) {
         _cleanup_strv_free_ char **files = NULL;
         _cleanup_(profile_freep) Profile *p = NULL;
         _cleanup_(config_error_clear) ConfigError error = {};
@@ -140,7 +140,7 @@ static int generate_profile(Generator *g, char * const *dirs, const char *name, 
 
         if (asprintf(&what, "skipping profile '%s'", name) < 0)
                 return log_oom();
-        r = profile_find_and_load(dirs, name, arg_scope, warnings, &files, &p, &error);
+        r = profile_find_and_load_indexed(index, name, arg_scope, warnings, &files, &p, &error);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0) {
@@ -211,6 +211,7 @@ static int run(int argc, char *argv[]) {
         _cleanup_strv_free_ char **dirs = NULL, **names = NULL, **warnings = NULL;
         _cleanup_close_ int dest_fd = -EBADF;
         _cleanup_(generator_done) Generator g = { .dest_fd = -EBADF };
+        _cleanup_(dir_index_done) DirIndex index = {};
         int r;
 
         log_open(LOG_TARGET_STDERR);
@@ -230,7 +231,11 @@ static int run(int argc, char *argv[]) {
         r = profile_search_dirs(arg_scope, &dirs);
         if (r < 0)
                 return log_oom();
-        r = profile_list_names(dirs, &names, &warnings);
+        /* Each directory is read once; a profile's file and drop-in directory are looked up in that. */
+        r = dir_index_build(dirs, &index, &warnings);
+        if (r < 0)
+                return log_oom();
+        r = dir_index_profile_names(&index, &names);
         if (r < 0)
                 return log_oom();
 
@@ -239,7 +244,7 @@ static int run(int argc, char *argv[]) {
         if (r < 0 && arg_action == ACTION_GENERATE)
                 return r;
         STRV_FOREACH(name, names) {
-                r = generate_profile(&g, dirs, *name, &warnings);
+                r = generate_profile(&g, &index, *name, &warnings);
                 if (r < 0)
                         return r;
         }

@@ -13,10 +13,13 @@ typedef struct TemplateVariable {
 
 /* A text that grows as it is rendered into. The generator keeps one for all its units, so rendering a unit
  * allocates nothing once the buffer has reached the size of the largest unit. */
+typedef struct TemplateParsed TemplateParsed;
+
 typedef struct TemplateBuffer {
         char *data;             /* NUL-terminated after a successful render */
         size_t size;            /* without the NUL */
         size_t allocated;
+        TemplateParsed *parsed; /* each template rendered into this buffer, parsed once (template.c) */
 } TemplateBuffer;
 
 /* Frees the buffer's memory and clears it. */
@@ -26,7 +29,9 @@ void template_buffer_done(TemplateBuffer *b);
  * by its variable's value, a line using a variable whose value is NULL is dropped, and a line using a list
  * variable is repeated for each item. Returns 0; -EINVAL with the name in *ret_bad_name when a placeholder has no
  * variable, a value holds a control character (which could end the line and start a directive of its own) or a
- * line uses two lists; -ENOMEM. On failure b's content is undefined. */
+ * line uses two lists; -ENOMEM. On failure b's content is undefined. The template is parsed once per buffer and
+ * known by its address afterwards: it must not change while b is used with it (the generator's are compiled
+ * in). */
 int template_render_into(TemplateBuffer *b, const char *template, const TemplateVariable *vars, size_t n_vars,
                          char **ret_bad_name);
 

@@ -4,9 +4,11 @@
 #include <fcntl.h>
 #include <ini.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "ini-file.h"
 
@@ -44,7 +46,9 @@ int config_error_set(ConfigError *e, const char *path, unsigned line, const char
 }
 
 typedef struct IniReader {
-        FILE *file;
+        const char *data;       /* the whole file, read at once */
+        size_t size;
+        size_t pos;
         const char *path;
         unsigned line;
         IniAssignmentHandler handler;
@@ -59,26 +63,27 @@ typedef struct IniReader {
  * inline comments (which would cut a value such as Exec=/bin/sh -c "a ; b"). */
 static char *ini_reader_read_line(char *buf, int size, void *stream) {
         IniReader *reader = stream;
+        const char *start = reader->data + reader->pos, *nl;
         const char *content;
-        int n = 0, c;
+        size_t n = MIN(reader->size - reader->pos, (size_t) size - 1);
 
         if (reader->r < 0)
                 return NULL;
-        while (n < size - 1 && (c = getc_unlocked(reader->file)) != EOF) {
-                if (c == '\0') {
-                        reader->r = config_error_set(reader->error, reader->path, reader->line + 1,
-                                                     "file contains a NUL byte, not a text profile");
-                        return NULL;
-                }
-                buf[n++] = (char) c;
-                if (c == '\n')
-                        break;
+        nl = memchr(start, '\n', n);
+        if (nl)
+                n = (size_t) (nl - start) + 1;
+        if (memchr(start, '\0', n)) {
+                reader->r = config_error_set(reader->error, reader->path, reader->line + 1,
+                                             "file contains a NUL byte, not a text profile");
+                return NULL;
         }
         if (n == 0)
                 return NULL;
+        memcpy(buf, start, n);
         buf[n] = '\0';
+        reader->pos += n;
         reader->line++;
-        if (buf[n - 1] != '\n' && n == size - 1 && !feof(reader->file)) {
+        if (buf[n - 1] != '\n' && n == (size_t) size - 1 && reader->pos < reader->size) {
                 reader->r = config_error_set(reader->error, reader->path, reader->line,
                                              "line longer than %d bytes", INI_LINE_MAX - 3);
                 return NULL;
@@ -123,7 +128,8 @@ static bool stat_is_dev_null(const struct stat *st) {
 
 int ini_file_parse(const char *path, IniAssignmentHandler handler, void *userdata, ConfigError *error) {
         _cleanup_close_ int fd = -EBADF;
-        _cleanup_fclose_ FILE *f = NULL;
+        _cleanup_free_ char *data = NULL;
+        size_t allocated, size = 0;
         IniReader reader;
         struct stat st;
         int r;
@@ -151,15 +157,46 @@ int ini_file_parse(const char *path, IniAssignmentHandler handler, void *userdat
         if (st.st_size > INI_FILE_SIZE_MAX)
                 return config_error_set(error, path, 0, "file too large (%lld bytes, at most %d)",
                                         (long long) st.st_size, INI_FILE_SIZE_MAX);
-        if (fcntl(fd, F_SETFL, O_RDONLY) < 0)
-                return -errno;
-        f = fdopen(fd, "re");
-        if (!f)
-                return -errno;
-        TAKE_FD(fd);
+        /* Read whole with plain read()s: stdio would add an fcntl() to clear O_NONBLOCK (meaningless for the
+         * regular file this is), one in fdopen(), an fstat() of its own and a read() that hears of the end,
+         * per profile. One byte more than its size, to notice a file that grew since fstat(). */
+        allocated = (size_t) st.st_size + 1;
+        data = malloc(allocated);
+        if (!data)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n = read(fd, data + size, allocated - size);
+
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0) {
+                        r = -errno;
+                        config_error_set(error, path, 0, "read error: %s", strerror(-r));
+                        return r;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                /* A regular file reads short only at its end: no second read() to hear so. */
+                if (size < allocated)
+                        break;
+                if (size == allocated) {
+                        char *grown;
+
+                        if (allocated > INI_FILE_SIZE_MAX)
+                                return config_error_set(error, path, 0, "file too large (more than %d bytes)",
+                                                        INI_FILE_SIZE_MAX);
+                        allocated = MIN(allocated * 2, (size_t) INI_FILE_SIZE_MAX + 1);
+                        grown = realloc(data, allocated);
+                        if (!grown)
+                                return -ENOMEM;
+                        data = grown;
+                }
+        }
 
         reader = (IniReader) {
-                .file = f,
+                .data = data,
+                .size = size,
                 .path = path,
                 .handler = handler,
                 .userdata = userdata,
@@ -168,8 +205,6 @@ int ini_file_parse(const char *path, IniAssignmentHandler handler, void *userdat
         r = ini_parse_stream(ini_reader_read_line, &reader, ini_reader_handle, &reader);
         if (reader.r < 0)
                 return reader.r;
-        if (ferror(f))
-                return config_error_set(error, path, 0, "read error");
         if (r > 0)
                 return config_error_set(error, path, (unsigned) r,
                                         "syntax error: expected '[Section]' or 'Key=Value'");

@@ -300,9 +300,15 @@ const char *format_duration(uint64_t usec, char *buf, size_t n) {
 }
 
 uint64_t physical_memory(void) {
-        long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+        /* Read once (a sysinfo() each time otherwise): every Memory= percentage of every profile asks. */
+        static uint64_t total = 0;
 
-        return pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : UINT64_MAX;
+        if (total == 0) {
+                long pages = sysconf(_SC_PHYS_PAGES), page_size = sysconf(_SC_PAGESIZE);
+
+                total = pages > 0 && page_size > 0 ? (uint64_t) pages * (uint64_t) page_size : UINT64_MAX;
+        }
+        return total;
 }
 
 int parse_memory_limit(const char *s, uint64_t *ret) {

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config.h"
@@ -202,24 +203,38 @@ int profile_list_names(char * const *dirs, char ***ret_names, char ***ret_warnin
         return 0;
 }
 
-int config_files_find(char * const *dirs, const char *filename, char ***ret_files, char ***ret_warnings) {
+static int compare_names(const void *a, const void *b) {
+        return strcmp(*(const char * const *) a, *(const char * const *) b);
+}
+
+/* Whether dir i of dirs has an entry name (any kind, a dangling symlink too): from the index where it has the
+ * directory's listing, else by asking the kernel. */
+static bool dir_has_entry(char * const *dirs, const DirIndex *index, size_t i, const char *name) {
+        _cleanup_free_ char *path = NULL;
+
+        if (index && index->entries[i])
+                return bsearch(&name, index->entries[i], index->n_entries[i], sizeof(char *), compare_names);
+        if (asprintf(&path, "%s/%s", dirs[i], name) < 0)
+                return true;    /* the caller's own allocation fails next and says so */
+        return faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+static int find_files(char * const *dirs, const DirIndex *index, const char *filename, char ***ret_files,
+                      char ***ret_warnings) {
         _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = calloc(1, sizeof(char *));
+        _cleanup_free_ char *dropin_dir_name = strprintf("%s.d", filename);
         size_t n_dropins = 0;
         int r;
 
-        if (!files || !dropin_names)
+        if (!files || !dropin_names || !dropin_dir_name)
                 return -ENOMEM;
 
-        STRV_FOREACH(d, dirs) {
-                _cleanup_free_ char *path = NULL;
-
-                if (asprintf(&path, "%s/%s", *d, filename) < 0)
-                        return -ENOMEM;
+        for (size_t i = 0; dirs[i]; i++) {
                 /* Any directory entry counts, even a dangling symlink: it shadows lower directories and its
                  * problem is reported when it is read. */
-                if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+                if (!dir_has_entry(dirs, index, i, filename))
                         continue;
-                r = strv_consume(&files, TAKE_PTR(path));
+                r = strv_consume(&files, strprintf("%s/%s", dirs[i], filename));
                 if (r < 0)
                         return r;
                 break;
@@ -229,10 +244,13 @@ int config_files_find(char * const *dirs, const char *filename, char ***ret_file
                 return 0;
         }
 
-        STRV_FOREACH(d, dirs) {
+        for (size_t i = 0; dirs[i]; i++) {
                 _cleanup_free_ char *dropin_dir = NULL;
 
-                if (asprintf(&dropin_dir, "%s/%s.d", *d, filename) < 0)
+                /* Most profiles have no drop-ins: the index spares an opendir() that fails. */
+                if (index && index->entries[i] && !dir_has_entry(dirs, index, i, dropin_dir_name))
+                        continue;
+                if (asprintf(&dropin_dir, "%s/%s", dirs[i], dropin_dir_name) < 0)
                         return -ENOMEM;
                 r = list_dir_suffix(dropin_dir, ".conf", true, &dropin_names, &n_dropins, ret_warnings);
                 if (r < 0)
@@ -243,7 +261,7 @@ int config_files_find(char * const *dirs, const char *filename, char ***ret_file
                 STRV_FOREACH(d, dirs) {
                         _cleanup_free_ char *path = NULL;
 
-                        if (asprintf(&path, "%s/%s.d/%s", *d, filename, *name) < 0)
+                        if (asprintf(&path, "%s/%s/%s", *d, dropin_dir_name, *name) < 0)
                                 return -ENOMEM;
                         if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue;
@@ -254,4 +272,111 @@ int config_files_find(char * const *dirs, const char *filename, char ***ret_file
                 }
         *ret_files = TAKE_PTR(files);
         return 0;
+}
+
+int config_files_find(char * const *dirs, const char *filename, char ***ret_files, char ***ret_warnings) {
+        return find_files(dirs, NULL, filename, ret_files, ret_warnings);
+}
+
+int dir_index_build(char * const *dirs, DirIndex *ret, char ***ret_warnings) {
+        DirIndex index = { .dirs = (char **) dirs, .n = strv_length(dirs) };
+        int r;
+
+        index.entries = calloc(index.n + 1, sizeof(char **));
+        index.n_entries = calloc(index.n + 1, sizeof(size_t));
+        if (!index.entries || !index.n_entries) {
+                dir_index_done(&index);
+                return -ENOMEM;
+        }
+        for (size_t i = 0; i < index.n; i++) {
+                _cleanup_closedir_ DIR *d = opendir(dirs[i]);
+                struct dirent *de;
+
+                if (!d && (errno == ENOENT || errno == ENOTDIR)) {
+                        /* Known to hold nothing. */
+                        index.entries[i] = calloc(1, sizeof(char *));
+                        if (!index.entries[i]) {
+                                dir_index_done(&index);
+                                return -ENOMEM;
+                        }
+                        continue;
+                }
+                if (!d) {
+                        /* Not indexed: every lookup asks the kernel, as without an index. */
+                        r = add_warning(ret_warnings, dirs[i], errno);
+                        if (r < 0) {
+                                dir_index_done(&index);
+                                return r;
+                        }
+                        continue;
+                }
+                index.entries[i] = calloc(1, sizeof(char *));
+                while (index.entries[i] && (errno = 0, de = readdir(d))) {
+                        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                                continue;
+                        r = strv_consume_at(&index.entries[i], &index.n_entries[i], strdup(de->d_name));
+                        if (r < 0) {
+                                dir_index_done(&index);
+                                return r;
+                        }
+                }
+                if (!index.entries[i]) {
+                        dir_index_done(&index);
+                        return -ENOMEM;
+                }
+                if (errno != 0) {
+                        r = add_warning(ret_warnings, dirs[i], errno);
+                        strv_free(index.entries[i]);
+                        index.entries[i] = NULL;
+                        index.n_entries[i] = 0;
+                        if (r < 0) {
+                                dir_index_done(&index);
+                                return r;
+                        }
+                        continue;
+                }
+                qsort(index.entries[i], index.n_entries[i], sizeof(char *), compare_names);
+        }
+        *ret = index;
+        return 0;
+}
+
+void dir_index_done(DirIndex *index) {
+        for (size_t i = 0; index->entries && i < index->n; i++)
+                strv_free(index->entries[i]);
+        free(index->entries);
+        free(index->n_entries);
+        *index = (DirIndex) {};
+}
+
+int dir_index_profile_names(const DirIndex *index, char ***ret_names) {
+        _cleanup_strv_free_ char **names = calloc(1, sizeof(char *));
+        size_t n = 0;
+        int r;
+
+        if (!names)
+                return -ENOMEM;
+        for (size_t i = 0; i < index->n; i++) {
+                if (!index->entries[i]) {
+                        /* Unreadable, and already warned about. */
+                        r = list_dir_suffix(index->dirs[i], ".ini", false, &names, &n, NULL);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+                STRV_FOREACH(e, index->entries[i]) {
+                        if ((*e)[0] == '.' || !has_suffix(*e, ".ini"))
+                                continue;
+                        r = strv_consume_at(&names, &n, strndup(*e, strlen(*e) - strlen(".ini")));
+                        if (r < 0)
+                                return r;
+                }
+        }
+        strv_sort_uniq(names);
+        *ret_names = TAKE_PTR(names);
+        return 0;
+}
+
+int dir_index_find(const DirIndex *index, const char *filename, char ***ret_files, char ***ret_warnings) {
+        return find_files(index->dirs, index, filename, ret_files, ret_warnings);
 }

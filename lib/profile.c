@@ -113,21 +113,31 @@ int profile_load(const char *name, char * const *files, RuntimeScope scope, Prof
         return CONFIG_LOADED;
 }
 
-int profile_find_and_load(char * const *dirs, const char *name, RuntimeScope scope, char ***warnings,
-                          char ***ret_files, Profile **ret, ConfigError *error) {
+static int find_and_load(char * const *dirs, const DirIndex *index, const char *name, RuntimeScope scope,
+                         char ***warnings, char ***ret_files, Profile **ret, ConfigError *error) {
         _cleanup_strv_free_ char **files = NULL;
         _cleanup_free_ char *filename = strprintf("%s.ini", name);
         int r;
 
         if (!filename)
                 return -ENOMEM;
-        r = config_files_find(dirs, filename, &files, warnings);
+        r = index ? dir_index_find(index, filename, &files, warnings) : config_files_find(dirs, filename, &files, warnings);
         if (r < 0)
                 return r;
         r = profile_load(name, files, scope, ret, error);
         if (ret_files)
                 *ret_files = TAKE_PTR(files);
         return r;
+}
+
+int profile_find_and_load(char * const *dirs, const char *name, RuntimeScope scope, char ***warnings,
+                          char ***ret_files, Profile **ret, ConfigError *error) {
+        return find_and_load(dirs, NULL, name, scope, warnings, ret_files, ret, error);
+}
+
+int profile_find_and_load_indexed(const DirIndex *index, const char *name, RuntimeScope scope, char ***warnings,
+                                  char ***ret_files, Profile **ret, ConfigError *error) {
+        return find_and_load(index->dirs, index, name, scope, warnings, ret_files, ret, error);
 }
 
 Profile *profile_free(Profile *p) {

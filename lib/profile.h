@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "config-load.h"
+#include "profile-search.h"
 #include "runtime-scope.h"
 
 /* Indexes into profile_schema.keys and Profile.settings; the order of the table in profile.c. */
@@ -82,6 +83,10 @@ int profile_load(const char *name, char * const *files, RuntimeScope scope, Prof
  * whatever the outcome. Returns what profile_load() returns, or -ENOMEM. */
 int profile_find_and_load(char * const *dirs, const char *name, RuntimeScope scope, char ***warnings,
                           char ***ret_files, Profile **ret, ConfigError *error);
+
+/* The same, looking the files up in an index of the directories (profile-search.h). */
+int profile_find_and_load_indexed(const DirIndex *index, const char *name, RuntimeScope scope, char ***warnings,
+                                  char ***ret_files, Profile **ret, ConfigError *error);
 
 /* Frees the profile; accepts NULL and returns NULL. */
 Profile *profile_free(Profile *p);

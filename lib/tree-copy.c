@@ -225,7 +225,12 @@ int tree_copy_at(int src_fd, int dst_fd, const TreeCopyOptions *options, TreeCop
         return r;
 }
 
-static int remove_contents(int dir_fd, unsigned depth) {
+/* Empties dir_fd. A directory too deep to descend into (each level holds a descriptor) is moved up into
+ * park_fd, the top of the tree being removed, under a free name, and counted in *parked: the caller goes over
+ * the top again until nothing was parked, so a tree of any depth is removed in the end. Under an analysis'
+ * /tmp, which is removed file by file, a tree deeper than we descend must not be a way to leave memory
+ * behind. */
+static int remove_contents(int dir_fd, unsigned depth, int park_fd, unsigned *parked) {
         _cleanup_(closedirp) DIR *d = NULL;
         int r;
 
@@ -241,12 +246,24 @@ static int remove_contents(int dir_fd, unsigned depth) {
                         continue;
                 if (errno != EISDIR && errno != EPERM)
                         return -errno;
-                if (depth >= 4 * TREE_COPY_DEPTH_MAX)
-                        return -ELOOP;
+                if (depth >= 4 * TREE_COPY_DEPTH_MAX) {
+                        static unsigned counter;
+                        char name[32];
+
+                        for (;;) {
+                                (void) snprintf(name, sizeof(name), ".#deep.%u", counter++);
+                                if (renameat(dir_fd, de->d_name, park_fd, name) >= 0)
+                                        break;
+                                if (errno != EEXIST && errno != ENOTEMPTY)
+                                        return -errno;
+                        }
+                        (*parked)++;
+                        continue;
+                }
                 sub = open_dir_at(dir_fd, de->d_name);
                 if (sub < 0)
                         return sub;
-                r = remove_contents(sub, depth + 1);
+                r = remove_contents(sub, depth + 1, park_fd, parked);
                 if (r < 0)
                         return r;
                 if (unlinkat(dir_fd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
@@ -257,6 +274,7 @@ static int remove_contents(int dir_fd, unsigned depth) {
 
 int tree_remove_at(int dir_fd, const char *name) {
         _cleanup_close_ int fd = -EBADF;
+        unsigned parked;
         int r;
 
         if (unlinkat(dir_fd, name, 0) >= 0 || errno == ENOENT)
@@ -268,9 +286,12 @@ int tree_remove_at(int dir_fd, const char *name) {
                 return 0;
         if (fd < 0)
                 return fd;
-        r = remove_contents(fd, 0);
-        if (r < 0)
-                return r;
+        do {
+                parked = 0;
+                r = remove_contents(fd, 0, fd, &parked);
+                if (r < 0)
+                        return r;
+        } while (parked > 0);
         return unlinkat(dir_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT ? -errno : 0;
 }
 

@@ -35,6 +35,9 @@ HOG_MIB = [0, 64, 256]
 SLEEP_SEC = 2
 TIMEOUT_SEC = 3
 DIAGNOSE_RUNS = 1 if QUICK else 3
+FIRST_BYTE_RUNS = 3 if QUICK else 15
+# analysis-record, as the generated unit names it (set_up() reads it from there).
+recorder = None
 
 # Lines of the generated analysis@.service that belong to analysis-sandbox's own machinery (its helpers, its
 # output files, its variables) and so are not part of the "equivalent" plain template.
@@ -99,7 +102,9 @@ def set_up():
     """The units the comparisons need, made from the generated analysis@.service so they cannot drift from it."""
     with open(GENERATED_UNIT) as f:
         generated = f.read()
+    global recorder
     directives = [line for line in service_section_lines(generated) if not OWN_MACHINERY.match(line)]
+    recorder = re.search(r"(?m)^ExecStartPre=\+(\S+) prepare", generated).group(1)
     # A plain template with the same resource and sandbox directives, and nothing of analysis-sandbox.
     write_file(EQUIVALENT_TEMPLATE,
                "# SPDX-License-Identifier: LGPL-2.1-or-later\n"
@@ -117,10 +122,14 @@ def set_up():
 
 
 def same_directives(directives):
-    """systemd-run options giving its transient unit the directives of the equivalent template."""
+    """systemd-run options giving its transient unit the directives of the equivalent template.
+
+    A transient unit is no template instance: %i would stay empty and make User=as-%i an invalid name (every
+    such run failed), so it is given a name of its own. Copies started at once share that account, which
+    DynamicUser= allows."""
     props = []
     for d in directives:
-        props += ["-p", d]
+        props += ["-p", d.replace("%i", "srsame")]
     return props
 
 
@@ -134,6 +143,10 @@ def overhead(directives):
         "systemctl_equivalent": lambda i: ["systemctl", "start", "--wait", f"bench-equivalent@o{i}.service"],
         "systemctl_generated": lambda i: ["systemctl", "start", "--wait", f"analysis-bench@o{i}.service"],
         "analysis_run": lambda i: ["analysis-run", "-q", "--", "/bin/true"],
+        # What starting each of our programs costs before it does anything (loading, dynamic linking): the unit
+        # starts analysis-record twice per analysis, the caller starts analysis-run once.
+        "start_record": lambda i: [recorder, "--version"],
+        "start_run": lambda i: ["analysis-run", "--version"],
     }
     samples = {name: [] for name in methods}
     order = list(methods)
@@ -168,6 +181,39 @@ def throughput(directives):
         say(f"throughput: {copies} at once done")
         result[str(copies)] = batch
     return result
+
+
+def first_byte_once(argv):
+    """Runs argv with its stdout on a pipe: milliseconds to the first byte read, to the end, and the status."""
+    start = time.monotonic()
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=log_file, stdin=subprocess.DEVNULL)
+    first = p.stdout.read(1)
+    first_at = time.monotonic()
+    p.stdout.read()
+    status = p.wait()
+    end = time.monotonic()
+    return {"first_ms": (first_at - start) * 1000 if first else None, "wall_ms": (end - start) * 1000,
+            "status": status}
+
+
+def first_byte(directives):
+    """Time to the first byte of an analysis' output at its caller, against systemd-run --pipe, interleaved."""
+    command = ["/bin/echo", "first"]
+    methods = {
+        "analysis_run": ["analysis-run", "-q", "--"] + command,
+        "systemd_run": ["systemd-run", "--wait", "-q", "--pipe"] + command,
+        "systemd_run_same": ["systemd-run", "--wait", "-q", "--pipe"] + same_directives(directives) + command,
+    }
+    samples = {name: [] for name in methods}
+    order = list(methods)
+    for i in range(-1, FIRST_BYTE_RUNS):
+        rng.shuffle(order)
+        for name in order:
+            s = first_byte_once(methods[name])
+            if i >= 0:
+                samples[name].append(s)
+    say("first byte done")
+    return {"runs": FIRST_BYTE_RUNS, "methods": samples}
 
 
 def read_record(analysis_id):
@@ -317,6 +363,7 @@ def main():
     say("set up; measuring the helper overhead")
     result["overhead"] = overhead(directives)
     result["throughput"] = throughput(directives)
+    result["first_byte"] = first_byte(directives)
     result["accuracy"] = accuracy()
     result["diagnosis"] = diagnose(directives)
     result["duration_sec"] = time.monotonic() - started

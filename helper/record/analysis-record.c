@@ -651,9 +651,9 @@ static int run_finish(const AnalysisPaths *paths) {
                 log_analysis(LOG_INFO, "Analysis '%s' (profile '%s') ended: %s", arg_id, strempty(record.profile),
                        strempty(record.notes));
 
-        /* Only after the record: with many analyses ending at once, unmounting (which every other analysis'
-         * mount namespace sees) is the slow part, and TimeoutStopSec= bounds this whole command. Should we be
-         * killed here, analysisctl gc unmounts what is left. */
+        /* Only after the record: emptying the output tmpfs and /tmp takes as long as what the analysis left
+         * there, and TimeoutStopSec= bounds this whole command. Should we be killed here, analysisctl gc
+         * removes what is left. */
         if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
                 output_dir_unmount(arg_id);
 

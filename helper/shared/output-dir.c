@@ -1,10 +1,32 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* An analysis' output directory and private /tmp under the system manager: tmpfs mounts made before it starts,
+/* An analysis' output directory and private /tmp under the system manager: made on tmpfs before it starts,
  * measured and handed to its caller after it ends.
  *
  * Why tmpfs: what an analysis writes there is memory charged to its own cgroup (the kernel charges a tmpfs
  * page to the writer), so MemoryMax= bounds /tmp and Disk= (the mount's size) bounds the output directory,
- * and none of it ever touches the host's disks until the bounded output is handed over. */
+ * and none of it ever touches the host's disks until the bounded output is handed over.
+ *
+ * Why the mounts are laid out as they are: every mount made in PID 1's mount namespace used to cost more than
+ * the mount itself. It propagated into the namespace of every running analysis (and of every service with a
+ * sandbox); each analysis that started later copied it into its own namespace and, with ProtectSystem=,
+ * remounted it read-only there, one system call each; and the two ExecStartPre=+/ExecStopPost=+ helpers,
+ * which systemd 252 also gives a namespace, copied it twice more. All of that serializes on the kernel's
+ * mount lock: with 50 analyses at once (two tmpfs each, then) starting one took 50 s and a finish ran past
+ * TimeoutStopSec= and left no record. So:
+ *
+ * - /tmp needs no mount of its own: MemoryMax= bounds it through the charge whatever file system holds it.
+ *   The /tmp and /var/tmp of every analysis are directories on one tmpfs that all of them share, mounted once,
+ *   and removed file by file when the analysis ends (tree_remove_at(), whatever their depth).
+ * - The output directory needs a tmpfs of its own, as only a mount's size can bound it (tmpfs has no quotas
+ *   before Linux 6.6). Those mounts live below OUTPUT_MOUNT_DIR, a tmpfs mounted unbindable: a mount below it
+ *   propagates nowhere (no peer), and systemd builds each namespace by bind-mounting "/" recursively into
+ *   /run/systemd/unit-root, which leaves unbindable mounts and everything below them out, so no analysis'
+ *   namespace holds, or remounts, another's output. Its own comes in through BindPaths= from
+ *   OUTPUT_MOUNT_DIR/ID onto OUTPUT_DIR/ID (the source is looked up before that recursive bind; a mount below
+ *   an unbindable one is itself private, so it may be bound).
+ * - The kernel still copies every mount into a new namespace before systemd replaces its root, hidden below
+ *   it and not told of a later unmount: that copy pins the tmpfs. So an output tmpfs is emptied before it
+ *   is unmounted, and what stays pinned until those analyses end is an empty superblock.  */
 
 #include <fcntl.h>
 #include <inttypes.h>
@@ -12,6 +34,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
@@ -54,30 +77,89 @@ static int make_mount_point(const char *parent, const char *id, char **ret) {
         return 0;
 }
 
-static int mount_tmp(const char *id) {
-        _cleanup_free_ char *path = NULL, *tmp = NULL, *var_tmp = NULL;
+/* Opens path, a tmpfs of its own (with options, then made unbindable if so asked), mounting it first if this is
+ * the first analysis since boot and mount_it. Concurrent prepares take turns on a lock on the parent, so it is
+ * mounted once. Without mount_it, returns the directory whatever it is. */
+static int own_tmpfs_open(const char *path, const char *options, bool unbindable, bool mount_it) {
+        _cleanup_free_ char *parent = strprintf("%s/..", path);
+        _cleanup_close_ int parent_fd = -EBADF, fd = -EBADF;
+        struct stat parent_st, st;
         int r;
 
-        r = make_mount_point(TMP_MOUNT_DIR, id, &path);
+        if (!parent)
+                return -ENOMEM;
+        r = mkdir_p(path, 0711);
         if (r < 0)
                 return r;
-        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0)
+        parent_fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (parent_fd < 0)
                 return -errno;
-        tmp = strprintf("%s/tmp", path);
-        var_tmp = strprintf("%s/var-tmp", path);
-        if (!tmp || !var_tmp)
-                return -ENOMEM;
-        if (mkdir(tmp, 0755) < 0 || chmod(tmp, 01777) < 0 || mkdir(var_tmp, 0755) < 0 || chmod(var_tmp, 01777) < 0)
+        if (mount_it && flock(parent_fd, LOCK_EX) < 0)
+                return -errno;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(parent_fd, &parent_st) < 0 || fstat(fd, &st) < 0)
+                return -errno;
+        /* /run is a tmpfs too: a mount of its own is told by its device. */
+        if (st.st_dev != parent_st.st_dev || !mount_it)
+                return TAKE_FD(fd);
+        if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
+                return -errno;
+        if (unbindable && mount(NULL, path, NULL, MS_UNBINDABLE, NULL) < 0) {
+                r = -errno;
+                (void) umount2(path, MNT_DETACH | UMOUNT_NOFOLLOW);
+                return r;
+        }
+        /* The descriptor opened before is of the directory now hidden below the mount. */
+        fd = safe_close(fd);
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : TAKE_FD(fd);
+}
+
+/* TMP_MOUNT_DIR, the tmpfs that holds the /tmp and /var/tmp of every analysis. Its size is tmpfs' default, half
+ * the RAM, for all analyses together; each one is bounded by its own MemoryMax=. */
+static int shared_tmp_open(bool mount_it) {
+        return own_tmpfs_open(TMP_MOUNT_DIR, "mode=0711", false, mount_it);
+}
+
+/* OUTPUT_MOUNT_DIR: only mount points, root's alone (systemd binds them as root). */
+static int output_mounts_open(bool mount_it) {
+        return own_tmpfs_open(OUTPUT_MOUNT_DIR, "mode=0700,size=4m", true, mount_it);
+}
+
+static int make_tmp(const char *id) {
+        _cleanup_close_ int shared_fd = -EBADF, id_fd = -EBADF;
+
+        shared_fd = shared_tmp_open(true);
+        if (shared_fd < 0)
+                return shared_fd;
+        /* Root's alone: systemd binds tmp/ and var-tmp/ over the analysis' /tmp and /var/tmp, and no analysis
+         * reaches another's by this path. */
+        id_fd = tree_make_fresh_at(shared_fd, id, 0700);
+        if (id_fd < 0)
+                return id_fd;
+        if (mkdirat(id_fd, "tmp", 0755) < 0 || fchmodat(id_fd, "tmp", 01777, 0) < 0 ||
+            mkdirat(id_fd, "var-tmp", 0755) < 0 || fchmodat(id_fd, "var-tmp", 01777, 0) < 0)
                 return -errno;
         return 0;
 }
 
 int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool with_tmp) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int mounts_fd = -EBADF;
+        _cleanup_free_ char *path = NULL, *visible = NULL;
         char options[128];
         int r;
 
+        mounts_fd = output_mounts_open(true);
+        if (mounts_fd < 0)
+                return mounts_fd;
         r = make_mount_point(OUTPUT_MOUNT_DIR, id, &path);
+        if (r < 0)
+                return r;
+        /* Where the unit binds it, and the analysis finds it (ANALYSIS_OUTPUT_DIR); an older version mounted
+         * the tmpfs itself there. */
+        r = make_mount_point(OUTPUT_DIR, id, &visible);
         if (r < 0)
                 return r;
         /* Inodes are kernel memory too: a million empty files must not be free. */
@@ -85,19 +167,32 @@ int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool w
                         size, MAX(size / 4096, (uint64_t) 1024), (unsigned) uid, (unsigned) gid);
         if (mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0)
                 return -errno;
-        return with_tmp ? mount_tmp(id) : 0;
+        return with_tmp ? make_tmp(id) : 0;
+}
+
+/* Whether name in dir_fd is a mount point (of another file system than dir_fd's, both being tmpfs here). */
+static bool is_mount_point_at(int dir_fd, const char *name) {
+        struct stat dir_st, st;
+
+        return fstat(dir_fd, &dir_st) >= 0 && fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) >= 0 &&
+               S_ISDIR(st.st_mode) && st.st_dev != dir_st.st_dev;
 }
 
 int output_dir_measure(const char *id, uint64_t *ret_size, uint64_t *ret_used, bool *ret_full) {
-        _cleanup_free_ char *path = strprintf("%s/%s", OUTPUT_MOUNT_DIR, id);
+        _cleanup_close_ int mounts_fd = output_mounts_open(false);
+        _cleanup_close_ int fd = -EBADF;
         struct statfs st;
 
-        if (!path)
-                return -ENOMEM;
-        if (statfs(path, &st) < 0)
-                return -errno;
-        if ((unsigned long) st.f_type != 0x01021994UL)         /* TMPFS_MAGIC: our mount, not the directory */
+        if (mounts_fd < 0)
+                return mounts_fd;
+        /* Our mount, not the directory below it on OUTPUT_MOUNT_DIR's own tmpfs. */
+        if (!is_mount_point_at(mounts_fd, id))
                 return -ENOENT;
+        fd = openat(mounts_fd, id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstatfs(fd, &st) < 0)
+                return -errno;
         *ret_size = (uint64_t) st.f_blocks * (uint64_t) st.f_bsize;
         *ret_used = (uint64_t) (st.f_blocks - st.f_bfree) * (uint64_t) st.f_bsize;
         *ret_full = st.f_bfree == 0 || st.f_ffree == 0;
@@ -139,10 +234,26 @@ int output_dir_hand_over(const char *id, int results_fd, uid_t caller, TreeCopyS
 }
 
 void output_dir_unmount(const char *id) {
-        _cleanup_free_ char *output = strprintf("%s/%s", OUTPUT_MOUNT_DIR, id), *tmp = strprintf("%s/%s", TMP_MOUNT_DIR, id);
+        _cleanup_free_ char *mounted = strprintf("%s/%s", OUTPUT_MOUNT_DIR, id),
+                            *visible = strprintf("%s/%s", OUTPUT_DIR, id), *tmp = strprintf("%s/%s", TMP_MOUNT_DIR, id);
+        _cleanup_close_ int mounts_fd = -EBADF, shared_fd = -EBADF;
 
-        if (output)
-                unmount_and_remove(output);
+        mounts_fd = output_mounts_open(false);
+        if (mounts_fd >= 0 && mounted && is_mount_point_at(mounts_fd, id)) {
+                /* Emptied first: copies hidden in the namespaces of analyses started meanwhile keep the
+                 * tmpfs itself (see the top of this file), not what it held. The mount point itself is busy. */
+                (void) tree_remove_at(mounts_fd, id);
+                unmount_and_remove(mounted);
+        } else if (mounted)
+                (void) rmdir(mounted);
+        if (visible)
+                unmount_and_remove(visible);
+        shared_fd = shared_tmp_open(false);
+        if (shared_fd < 0)
+                return;
+        /* A /tmp of its own mounted there by an older version. */
         if (tmp)
-                unmount_and_remove(tmp);
+                for (unsigned i = 0; i < 8 && umount2(tmp, MNT_DETACH | UMOUNT_NOFOLLOW) >= 0; i++)
+                        ;
+        (void) tree_remove_at(shared_fd, id);
 }

@@ -9,9 +9,12 @@
 
 #include "tree-copy.h"
 
-/* Where the mounts are, one per analysis id: output/ID is ANALYSIS_OUTPUT_DIR, tmp/ID holds tmp/ and var-tmp/,
- * which the unit binds over /tmp and /var/tmp. */
-#define OUTPUT_MOUNT_DIR "/run/analysis-sandbox/output"
+/* OUTPUT_DIR/ID is ANALYSIS_OUTPUT_DIR as the analysis sees it: on the host an empty directory, in the analysis'
+ * namespace the bind of OUTPUT_MOUNT_DIR/ID, its tmpfs. OUTPUT_MOUNT_DIR is a small tmpfs of its own, root's,
+ * mounted unbindable (see output-dir.c for why). TMP_MOUNT_DIR is one tmpfs for all analyses, where
+ * TMP_MOUNT_DIR/ID holds the tmp/ and var-tmp/ that the unit binds over /tmp and /var/tmp. */
+#define OUTPUT_DIR "/run/analysis-sandbox/output"
+#define OUTPUT_MOUNT_DIR "/run/analysis-sandbox/mounts"
 #define TMP_MOUNT_DIR "/run/analysis-sandbox/tmp"
 
 /* Joins the mount namespace of PID 1. An ExecStartPre=+ or ExecStopPost=+ command of a unit with BindPaths= or
@@ -20,8 +23,9 @@
 int host_mount_namespace_enter(void);
 
 /* Mounts a tmpfs of size bytes (at most size / 4 KiB inodes) owned by uid:gid, mode 0700, at
- * OUTPUT_MOUNT_DIR/id, and an unbounded one at TMP_MOUNT_DIR/id with tmp/ and var-tmp/ (mode 1777) when
- * with_tmp. Leftovers of an earlier run are unmounted first. Returns 0 or a negative errno. */
+ * OUTPUT_MOUNT_DIR/id (mounting that first if need be), makes OUTPUT_DIR/id, and when with_tmp makes TMP_MOUNT_DIR/id (root's, mode 0700) with tmp/ and var-tmp/
+ * (mode 1777) on the shared tmpfs, mounting that first if need be. Leftovers of an earlier run are removed
+ * first. Returns 0 or a negative errno. */
 int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool with_tmp);
 
 /* What statfs() says of OUTPUT_MOUNT_DIR/id: its size, the bytes in use, and whether it is full (no block or
@@ -32,5 +36,6 @@ int output_dir_measure(const char *id, uint64_t *ret_size, uint64_t *ret_used, b
  * mode 0700, or by root and the admin group, mode 0750, for (uid_t) -1. Returns 0 or a negative errno. */
 int output_dir_hand_over(const char *id, int results_fd, uid_t caller, TreeCopyStats *ret_stats);
 
-/* Unmounts both tmpfs of id and removes their mount points; what is not there is fine. */
+/* Empties and unmounts the output tmpfs of id, removes its mount point, OUTPUT_DIR/id and its /tmp and /var/tmp;
+ * what is not there is fine. */
 void output_dir_unmount(const char *id);

@@ -47,6 +47,7 @@ struct UnitWatch {
         bool referenced;
         bool following;         /* no start job of ours to wait for */
         bool read_under_ref;    /* first read made while referenced: every later change comes as a signal */
+        bool skip_limits;       /* unit_watch_load() leaves the service limits unread */
         bool done;
         UnitProperties properties;
         sd_bus_slot *job_removed_slot;
@@ -238,9 +239,13 @@ int unit_watch_new(UnitWatch **ret, sd_bus *bus, const char *unit, UnitWatchDone
 UnitWatch *unit_watch_free(UnitWatch *w) {
         if (!w)
                 return NULL;
+        /* Sent without waiting for the reply: the caller is done with the unit, and behind a busy manager (50
+         * analyses ending at once) the round trip was the last thing analysis-run waited for. The message goes
+         * out when the caller flushes the bus; should it not, the manager drops our reference when we leave the
+         * bus anyway. */
         if (w->referenced)
-                (void) sd_bus_call_method(w->bus, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE, "UnrefUnit",
-                                          NULL, NULL, "s", w->unit);
+                (void) sd_bus_call_method_async(w->bus, NULL, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE,
+                                                "UnrefUnit", NULL, NULL, "s", w->unit);
         sd_bus_slot_unref(w->job_removed_slot);
         sd_bus_slot_unref(w->properties_slot);
         sd_bus_unref(w->bus);
@@ -289,10 +294,14 @@ int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
         int r;
 
-        r = sd_bus_call_method(w->bus, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE, "LoadUnit", error,
-                               &reply, "s", w->unit);
-        if (r < 0)
-                return r;
+        /* RefUnit loaded the unit already, the same way LoadUnit does (a template instance is instantiated, a
+         * missing one reads LoadState=not-found): one round trip through the manager fewer. */
+        if (!w->referenced) {
+                r = sd_bus_call_method(w->bus, SYSTEMD_DESTINATION, SYSTEMD_PATH, MANAGER_INTERFACE, "LoadUnit",
+                                       error, &reply, "s", w->unit);
+                if (r < 0)
+                        return r;
+        }
         r = read_unit_properties(w, error);
         if (r < 0)
                 return r;
@@ -301,13 +310,17 @@ int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error) {
         w->properties.cpu_quota_per_sec_usec = w->properties.runtime_max_usec = UINT64_MAX;
         w->properties.disk_max = UINT64_MAX;
         w->properties.dynamic_user = false;
-        if (strcmp(w->properties.load_state, "loaded") == 0) {
+        if (strcmp(w->properties.load_state, "loaded") == 0 && !w->skip_limits) {
                 r = read_service_limits(w, error);
                 if (r < 0)
                         return r;
         }
         *ret = w->properties;
         return 0;
+}
+
+void unit_watch_skip_limits(UnitWatch *w) {
+        w->skip_limits = true;
 }
 
 int unit_watch_ref(UnitWatch *w, sd_bus_error *error) {

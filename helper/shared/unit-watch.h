@@ -40,6 +40,11 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(UnitWatch *, unit_watch_free);
  * reference (unit_watch_ref()) first where the caller may: see there. */
 int unit_watch_load(UnitWatch *w, UnitProperties *ret, sd_bus_error *error);
 
+/* Makes unit_watch_load() leave the service limits (and DynamicUser) unread, as UINT64_MAX and false, for a
+ * caller with nothing to hold to them: the Service interface's GetAll is the largest reply the manager builds
+ * for us, about 200 properties, and each one waits its turn in the manager. */
+void unit_watch_skip_limits(UnitWatch *w);
+
 /* Takes a reference on the unit (RefUnit) so systemd keeps it, and its Result, until we let go: a collected
  * unit would be reloaded fresh and read Result=success. Dropped by unit_watch_free() or with the bus. Taken
  * before unit_watch_load(), it also keeps systemd from collecting and reloading the instance between our

@@ -126,6 +126,29 @@ static void test_copy_into_itself(const char *top) {
         assert(tree_size_at(out_fd, &size) == 0 && size == 1);
 }
 
+/* Deeper than removal descends (4 × TREE_COPY_DEPTH_MAX levels): what an analysis leaves in /tmp is still all
+ * removed, a file at the bottom included. */
+static void test_remove_deep(const char *top) {
+        _cleanup_close_ int top_fd = open_dir(top), fd = -EBADF;
+        unsigned levels = 4 * TREE_COPY_DEPTH_MAX * 2 + 7;
+
+        assert(mkdirat(top_fd, "deep", 0755) == 0);
+        fd = openat(top_fd, "deep", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        assert(fd >= 0);
+        for (unsigned i = 0; i < levels; i++) {
+                int sub;
+
+                assert(mkdirat(fd, "d", 0755) == 0);
+                sub = openat(fd, "d", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                assert(sub >= 0);
+                close(fd);
+                fd = sub;
+        }
+        write_at(fd, "bottom", "b");
+        assert(tree_remove_at(top_fd, "deep") == 0);
+        assert(faccessat(top_fd, "deep", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT);
+}
+
 int main(void) {
         char top[] = "/tmp/test-tree-copy-XXXXXX";
         _cleanup_close_ int fd = -EBADF;
@@ -134,6 +157,7 @@ int main(void) {
         test_copy(top);
         test_remove_and_size(top);
         test_copy_into_itself(top);
+        test_remove_deep(top);
         fd = open(top, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         assert(fd >= 0);
         assert(tree_remove_at(AT_FDCWD, top) == 0);

@@ -234,7 +234,7 @@ testGcRemovesOnlyOldFiles() {
         assertFalse "gc: the old output is gone" "[ -e $RESULTS_DIR/ctl-gc-old.stdout ]"
         assertFalse "gc: the old output directory is gone" "[ -e $RESULTS_DIR/ctl-gc-old.output ]"
         assertTrue "gc: the running analysis' output directory stays mounted" \
-                "mountpoint -q /run/analysis-sandbox/output/ctl-gc-run"
+                "mountpoint -q /run/analysis-sandbox/mounts/ctl-gc-run"
         assertTrue "gc: the new record stays" "[ -e $RESULTS_DIR/ctl-gc-new.json ]"
         assertTrue "gc: files of a running analysis stay" "[ -e $RESULTS_DIR/ctl-gc-run.stdout ]"
         assertFalse "gc: the orphaned spool entry is gone" "[ -e $SPOOL_DIR/ctl-gc-orphan ]"

@@ -79,11 +79,11 @@ Runtime=1min"
 testConcurrentAnalysesHaveTheirOwnAccounts() {
         local uid_a uid_b
         runuser -u resalice -- env -C / analysis-run -q --id=res-acc-a -- /bin/sh -c \
-                'id -u >"$ANALYSIS_OUTPUT_DIR/uid"; echo private >"$ANALYSIS_OUTPUT_DIR/mine"; chmod 644 "$ANALYSIS_OUTPUT_DIR/mine"; sleep 8' &
+                'id -u >"$ANALYSIS_OUTPUT_DIR/uid"; echo private >"$ANALYSIS_OUTPUT_DIR/mine"; chmod 644 "$ANALYSIS_OUTPUT_DIR/mine"; echo secret >/tmp/secret; chmod 644 /tmp/secret; sleep 8' &
         local pid=$!
         sleep 4
         run_as resbob / --id=res-acc-b -- /bin/sh -c \
-                'id -u; cat /run/analysis-sandbox/output/res-acc-a/mine; echo "cat: $?"; ls /run/analysis-sandbox/output/; echo "ls: $?"'
+                'id -u; cat /run/analysis-sandbox/output/res-acc-a/mine; echo "cat: $?"; ls /run/analysis-sandbox/output/; echo "ls: $?"; cat /run/analysis-sandbox/tmp/res-acc-a/tmp/secret; echo "tmp: $?"; ls /run/analysis-sandbox/tmp/; echo "ls tmp: $?"; cat /run/analysis-sandbox/mounts/res-acc-a/mine; echo "mounts: $?"'
         wait "$pid"
         uid_a=$(cat "$RESULTS/res-acc-a.output/uid")
         uid_b=$(head -n1 "$RESULTS/res-acc-b.stdout")
@@ -91,6 +91,10 @@ testConcurrentAnalysesHaveTheirOwnAccounts() {
         assertTrue "neither is the analysis-sandbox account" "[[ $uid_a != $(id -u analysis-sandbox) ]]"
         assertContains "b cannot read a's output" "$(cat "$RESULTS/res-acc-b.stdout")" "cat: 1"
         assertContains "nor list the output directories" "$(cat "$RESULTS/res-acc-b.stdout")" "ls: 2"
+        # Every analysis' /tmp is a directory on one shared tmpfs: root's, and out of the others' reach.
+        assertContains "b cannot read a's /tmp" "$(cat "$RESULTS/res-acc-b.stdout")" "tmp: 1"
+        assertContains "nor list the /tmp directories" "$(cat "$RESULTS/res-acc-b.stdout")" "ls tmp: 2"
+        assertContains "nor reach a's output where it is mounted" "$(cat "$RESULTS/res-acc-b.stdout")" "mounts: 1"
         assertEquals "a's file reached a's caller" private "$(cat "$RESULTS/res-acc-a.output/mine")"
 }
 
@@ -137,6 +141,7 @@ testTmpIsMemoryChargedToTheAnalysis() {
         assertEquals "record: result" oom-kill "$(e2e_record_field res-tmp result)"
         assertTrue "free space fell by less than 8 MiB ($before -> $after KiB)" "[[ $((before - after)) -lt 8192 ]]"
         assertNull "nothing left mounted" "$(findmnt -rn -o TARGET | grep res-tmp)"
+        assertFalse "its /tmp and /var/tmp are gone" "[[ -e /run/analysis-sandbox/tmp/res-tmp ]]"
 }
 
 # A limit tighter than the profile's sits on the payload leaf, whose pids.events is not counted in the unit's.
