@@ -114,8 +114,9 @@ def main():
     p()
     rpc = bench.get("rpc")
     if rpc:
-        p("`sdiag -r` before each run (with the queue empty), `sdiag` after it ended and the queue was empty "
-          "again; interleaved. *By the user* counts what the caller's commands sent; *by type* counts every "
+        p("`sdiag -r` before each run (with the queue empty), `sdiag` 5 s after it ended (the nodes' last "
+          "messages about the job arrive after the client returned; nothing else asks the controller meanwhile); "
+          "interleaved. *By the user* counts what the caller's commands sent; *by type* counts every "
           "sender but sdiag itself, so it includes the nodes' messages about the job (prolog, step and batch "
           "completion, epilog), which any method causes alike.")
         p()
@@ -139,8 +140,8 @@ def main():
         p()
         p("analysis-run's RPCs are its `sbatch` (1) and one `squeue -j` a minute while the record is missing "
           "(3 each: FED_INFO, JOB_USER_INFO or JOB_INFO_SINGLE, PARTITION_INFO); waiting on the record costs "
-          "the controller nothing. `sbatch --wait` polls the job at 2, 10, 42 s and then every "
-          "MinJobAge/2 at most.")
+          "the controller nothing. `sbatch --wait` asks for the job 2 s after submitting, then 8, 32 and 128 s "
+          "after each earlier check (capped at MinJobAge/2).")
         p()
 
     p("## 4. 20 analyses at once")
