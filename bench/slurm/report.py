@@ -76,8 +76,8 @@ def main():
             row = bench["limits"].get(m, {})
             p(f"| {m} | " + " | ".join(str(row.get(k)) for k in keys) + " |")
         p()
-        p("From `scontrol show job` of one job per method. `srun` has no `--no-requeue` (an interactive step is "
-          "not requeued).")
+        p("From `scontrol show job` of one job per method. Slurm rounds `--time` up to whole minutes. `srun` has "
+          "no `--no-requeue` (its Requeue=1 does not apply: an interactive job is not requeued).")
     else:
         p("(not measured)")
     p()
@@ -102,7 +102,7 @@ def main():
                                            for m in METHODS) + ".")
         p()
         p("How each one waits: `sbatch --wait` asks the controller for the job at 2 s, then 8 s later (then 32 s), "
-          "so a job not done at the first check costs ~10 s (FINDINGS.md (c): bimodal); `srun` holds a "
+          "so a job not done at the first check costs ~10 s (tests/vm/slurm/FINDINGS.md (c): bimodal); `srun` holds a "
           "connection and learns of the end at once, but polls until the node is ready (JOB_READY); "
           "analysis-run polls the record file on the shared directory every 0.2 s, growing by half up to 2 s "
           "(no controller RPC), and asks `squeue` once a minute at most.")
@@ -139,9 +139,8 @@ def main():
                                                  for k, v in sorted(long["by_type"].items())) + ".")
         p()
         p("analysis-run's RPCs are its `sbatch` (1) and one `squeue -j` a minute while the record is missing "
-          "(3 each: FED_INFO, JOB_USER_INFO or JOB_INFO_SINGLE, PARTITION_INFO); waiting on the record costs "
-          "the controller nothing. `sbatch --wait` asks for the job 2 s after submitting, then 8, 32 and 128 s "
-          "after each earlier check (capped at MinJobAge/2).")
+          "(3 each: FED_INFO, JOB_INFO_SINGLE, PARTITION_INFO); waiting on the record costs the controller "
+          "nothing. Each poll of `sbatch --wait` costs 2 (FED_INFO, JOB_INFO_SINGLE), at growing intervals.")
         p()
 
     p("## 4. 20 analyses at once")
