@@ -147,30 +147,42 @@ print("never")
 '
 
 # (c) A job on n2 writes a record file (temp file + rename); n1 waits for it with stat polling under
-# several mount options of the same export (nosharecache: a mount of its own, options and caches).
+# several mount options of the same export (nosharecache: a mount of its own, options and caches). All
+# option sets watch the same file of one job at once, each through its own mount: two jobs in all, not
+# two per option set.
 testRecordFileSeenFromN1() {
-    local opts name id seen mnt=/mnt/nfs-probe i results=()
-    mkdir -p "$mnt"
-    for opts in "vers=4.2" "vers=4.2,lookupcache=positive" "vers=4.2,actimeo=1" "vers=4.2,lookupcache=none"; do
-        umount "$mnt" 2>/dev/null
-        mount -t nfs -o "$opts,nosharecache" n1:/export/analysis-sandbox "$mnt"
-        assertEquals "mount -o $opts" 0 $?
-        seen=()
-        for i in 1 2; do
-            name=record-$RANDOM.json
-            # The poll starts (and caches "not there") before the job writes.
-            python3 -c "$POLLER" "$mnt/alice/$name" >"$SHUNIT_TMPDIR/seen" &
-            sleep 1
-            id=$(as_user sbatch --parsable -w n2 -o /dev/null \
-                --wrap "sleep 3; echo '{}' >$SLURM_WORK/.$name.tmp && mv $SLURM_WORK/.$name.tmp $SLURM_WORK/$name")
-            wait $!
-            seen+=("$(cat "$SHUNIT_TMPDIR/seen")")
-            slurm_wait_job "$id" 60
-        done
-        results+=("$opts: ${seen[*]} s")
-        assertNotContains "$opts: n1 never saw the record" "${seen[*]}" never
+    local opts name id k results=() pollers=()
+    local -a options=("vers=4.2" "vers=4.2,lookupcache=positive" "vers=4.2,actimeo=1" "vers=4.2,lookupcache=none")
+    local -a seen=()
+    for k in "${!options[@]}"; do
+        mkdir -p "/mnt/nfs-probe-$k"
+        umount "/mnt/nfs-probe-$k" 2>/dev/null
+        mount -t nfs -o "${options[$k]},nosharecache" n1:/export/analysis-sandbox "/mnt/nfs-probe-$k"
+        assertEquals "mount -o ${options[$k]}" 0 $?
     done
-    umount "$mnt"
+    for _ in 1 2; do
+        name=record-$RANDOM.json
+        # The polls start (and cache "not there") before the job writes.
+        pollers=()
+        for k in "${!options[@]}"; do
+            python3 -c "$POLLER" "/mnt/nfs-probe-$k/alice/$name" >"$SHUNIT_TMPDIR/seen-$k" &
+            pollers+=($!)
+        done
+        sleep 1
+        id=$(as_user sbatch --parsable -w n2 -o /dev/null \
+            --wrap "sleep 3; echo '{}' >$SLURM_WORK/.$name.tmp && mv $SLURM_WORK/.$name.tmp $SLURM_WORK/$name")
+        wait "${pollers[@]}"
+        for k in "${!options[@]}"; do
+            seen[k]="${seen[k]:-}${seen[k]:+ }$(cat "$SHUNIT_TMPDIR/seen-$k")"
+        done
+        slurm_wait_job "$id" 60
+    done
+    for k in "${!options[@]}"; do
+        opts=${options[$k]}
+        results+=("$opts: ${seen[k]} s")
+        assertNotContains "$opts: n1 never saw the record" "${seen[k]}" never
+        umount "/mnt/nfs-probe-$k"
+    done
     e2e_note "record written on n2 seen on n1 after (per mount options, 2 trials): $(printf '%s; ' "${results[@]}")"
 }
 
