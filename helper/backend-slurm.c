@@ -628,9 +628,24 @@ static int slurm_find_record(const BackendConfig *config, const char *id, Record
         return record_file_load(dir, id, ret, ret_json, ret_size, &reason);
 }
 
+/* submit() as analysis-run calls it: the profile read from its files and the request held to it here, as no
+ * unit holds the profile for a Slurm job. */
+static int slurm_submit_with_profile(const BackendConfig *config, const BackendRequest *req, BackendAnalysis **ret) {
+        _cleanup_(fallback_profile_done) FallbackProfile profile = {};
+        BackendRequest with_profile = *req;
+        int r;
+
+        r = backend_load_profile(req, &profile);
+        if (r != 0)
+                return r;
+        with_profile.profile = &profile;
+        return slurm_submit(config, &with_profile, ret);
+}
+
 const Backend backend_slurm = {
         .name = "slurm",
-        .submit = slurm_submit,
+        .features = BACKEND_DETACH,
+        .submit = slurm_submit_with_profile,
         .wait = slurm_wait,
         .stop = slurm_stop,
         .find_record = slurm_find_record,
