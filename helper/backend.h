@@ -92,14 +92,15 @@ struct Backend {
          * and SIGTERM during wait(). NULL for a backend that runs the analysis in this process: its wait()
          * stops it on those signals itself and puts the signal in *BackendRequest.cancel_signal. */
         int (*stop)(BackendAnalysis *a);
-        /* Loads the record of analysis id of the calling user. Returns 0, -ENOENT when there is none (yet),
-         * -ENXIO when the backend is not configured here, or a negative errno. */
-        int (*find_record)(const BackendConfig *config, const char *id, Record *ret, char **ret_json,
-                           size_t *ret_size);
         BackendAnalysis *(*free)(BackendAnalysis *a);
 
-        /* For analysisctl, NULL where it handles the backend's analyses itself (systemd, whose rlimit
-         * analyses share its results directory). Each returns -ENXIO when the backend is not configured. */
+        /* For analysisctl, NULL where it handles the backend's analyses itself (systemd, and rlimit, whose
+         * records share its results directory). Each returns -ENXIO when the backend is not configured. */
+
+        /* Loads the record of analysis id of the calling user. Returns 0, -ENOENT when there is none (yet),
+         * or a negative errno. */
+        int (*find_record)(const BackendConfig *config, const char *id, Record *ret, char **ret_json,
+                           size_t *ret_size);
 
         /* Finds analysis id of the calling user, submitted earlier and without a record yet, for wait() and
          * stop(). Returns 0 with *ret, -ENOENT when there is none, or a negative errno after logging. */
