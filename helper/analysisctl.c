@@ -221,13 +221,13 @@ const BackendConfig *ctl_backend_config(Ctl *c) {
                                     c->scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's");
                 c->backend_config = (BackendConfig) { .global = c->global };
         }
-        return &c->backend_config;
+        return c->global ? &c->backend_config : NULL;
 }
 
 int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backend, BackendAnalysis **ret_analysis,
                               Record *ret_record, char **ret_json, size_t *ret_size) {
         /* A user's manager and its analyses are the user's own business, not the site's backends'. */
-        if (c->scope != RUNTIME_SCOPE_SYSTEM)
+        if (c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
                 return -ENOENT;
         for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
                 const Backend *b = backend_get(k);

@@ -163,7 +163,7 @@ static int gc_backends(Ctl *c, uint64_t cutoff) {
         char span[32];
         int ret = 0;
 
-        if (c->scope != RUNTIME_SCOPE_SYSTEM)
+        if (c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
                 return 0;
         for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
                 const Backend *b = backend_get(k);

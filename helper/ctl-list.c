@@ -182,7 +182,7 @@ static int list_backends(Ctl *c, BackendEntry *entries[_BACKEND_KIND_MAX], size_
                 const Backend *b = backend_get(k);
                 int r;
 
-                if (!b->list || c->scope != RUNTIME_SCOPE_SYSTEM)
+                if (!b->list || c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
                         continue;
                 r = b->list(ctl_backend_config(c), NULL, entries + k, n_entries + k);
                 if (r < 0 && r != -ENXIO)

@@ -280,7 +280,7 @@ static void write_json(const Status *s, unsigned lines) {
 /* Another backend's analysis of id that has not ended (Slurm's, as squeue has it), into s. Returns 0, or
  * -ENOENT when none has one. */
 static int find_backend_entry(Ctl *c, Status *s) {
-        if (c->scope != RUNTIME_SCOPE_SYSTEM)
+        if (c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
                 return -ENOENT;
         for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
                 const Backend *b = backend_get(k);

@@ -52,8 +52,8 @@ int ctl_list_units(Ctl *c, const char *id, AnalysisUnit **ret, size_t *ret_n);
 int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret);
 
 /* The configuration of the backends whose analyses analysisctl finds besides the service manager's (Slurm's,
- * in SharedDirectory/UID/), from analysis-sandbox.conf, read once. A bad file is warned about and leaves them
- * out. */
+ * in SharedDirectory/UID/), from analysis-sandbox.conf, read once. NULL when the file is bad (warned about):
+ * then they are left out. */
 const BackendConfig *ctl_backend_config(Ctl *c);
 
 /* Finds analysis id among the other backends' analyses (backend.h: those with attach()): one submitted and
