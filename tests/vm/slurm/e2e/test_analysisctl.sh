@@ -31,6 +31,7 @@ Description=analysisctl on Slurm tests
 [Limits]
 Memory=200M
 CPU=100%
+Tasks=64
 Runtime=10min
 KillGrace=2s
 EOF
