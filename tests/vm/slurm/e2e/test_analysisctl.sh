@@ -182,12 +182,23 @@ testList() {
     done
 }
 
+# Stopped once its command runs: Slurm says RUNNING as soon as the node has the job, before the job's runner
+# is ready for a signal (a stop within that second ends the job without a record; see the report of the
+# backends branch).
 testStopRunning() {
-    local job
-    as_alice analysis-run --backend=slurm -p ctltest --detach --id=stop1 -- sleep 300
+    local job started=no
+    as_alice analysis-run --backend=slurm -p ctltest --detach --id=stop1 -- sh -c 'echo started; exec sleep 300'
     assertEquals "detach: status (stderr: $(cat "$ERR"))" 0 "$RC"
     job=$(wait_job_running stop1 90)
     assertEquals "the job runs" RUNNING "$(slurm_job_field "$job" JobState)"
+    for _ in $(seq 1 100); do
+        if grep -q started "$USER_DIR/stop1.stdout" 2>/dev/null; then
+            started=yes
+            break
+        fi
+        sleep 0.2
+    done
+    assertEquals "the command runs" yes "$started"
     as_alice analysisctl stop stop1
     assertEquals "stop: status (stderr: $(cat "$ERR"))" 0 "$RC"
     assertTrue "stop waits for the record" "[[ -e $USER_DIR/stop1.json ]]"
