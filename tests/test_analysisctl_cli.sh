@@ -87,6 +87,27 @@ test_notes_from_the_record() {
         assertContains "notes of a corrupt record: names the file" "$stderr" "$results/broken.json"
 }
 
+# A Slurm analysis' record in [Slurm] SharedDirectory=/UID/ of analysis-sandbox.conf, for the system's analyses
+# (notes needs no service manager).
+test_notes_of_a_slurm_analysis() {
+        local conf=$SHUNIT_TMPDIR/slurmconf shared=$SHUNIT_TMPDIR/shared
+        mkdir -p "$conf/profiles" "$shared/$(id -u)"
+        printf '[Slurm]\nSharedDirectory=%s\n' "$shared" >"$conf/analysis-sandbox.conf"
+        sed 's/rec1/srec1/g' "$results/rec1.json" >"$shared/$(id -u)/srec1.json"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$conf/profiles ctl notes srec1
+        assertEquals "notes: exit status (stderr: $stderr)" 0 "$rc"
+        assertEquals "notes: the sentences" "Analysis srec1 (profile tool): Killed at the memory limit." "$stdout"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$conf/profiles ctl notes --json srec1
+        assertEquals "notes --json: the stored record" "$(cat "$shared/$(id -u)/srec1.json")" "$stdout"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$conf/profiles ctl --user notes srec1
+        assertEquals "--user: not the site's Slurm analyses" 4 "$rc"
+        printf '[Slurm]\nSharedDirectory=relative\n' >"$conf/analysis-sandbox.conf"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$conf/profiles ctl notes srec1
+        assertEquals "bad conf: no such analysis" 4 "$rc"
+        assertContains "bad conf: file and line" "$stderr" "$conf/analysis-sandbox.conf:2"
+        assertContains "bad conf: what is left out" "$stderr" "Showing only the analyses of the system service manager."
+}
+
 test_profiles_show_effective_values_and_sources() {
         ANALYSIS_SANDBOX_PROFILE_PATH=$dirs ctl profiles
         assertEquals "a bad profile makes the exit status 1" 1 "$rc"

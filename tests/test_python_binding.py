@@ -99,6 +99,14 @@ class CommandLineTest(unittest.TestCase):
         self.assertEqual(analysisctl_argv("stop", "a1", user=True), ["analysisctl", "--user", "stop", "--", "a1"],
                          "stop with --user")
 
+    def test_backend(self):
+        args = analysis_run_argv(["x", "--backend=y"], backend="slurm", detach=True)
+        self.assertEqual(args[args.index("--") - 2:], ["--backend=slurm", "--detach", "--", "x", "--backend=y"],
+                         "backend= becomes --backend before the --")
+        self.assertNotIn("--backend=slurm", analysis_run_argv(["x"]), "no backend=: the site's Default=")
+        with self.assertRaises(TypeError, msg="a non-str backend is refused"):
+            analysis_run_argv(["x"], backend=1)
+
 
 class RecordTest(unittest.TestCase):
     def load(self, name, returncode):
@@ -180,6 +188,7 @@ class IsolatedTest(unittest.TestCase):
                                 "--copy-workdir", "--setenv=X=1", "--memory=536870912", "--cpu=50%", "--tasks=16",
                                 "--timeout=2500000us", "--disk=67108864", "--fallback=rlimit", "--", "cmd"],
                          "MiB to bytes, CPUs to percent, a named cwd copied and copied back")
+        self.assertIn("--backend=slurm", self.argv(backend="slurm"), "backend= is passed on")
 
     def test_memory_limit_mb(self):
         for value, want in ((1, 1 << 20), (64, 64 << 20), (0.5, 1 << 19), (2048.0, 2 << 30)):
@@ -345,6 +354,9 @@ class SetupErrorTest(unittest.TestCase):
             self.assertIn(text, str(cm.exception), f"{kwargs}: analysis-run's message")
         with self.assertRaises(sandbox.UsageError, msg="start() maps the same way"):
             sandbox.start(["true"], analysis_id="..")
+        with self.assertRaises(sandbox.UsageError, msg="an unknown backend is refused by analysis-run") as cm:
+            sandbox.run(["true"], backend="kubernetes")
+        self.assertIn("Invalid --backend 'kubernetes'", str(cm.exception), "analysis-run's message")
 
     def test_missing_program(self):
         saved = os.environ["PATH"]

@@ -213,6 +213,53 @@ int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret) {
         return 0;
 }
 
+const BackendConfig *ctl_backend_config(Ctl *c) {
+        if (!c->global_loaded) {
+                c->global_loaded = true;
+                if (backend_config_load(LOG_WARNING, &c->global) != 0)
+                        log_warning("Showing only the analyses of the %s service manager.",
+                                    c->scope == RUNTIME_SCOPE_SYSTEM ? "system" : "user's");
+                c->backend_config = (BackendConfig) { .global = c->global };
+        }
+        return c->global ? &c->backend_config : NULL;
+}
+
+int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backend, BackendAnalysis **ret_analysis,
+                              Record *ret_record, char **ret_json, size_t *ret_size) {
+        /* A user's manager and its analyses are the user's own business, not the site's backends'. */
+        if (c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
+                return -ENOENT;
+        for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
+                const Backend *b = backend_get(k);
+                _cleanup_free_ char *dir = NULL;
+                int r;
+
+                if (!b->attach)
+                        continue;
+                r = b->find_record(ctl_backend_config(c), id, ret_record, ret_json, ret_size);
+                if (r >= 0) {
+                        *ret_backend = b;
+                        *ret_analysis = NULL;
+                        return 0;
+                }
+                if (r == -ENXIO)
+                        continue;
+                if (r != -ENOENT) {
+                        (void) b->results_dir(ctl_backend_config(c), &dir);
+                        log_error_errno(r, "Cannot read the record %s/%s.json: %m", strempty(dir), id);
+                        return r == -EACCES ? EXIT_SETUP_PERMISSION : EXIT_SETUP_NO_RECORD;
+                }
+                r = b->attach(ctl_backend_config(c), id, ret_analysis);
+                if (r >= 0) {
+                        *ret_backend = b;
+                        return 0;
+                }
+                if (r != -ENOENT && r != -ENXIO)
+                        return r == -ENOMEM ? EXIT_SETUP_UNAVAILABLE : EXIT_SETUP_NO_RECORD;
+        }
+        return -ENOENT;
+}
+
 int main(int argc, char *argv[]) {
         Ctl c = { .scope = RUNTIME_SCOPE_SYSTEM, .lines = 10 };
         int r;
@@ -230,5 +277,6 @@ int main(int argc, char *argv[]) {
         sd_bus_flush_close_unref(c.bus);
         sd_event_unref(c.event);
         analysis_paths_done(&c.paths);
+        global_config_free(c.global);
         return r;
 }

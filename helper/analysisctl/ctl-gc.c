@@ -158,6 +158,33 @@ static int gc_entries(const char *dir, char * const *running, uint64_t cutoff, i
         return ret;
 }
 
+/* The ended analyses of the other backends (Slurm's in SharedDirectory/UID/): each backend knows its files. */
+static int gc_backends(Ctl *c, uint64_t cutoff) {
+        char span[32];
+        int ret = 0;
+
+        if (c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
+                return 0;
+        for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
+                const Backend *b = backend_get(k);
+                _cleanup_free_ char *dir = NULL;
+                unsigned n = 0;
+                int r;
+
+                if (!b->gc)
+                        continue;
+                r = b->gc(ctl_backend_config(c), cutoff, &n);
+                if (r == -ENXIO)
+                        continue;
+                if (r < 0)
+                        ret = r;
+                if (!c->quiet && b->results_dir(ctl_backend_config(c), &dir) >= 0)
+                        printf("Removed %u ended %s analys%s older than %s from %s.\n", n, b->name, n == 1 ? "is" : "es",
+                               format_duration(c->older_than_usec, span, sizeof(span)), dir);
+        }
+        return ret;
+}
+
 int verb_gc(Ctl *c, char **args) {
         _cleanup_strv_free_ char **running = NULL;
         uint64_t now = now_usec(CLOCK_REALTIME), cutoff, orphan_cutoff;
@@ -192,5 +219,6 @@ int verb_gc(Ctl *c, char **args) {
         if (!c->quiet && n_mounts > 0)
                 printf("Unmounted %u leftover output director%s and /tmp of ended analyses.\n", n_mounts,
                        n_mounts == 1 ? "y" : "ies");
+        failed |= gc_backends(c, cutoff) < 0;
         return failed ? EXIT_CTL_FAILURE : EXIT_SUCCESS;
 }

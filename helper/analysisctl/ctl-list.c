@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysisctl list: the running analyses with their usage and limits, as a table or JSON. */
+/* analysisctl list: the running analyses with their usage and limits, as a table or JSON: the service manager's
+ * units, and those of the other backends (Slurm's jobs). */
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -113,20 +115,103 @@ static void write_json_entry(JsonWriter *w, const AnalysisUnit *u, const UnitUsa
         json_end_object(w);
 }
 
+/* A row for an analysis of another backend (Slurm's): its state in that backend's words; no usage, which only
+ * the node it runs on could read. */
+static void fill_backend_row(Row row, const BackendEntry *e, uint64_t now) {
+        char a[32];
+
+        snprintf(row[COLUMN_ID], sizeof(row[0]), "%s", e->id);
+        snprintf(row[COLUMN_PROFILE], sizeof(row[0]), "%s", strempty(e->profile));
+        snprintf(row[COLUMN_STATE], sizeof(row[0]), "%s", strempty(e->state));
+        for (char *p = row[COLUMN_STATE]; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
+        snprintf(row[COLUMN_AGE], sizeof(row[0]), "%s",
+                 e->started_at_usec > 0 && now > e->started_at_usec
+                         ? format_duration(now - e->started_at_usec, a, sizeof(a)) : "-");
+        snprintf(row[COLUMN_MEMORY], sizeof(row[0]), "-");
+        snprintf(row[COLUMN_MEMORY_MAX], sizeof(row[0]), "%s", bytes_or(e->limits.memory_max, "none", a, sizeof(a)));
+        snprintf(row[COLUMN_CPU], sizeof(row[0]), "-");
+        if (e->limits.cpu_quota_percent == RECORD_UNSET)
+                snprintf(row[COLUMN_CPU_MAX], sizeof(row[0]), "none");
+        else
+                snprintf(row[COLUMN_CPU_MAX], sizeof(row[0]), "%" PRIu64 "%%", e->limits.cpu_quota_percent);
+        snprintf(row[COLUMN_TASKS], sizeof(row[0]), "-");
+}
+
+static void write_backend_json_entry(JsonWriter *w, const Backend *b, const BackendEntry *e, uint64_t now) {
+        json_begin_object(w);
+        json_key(w, "id");
+        json_string(w, e->id);
+        json_key(w, "profile");
+        json_string(w, e->profile);
+        json_key(w, "unit");
+        json_null(w);
+        json_key(w, "active_state");
+        json_string(w, e->state);
+        json_key(w, "sub_state");
+        json_null(w);
+        json_key(w, "invocation_id");
+        json_string(w, e->invocation_id);
+        json_key(w, "age_sec");
+        if (e->started_at_usec > 0 && now > e->started_at_usec)
+                json_seconds(w, now - e->started_at_usec);
+        else
+                json_null(w);
+        json_field_uint_or_null(w, "memory_current", UINT64_MAX);
+        json_field_uint_or_null(w, "memory_max", e->limits.memory_max);
+        json_key(w, "cpu_sec");
+        json_null(w);
+        json_field_uint_or_null(w, "cpu_quota_percent", e->limits.cpu_quota_percent);
+        json_field_uint_or_null(w, "tasks_current", UINT64_MAX);
+        json_field_uint_or_null(w, "tasks_max", e->limits.tasks_max);
+        json_field_seconds_or_null(w, "runtime_max_sec", e->limits.runtime_max_usec);
+        json_key(w, "backend");
+        json_string(w, b->name);
+        json_field_uint_or_null(w, "job_id", e->job_id);
+        json_key(w, "node");
+        json_string(w, e->node);
+        json_end_object(w);
+}
+
+/* The analyses of the other backends that have not ended (Slurm's: one squeue for all). Returns 0, or a
+ * negative errno after logging (what could be listed is kept). */
+static int list_backends(Ctl *c, BackendEntry *entries[_BACKEND_KIND_MAX], size_t n_entries[_BACKEND_KIND_MAX]) {
+        int ret = 0;
+
+        for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
+                const Backend *b = backend_get(k);
+                int r;
+
+                if (!b->list || c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
+                        continue;
+                r = b->list(ctl_backend_config(c), NULL, entries + k, n_entries + k);
+                if (r < 0 && r != -ENXIO)
+                        ret = r;
+        }
+        return ret;
+}
+
 int verb_list(Ctl *c, char **args) {
         _cleanup_free_ Row *rows = NULL;
         AnalysisUnit *units = NULL;
+        BackendEntry *entries[_BACKEND_KIND_MAX] = {};
+        size_t n_entries[_BACKEND_KIND_MAX] = {}, n_all = 0;
         JsonWriter w = { .f = stdout };
         uint64_t now = now_usec(CLOCK_REALTIME);
         size_t n = 0, n_rows = 0;
-        int r;
+        int r, failed;
 
         r = ctl_list_units(c, NULL, &units, &n);
         if (r != 0)
                 return r;
-        rows = calloc(n ?: 1, sizeof(Row));
+        failed = list_backends(c, entries, n_entries) < 0;
+        for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++)
+                n_all += n_entries[k];
+        rows = calloc(n + n_all ?: 1, sizeof(Row));
         if (!rows) {
                 analysis_units_free(units, n);
+                for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++)
+                        backend_entries_free(entries[k], n_entries[k]);
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         }
         if (c->json)
@@ -145,11 +230,19 @@ int verb_list(Ctl *c, char **args) {
                         fill_row(rows[n_rows++], units + i, &usage, now);
                 unit_usage_done(&usage);
         }
+        for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
+                for (size_t i = 0; i < n_entries[k]; i++)
+                        if (c->json)
+                                write_backend_json_entry(&w, backend_get(k), entries[k] + i, now);
+                        else
+                                fill_backend_row(rows[n_rows++], entries[k] + i, now);
+                backend_entries_free(entries[k], n_entries[k]);
+        }
         if (c->json) {
                 json_end_array(&w);
                 putchar('\n');
         } else
                 print_table(rows, n_rows, c->quiet);
         analysis_units_free(units, n);
-        return EXIT_SUCCESS;
+        return failed ? EXIT_CTL_FAILURE : EXIT_SUCCESS;
 }

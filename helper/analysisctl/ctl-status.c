@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* analysisctl status: one analysis, running (state, limits, usage so far, last output) or finished (its
- * record), for people or as JSON. */
+ * record), for people or as JSON; a unit of the service manager's or another backend's (a Slurm job). */
 
+#include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,10 @@ typedef struct Status {
         char *stderr_file;
         char *stdout_tail;
         char *stderr_tail;
+        const Backend *backend;         /* another backend's analysis (Slurm's), not a unit's */
+        bool have_entry;
+        BackendEntry entry;             /* such an analysis while it has not ended */
+        char *results_dir;              /* where its record is, when it is another backend's */
 } Status;
 
 static void status_done(Status *s) {
@@ -41,6 +46,8 @@ static void status_done(Status *s) {
         free(s->stderr_file);
         free(s->stdout_tail);
         free(s->stderr_tail);
+        backend_entry_done(&s->entry);
+        free(s->results_dir);
 }
 
 /* The start of the last n lines of text (a trailing newline does not start a line). */
@@ -98,12 +105,29 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
         uint64_t now = now_usec(CLOCK_REALTIME);
         char a[32], b[32];
 
+        char state[32];
+
+        snprintf(state, sizeof(state), "%s", strempty(s->entry.state));
+        for (char *p = state; *p; p++)
+                *p = (char) tolower((unsigned char) *p);
         printf("%s analysis %s (profile %s) - %s\n", s->running ? "●" : "○", s->id,
-               s->unit.profile ?: s->record.profile ?: "?",
+               s->unit.profile ?: s->entry.profile ?: s->record.profile ?: "?",
+               s->have_entry ? state :
                s->running ? (strcmp(s->unit.active_state, "active") == 0 ? s->unit.sub_state : s->unit.active_state)
                           : s->have_record ? s->record.result ?: "finished" : "not running");
         if (s->unit.unit)
                 printf("%12s: %s (%s, %s)\n", "Unit", s->unit.unit, s->unit.active_state, s->unit.sub_state);
+        if (s->have_entry) {
+                printf("%12s: %s job %" PRIu64 " (%s)", "Job", s->backend->name, s->entry.job_id, strempty(s->entry.state));
+                if (s->entry.node)
+                        printf(" on %s", s->entry.node);
+                putchar('\n');
+                print_timestamp("Started", s->entry.started_at_usec);
+                if (s->entry.started_at_usec > 0 && now > s->entry.started_at_usec)
+                        printf("%12s: %s\n", "Running for", format_duration(now - s->entry.started_at_usec, a, sizeof(a)));
+                print_limits(s->entry.limits.memory_max, s->entry.limits.cpu_quota_percent, s->entry.limits.tasks_max,
+                             s->entry.limits.runtime_max_usec);
+        }
         if (s->running && s->have_usage) {
                 print_timestamp("Started", s->usage.started_at_usec);
                 if (s->usage.started_at_usec > 0 && now > s->usage.started_at_usec)
@@ -141,7 +165,9 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
                        r->usage.cpu_usec == RECORD_UNSET ? "-" : format_duration(r->usage.cpu_usec, a, sizeof(a)));
                 if (r->caller_uid != RECORD_UNSET)
                         printf("%12s: %" PRIu64 "\n", "Caller UID", r->caller_uid);
-                printf("%12s: %s/%s.json\n", "Record", results_dir, s->id);
+                if (r->slurm_job_id != RECORD_UNSET)
+                        printf("%12s: slurm job %" PRIu64 " on %s\n", "Job", r->slurm_job_id, strempty(r->node));
+                printf("%12s: %s/%s.json\n", "Record", s->results_dir ?: results_dir, s->id);
                 if (r->output_dir)
                         printf("%12s: %s", "Output dir", r->output_dir);
                 if (r->output_dir && r->usage.disk_used != RECORD_UNSET)
@@ -165,15 +191,47 @@ static void write_json(const Status *s, unsigned lines) {
         json_key(&w, "id");
         json_string(&w, s->id);
         json_key(&w, "profile");
-        json_string(&w, s->unit.profile ?: s->record.profile);
+        json_string(&w, s->unit.profile ?: s->entry.profile ?: s->record.profile);
         json_key(&w, "unit");
         json_string(&w, s->unit.unit);
         json_key(&w, "running");
         json_bool(&w, s->running);
         json_key(&w, "active_state");
-        json_string(&w, s->unit.active_state);
+        json_string(&w, s->have_entry ? s->entry.state : s->unit.active_state);
         json_key(&w, "sub_state");
         json_string(&w, s->unit.sub_state);
+        if (s->backend) {
+                json_key(&w, "backend");
+                json_string(&w, s->backend->name);
+        }
+        if (s->have_entry) {
+                json_field_uint_or_null(&w, "job_id", s->entry.job_id);
+                json_key(&w, "node");
+                json_string(&w, s->entry.node);
+                json_key(&w, "invocation_id");
+                json_string(&w, s->entry.invocation_id);
+                json_key(&w, "cgroup");
+                json_null(&w);
+                json_key(&w, "age_sec");
+                if (s->entry.started_at_usec > 0 && now > s->entry.started_at_usec)
+                        json_seconds(&w, now - s->entry.started_at_usec);
+                else
+                        json_null(&w);
+                json_key(&w, "limits");
+                json_begin_object(&w);
+                json_field_uint_or_null(&w, "memory_max", s->entry.limits.memory_max);
+                json_field_uint_or_null(&w, "cpu_quota_percent", s->entry.limits.cpu_quota_percent);
+                json_field_uint_or_null(&w, "tasks_max", s->entry.limits.tasks_max);
+                json_field_seconds_or_null(&w, "runtime_max_sec", s->entry.limits.runtime_max_usec);
+                json_end_object(&w);
+                json_key(&w, "usage");
+                json_begin_object(&w);
+                json_field_uint_or_null(&w, "memory_current", UINT64_MAX);
+                json_key(&w, "cpu_sec");
+                json_null(&w);
+                json_field_uint_or_null(&w, "tasks_current", UINT64_MAX);
+                json_end_object(&w);
+        }
         if (s->running && s->have_usage) {
                 json_key(&w, "invocation_id");
                 json_string(&w, s->usage.invocation_id);
@@ -219,6 +277,47 @@ static void write_json(const Status *s, unsigned lines) {
         putchar('\n');
 }
 
+/* Another backend's analysis of id that has not ended (Slurm's, as squeue has it), into s. Returns 0, or
+ * -ENOENT when none has one. */
+static int find_backend_entry(Ctl *c, Status *s) {
+        if (c->scope != RUNTIME_SCOPE_SYSTEM || !ctl_backend_config(c))
+                return -ENOENT;
+        for (BackendKind k = 0; k < _BACKEND_KIND_MAX; k++) {
+                const Backend *b = backend_get(k);
+                BackendEntry *entries = NULL;
+                size_t n = 0;
+
+                if (!b->list || b->list(ctl_backend_config(c), s->id, &entries, &n) < 0)
+                        continue;
+                if (n > 0) {
+                        s->backend = b;
+                        s->have_entry = true;
+                        s->entry = entries[0];
+                        entries[0] = (BackendEntry) {};
+                }
+                backend_entries_free(entries, n);
+                if (s->have_entry)
+                        return 0;
+        }
+        return -ENOENT;
+}
+
+/* Another backend's record of id (Slurm's), into s. Returns 0, -ENOENT, or an exit status after saying why. */
+static int find_backend_record(Ctl *c, Status *s) {
+        BackendAnalysis *a = NULL;
+        int r;
+
+        r = ctl_find_backend_analysis(c, s->id, &s->backend, &a, &s->record, NULL, NULL);
+        if (r != 0)
+                return r;
+        /* Without a record, a itself: submitted, not ended, and no longer known to the backend (analysisctl wait
+         * writes its record). */
+        s->have_record = !a;
+        if (a)
+                s->backend->free(a);
+        return s->backend->results_dir(ctl_backend_config(c), &s->results_dir) < 0 ? log_oom(), EXIT_SETUP_UNAVAILABLE : 0;
+}
+
 int verb_status(Ctl *c, char **args) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
         _cleanup_(status_done) Status s = { .id = args[0] };
@@ -232,7 +331,10 @@ int verb_status(Ctl *c, char **args) {
         if (r != 0)
                 return r;
         s.running = s.unit.unit && analysis_unit_is_running(&s.unit);
-        if (s.running) {
+        /* Not running here: another backend's (Slurm's) running analysis comes before a record here. */
+        if (!s.running && find_backend_entry(c, &s) >= 0)
+                s.running = true;
+        if (s.running && !s.have_entry) {
                 r = unit_usage_read(c->bus, s.unit.unit, &s.usage, &error);
                 if (r < 0) {
                         _cleanup_free_ char *what = strprintf("read the state of %s", s.unit.unit);
@@ -240,20 +342,34 @@ int verb_status(Ctl *c, char **args) {
                         return ctl_bus_error(c, &error, r, what ?: s.unit.unit);
                 }
                 s.have_usage = true;
-        } else {
+        } else if (!s.running) {
                 r = record_file_load(c->paths.results_dir, s.id, &s.record, NULL, NULL, &why);
                 if (r == -ENOENT && !s.unit.unit) {
-                        log_error("No analysis '%s': none is running and %s/%s.json does not exist.", s.id,
-                                  c->paths.results_dir, s.id);
-                        return EXIT_CTL_NO_SUCH_ANALYSIS;
+                        r = find_backend_record(c, &s);
+                        if (r > 0)
+                                return r;
+                        if (r < 0) {
+                                log_error("No analysis '%s': none is running and %s/%s.json does not exist.", s.id,
+                                          c->paths.results_dir, s.id);
+                                return EXIT_CTL_NO_SUCH_ANALYSIS;
+                        }
+                } else {
+                        if (r < 0 && r != -ENOENT)
+                                log_warning("The record %s/%s.json cannot be read: %s", c->paths.results_dir, s.id,
+                                            r == -EBADMSG ? strempty(why) : strerror(-r));
+                        s.have_record = r >= 0;
                 }
-                if (r < 0 && r != -ENOENT)
-                        log_warning("The record %s/%s.json cannot be read: %s", c->paths.results_dir, s.id,
-                                    r == -EBADMSG ? strempty(why) : strerror(-r));
-                s.have_record = r >= 0;
         }
-        s.stdout_file = strprintf("%s/%s.stdout", c->paths.results_dir, s.id);
-        s.stderr_file = strprintf("%s/%s.stderr", c->paths.results_dir, s.id);
+        if (s.have_entry) {
+                s.stdout_file = strdup(strempty(s.entry.stdout_file));
+                s.stderr_file = strdup(strempty(s.entry.stderr_file));
+        } else if (s.backend) {
+                s.stdout_file = strprintf("%s/%s.stdout", s.results_dir ?: "", s.id);
+                s.stderr_file = strprintf("%s/%s.stderr", s.results_dir ?: "", s.id);
+        } else {
+                s.stdout_file = strprintf("%s/%s.stdout", c->paths.results_dir, s.id);
+                s.stderr_file = strprintf("%s/%s.stderr", c->paths.results_dir, s.id);
+        }
         if (!s.stdout_file || !s.stderr_file)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         if (c->lines > 0) {

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysisctl wait and stop: following an analysis someone else started until it ends, and stopping one. */
+/* analysisctl wait and stop: following an analysis someone else started until it ends, and stopping one; as a
+ * unit of the service manager, or on another backend (backend.h: Slurm). */
 
 #include <stdio.h>
 #include <string.h>
@@ -56,16 +57,46 @@ static int follow_unit(Ctl *c, const char *unit, bool stop, char invocation[stat
         return 0;
 }
 
+/* Prints what wait prints for a record and returns the exit status for it. */
+static int print_ended(Ctl *c, const char *id, const Record *record, const char *json, size_t size) {
+        if (c->json)
+                fwrite(json, 1, size, stdout);
+        if (!c->quiet) {
+                fprintf(stderr, "Analysis %s (profile %s): %s\n", id, strempty(record->profile), strempty(record->notes));
+                if (record->output_dir)
+                        fprintf(stderr, "Output: %s\n", record->output_dir);
+        }
+        return exit_status_from_record(record, 0);
+}
+
+/* Waits for the record of an analysis of another backend (Slurm's), found by ctl_find_backend_analysis(). */
+static int wait_backend(Ctl *c, const char *id, const Backend *b, BackendAnalysis *a, Record *record, char **json,
+                        size_t *size) {
+        int r;
+
+        r = c->event ? 0 : sd_event_default(&c->event);
+        if (r < 0) {
+                b->free(a);
+                return log_error_errno(r, "Cannot create an event loop: %m"), EXIT_SETUP_UNAVAILABLE;
+        }
+        r = b->wait(a, c->event, record, json, size);
+        b->free(a);
+        return r;
+}
+
 int verb_wait(Ctl *c, char **args) {
         const char *id = args[0];
-        _cleanup_(record_done) Record record;
-        _cleanup_free_ char *json = NULL, *why = NULL;
+        _cleanup_(record_done) Record record, other_record;
+        _cleanup_free_ char *json = NULL, *other_json = NULL, *why = NULL;
         _cleanup_(analysis_unit_done) AnalysisUnit u = {};
+        const Backend *other = NULL;
+        BackendAnalysis *analysis = NULL;
         char invocation[33] = "";
-        size_t size = 0;
+        size_t size = 0, other_size = 0;
         int r;
 
         record_init(&record);
+        record_init(&other_record);
         r = ctl_check_id(id);
         if (r == 0)
                 r = ctl_find_unit(c, id, &u);
@@ -73,10 +104,23 @@ int verb_wait(Ctl *c, char **args) {
                 return r;
         if (u.unit)
                 r = follow_unit(c, u.unit, false, invocation);
+        else {
+                /* Not a unit here: an analysis submitted to another backend (Slurm) and not ended yet comes
+                 * before a record here, which comes before that backend's record. */
+                r = ctl_find_backend_analysis(c, id, &other, &analysis, &other_record, &other_json, &other_size);
+                if (r == -ENOENT)
+                        r = 0;
+                if (r == 0 && analysis) {
+                        r = wait_backend(c, id, other, analysis, &record, &json, &size);
+                        return r != 0 ? r : print_ended(c, id, &record, json, size);
+                }
+        }
         if (r != 0)
                 return r;
 
         r = record_file_load(c->paths.results_dir, id, &record, &json, &size, &why);
+        if (r == -ENOENT && other)
+                return print_ended(c, id, &other_record, other_json, other_size);
         if (r == -ENOENT && !u.unit)
                 log_error("No analysis '%s': none is running and %s/%s.json does not exist.", id,
                           c->paths.results_dir, id);
@@ -96,14 +140,39 @@ int verb_wait(Ctl *c, char **args) {
         if (r < 0)
                 return r == -ENOENT && !u.unit ? EXIT_CTL_NO_SUCH_ANALYSIS :
                        r == -EACCES ? EXIT_SETUP_PERMISSION : EXIT_SETUP_NO_RECORD;
-        if (c->json)
-                fwrite(json, 1, size, stdout);
-        if (!c->quiet) {
-                fprintf(stderr, "Analysis %s (profile %s): %s\n", id, strempty(record.profile), strempty(record.notes));
-                if (record.output_dir)
-                        fprintf(stderr, "Output: %s\n", record.output_dir);
+        return print_ended(c, id, &record, json, size);
+}
+
+/* stop for an analysis of another backend (Slurm's): asks it to stop, and unless --no-block waits for its
+ * record, as for a unit. */
+static int stop_backend(Ctl *c, const char *id) {
+        _cleanup_(record_done) Record record;
+        _cleanup_free_ char *json = NULL;
+        const Backend *b = NULL;
+        BackendAnalysis *a = NULL;
+        size_t size = 0;
+        int r;
+
+        record_init(&record);
+        r = ctl_find_backend_analysis(c, id, &b, &a, &record, &json, &size);
+        if (r > 0)
+                return r;
+        if (r < 0 || !a) {
+                log_error("Analysis %s is not running.", id);
+                return EXIT_CTL_NO_SUCH_ANALYSIS;
         }
-        return exit_status_from_record(&record, 0);
+        r = b->stop(a);
+        if (r < 0) {
+                log_error_errno(r, "Cannot ask %s to stop analysis %s: %m", b->name, id);
+                b->free(a);
+                return EXIT_SETUP_UNAVAILABLE;
+        }
+        if (c->no_block) {
+                b->free(a);
+                return 0;
+        }
+        r = wait_backend(c, id, b, a, &record, &json, &size);
+        return r == 0 ? EXIT_SUCCESS : r;
 }
 
 int verb_stop(Ctl *c, char **args) {
@@ -117,10 +186,8 @@ int verb_stop(Ctl *c, char **args) {
                 r = ctl_find_unit(c, id, &u);
         if (r != 0)
                 return r;
-        if (!u.unit || !analysis_unit_is_running(&u)) {
-                log_error("Analysis %s is not running.", id);
-                return EXIT_CTL_NO_SUCH_ANALYSIS;
-        }
+        if (!u.unit || !analysis_unit_is_running(&u))
+                return stop_backend(c, id);
         /* Noted first, so the record says it was cancelled even if the analysis exits cleanly on SIGTERM.
          * Only the caller who started it (or root) can; for others, a stop by SIGTERM still reads as one. */
         (void) spool_mark_cancelled(&c->paths, id);

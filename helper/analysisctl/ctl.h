@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "analysis-units.h"
+#include "backend.h"
 #include "paths.h"
 #include "runtime-scope.h"
 
@@ -28,6 +29,9 @@ typedef struct Ctl {
         sd_event *event;
         sd_bus *bus;
         AnalysisPaths paths;
+        GlobalConfig *global;           /* analysis-sandbox.conf, for the backends; see ctl_backend_config() */
+        bool global_loaded;
+        BackendConfig backend_config;
 } Ctl;
 
 /* Connects to the service manager of c->scope, once. Returns 0, or an exit status after saying why. */
@@ -46,6 +50,17 @@ int ctl_list_units(Ctl *c, const char *id, AnalysisUnit **ret, size_t *ret_n);
 /* Finds the loaded unit of analysis id: the running one, else any. Returns 0 with *ret (all NULL when none
  * is loaded), or an exit status after saying why. Free with analysis_unit_done(). */
 int ctl_find_unit(Ctl *c, const char *id, AnalysisUnit *ret);
+
+/* The configuration of the backends whose analyses analysisctl finds besides the service manager's (Slurm's,
+ * in SharedDirectory/UID/), from analysis-sandbox.conf, read once. NULL when the file is bad (warned about):
+ * then they are left out. */
+const BackendConfig *ctl_backend_config(Ctl *c);
+
+/* Finds analysis id among the other backends' analyses (backend.h: those with attach()): one submitted and
+ * without a record yet, as *ret_analysis to wait for or stop; else, with *ret_analysis NULL, its record. Returns
+ * 0 with *ret_backend, -ENOENT when none has it, or an exit status after saying why. */
+int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backend, BackendAnalysis **ret_analysis,
+                              Record *ret_record, char **ret_json, size_t *ret_size);
 
 /* The verbs. Each returns the exit status of analysisctl. */
 int verb_list(Ctl *c, char **args);

@@ -9,6 +9,8 @@
  * arrives for what another NFS client writes), asking squeue about once a minute whether the job still
  * exists. */
 
+#include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -63,6 +65,7 @@ struct BackendAnalysis {
         char **json;
         size_t *json_size;
         int status;
+        bool attached;          /* by slurm_attach() for analysisctl: no output copied */
 };
 
 static BackendAnalysis *slurm_free(BackendAnalysis *a) {
@@ -579,9 +582,9 @@ static int slurm_wait(BackendAnalysis *a, sd_event *event, Record *ret, char **r
         int r;
 
         /* Followed by polling: inotify sees no writes made on another NFS client (the node). */
-        r = output_follow_new(&a->out, event, a->stdout_file, STDOUT_FILENO);
+        r = output_follow_new(&a->out, event, a->stdout_file, a->attached ? -EBADF : STDOUT_FILENO);
         if (r >= 0)
-                r = output_follow_new(&a->err, event, a->stderr_file, STDERR_FILENO);
+                r = output_follow_new(&a->err, event, a->stderr_file, a->attached ? -EBADF : STDERR_FILENO);
         if (r < 0)
                 return log_error_errno(r, "Cannot follow the output files of analysis %s in %s: %m", a->id,
                                        a->user_dir), EXIT_SETUP_UNAVAILABLE;
@@ -628,11 +631,329 @@ static int slurm_find_record(const BackendConfig *config, const char *id, Record
         return record_file_load(dir, id, ret, ret_json, ret_size, &reason);
 }
 
+/* submit() as analysis-run calls it: the profile read from its files and the request held to it here, as no
+ * unit holds the profile for a Slurm job. */
+static int slurm_submit_with_profile(const BackendConfig *config, const BackendRequest *req, BackendAnalysis **ret) {
+        _cleanup_(fallback_profile_done) FallbackProfile profile = {};
+        BackendRequest with_profile = *req;
+        int r;
+
+        r = backend_load_profile(req, &profile);
+        if (r != 0)
+                return r;
+        with_profile.profile = &profile;
+        return slurm_submit(config, &with_profile, ret);
+}
+
+/* For analysisctl: the calling user's Slurm analyses found again in SharedDirectory/UID. */
+
+/* SharedDirectory/UID of the calling user. Returns 0, -ENXIO without [Slurm] SharedDirectory=, or -ENOMEM. */
+static int slurm_results_dir(const BackendConfig *config, char **ret) {
+        const Setting *shared = config->global ? &config->global->settings[GLOBAL_SLURM_SHARED_DIRECTORY] : NULL;
+
+        if (!shared || !shared->set)
+                return -ENXIO;
+        *ret = strprintf("%s/%u", shared->text, (unsigned) getuid());
+        return *ret ? 0 : -ENOMEM;
+}
+
+/* The job id analysis-run noted in ID/job. Returns 0, -ENOENT or -EBADMSG. */
+static int read_job_id(const char *user_dir, const char *id, uint64_t *ret) {
+        _cleanup_free_ char *path = strprintf("%s/%s/job", user_dir, id), *text = NULL;
+        int r;
+
+        if (!path)
+                return -ENOMEM;
+        if (access(path, F_OK) < 0)
+                return -errno;
+        r = read_file_tail(path, 64, &text);
+        if (r < 0)
+                return r;
+        text[strcspn(text, "\n")] = '\0';
+        return parse_uint64(text, ret) < 0 ? -EBADMSG : 0;
+}
+
+static int slurm_attach(const BackendConfig *config, const char *id, BackendAnalysis **ret) {
+        _cleanup_free_ char *dir = NULL, *id_dir = NULL, *reason = NULL;
+        BackendAnalysis *a;
+        int r;
+
+        r = slurm_results_dir(config, &dir);
+        if (r < 0)
+                return r;
+        a = calloc(1, sizeof(BackendAnalysis));
+        if (!a)
+                return log_oom();
+        a->user_fd = -EBADF;
+        a->attached = true;
+        record_init(&a->skeleton);
+        a->id = strdup(id);
+        a->user_dir = TAKE_PTR(dir);
+        id_dir = a->id && a->user_dir ? strprintf("%s/%s", a->user_dir, id) : NULL;
+        if (!id_dir) {
+                slurm_free(a);
+                return log_oom();
+        }
+        /* What analysis-run wrote before submitting it: without it, there is no such analysis of ours. */
+        r = record_file_load(id_dir, "record", &a->skeleton, NULL, NULL, &reason);
+        if (r >= 0)
+                r = read_job_id(a->user_dir, id, &a->job_id);
+        if (r == -ENOENT || r == -ENOTDIR) {
+                slurm_free(a);
+                return -ENOENT;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot read what analysis-run left of analysis %s in %s (record.json, job): %s",
+                                id, id_dir, reason ?: strerror(-r));
+                slurm_free(a);
+                return r;
+        }
+        a->skeleton.slurm_job_id = a->job_id;
+        a->user_fd = open(a->user_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        a->stdout_file = strdup(strempty(a->skeleton.stdout_file));
+        a->stderr_file = strdup(strempty(a->skeleton.stderr_file));
+        if (a->user_fd < 0 || !a->stdout_file || !a->stderr_file) {
+                r = a->user_fd < 0 ? -errno : -ENOMEM;
+                log_error_errno(r, "Cannot open %s: %m", a->user_dir);
+                slurm_free(a);
+                return r;
+        }
+        *ret = a;
+        return 0;
+}
+
+/* squeue's elapsed time ("M:SS", "H:MM:SS", "D-HH:MM:SS") in seconds, or 0. */
+static uint64_t parse_elapsed(const char *s) {
+        uint64_t days = 0, parts[3] = {}, n = 0;
+        const char *p = s, *dash = strchr(s, '-');
+        char *end;
+
+        if (dash) {
+                days = strtoull(s, &end, 10);
+                if (end != dash)
+                        return 0;
+                p = dash + 1;
+        }
+        for (;;) {
+                if (n == 3 || !isdigit((unsigned char) *p))
+                        return 0;
+                parts[n++] = strtoull(p, &end, 10);
+                if (*end == '\0')
+                        break;
+                if (*end != ':')
+                        return 0;
+                p = end + 1;
+        }
+        /* The last part is seconds; "M:SS" has no hours. */
+        return days * 86400 + (n == 3 ? parts[0] * 3600 + parts[1] * 60 + parts[2]
+                                      : n == 2 ? parts[0] * 60 + parts[1] : parts[0]);
+}
+
+/* One squeue for all of the caller's jobs Slurm still knows: three controller RPCs (FINDINGS.md (d)). Fills
+ * the state, node and start of each entry by its job id. Returns 0 or a negative errno after logging. */
+static int squeue_fill(BackendEntry *entries, size_t n) {
+        _cleanup_free_ char *out = NULL, *err = NULL, *uid = strprintf("%u", (unsigned) getuid());
+        char *argv[] = { (char *) "squeue", (char *) "-h", (char *) "-t", (char *) "all", (char *) "-u", uid,
+                         (char *) "-o", (char *) "%i|%T|%N|%M", NULL };
+        uint64_t now = now_usec(CLOCK_REALTIME);
+        char *line, *save = NULL;
+        int status, r;
+
+        if (!uid)
+                return log_oom();
+        r = run_capture(argv, &out, &err, &status);
+        if (r == -ENOENT)
+                return log_error_errno(r, "Cannot ask Slurm about your analyses: no squeue in $PATH (%s).",
+                                       strempty(getenv("PATH")));
+        if (r < 0)
+                return log_error_errno(r, "Cannot run squeue: %m");
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return log_error_errno(EIO, "squeue failed: %s", err && err[0] ? err : "no reason given");
+        for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *fields[4] = {}, *p = line;
+                uint64_t job;
+
+                for (size_t i = 0; i < ELEMENTSOF(fields) && p; i++) {
+                        fields[i] = p;
+                        p = strchr(p, '|');
+                        if (p)
+                                *p++ = '\0';
+                }
+                if (!fields[3] || parse_uint64(fields[0], &job) < 0)
+                        continue;
+                for (size_t i = 0; i < n; i++) {
+                        uint64_t elapsed = parse_elapsed(fields[3]);
+
+                        if (entries[i].job_id != job)
+                                continue;
+                        free(entries[i].state);
+                        entries[i].state = strdup(fields[1]);
+                        free(entries[i].node);
+                        entries[i].node = fields[2][0] && strcmp(fields[2], "(null)") != 0 ? strdup(fields[2]) : NULL;
+                        entries[i].started_at_usec = elapsed > 0 ? now - elapsed * USEC_PER_SEC : 0;
+                        if (!entries[i].state)
+                                return log_oom();
+                }
+        }
+        return 0;
+}
+
+static int entry_compare(const void *x, const void *y) {
+        return strcmp(((const BackendEntry *) x)->id, ((const BackendEntry *) y)->id);
+}
+
+static int slurm_list(const BackendConfig *config, const char *id, BackendEntry **ret, size_t *ret_n) {
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        BackendEntry *entries = NULL;
+        size_t n = 0, n_alive = 0;
+        int r;
+
+        r = slurm_results_dir(config, &dir);
+        if (r < 0)
+                return r == -ENOMEM ? log_oom() : r;
+        d = opendir(dir);
+        if (!d && errno != ENOENT)
+                return log_error_errno(errno, "Cannot open %s: %m", dir);
+        for (struct dirent *de; d && (de = readdir(d));) {
+                _cleanup_free_ char *json = strprintf("%s.json", de->d_name), *id_dir = NULL, *reason = NULL;
+                _cleanup_(record_done) Record skeleton;
+                BackendEntry *grown, *e;
+                struct stat st;
+                uint64_t job;
+
+                record_init(&skeleton);
+                if (!json)
+                        return backend_entries_free(entries, n), log_oom();
+                /* An analysis not yet recorded: ID/ without ID.json. */
+                if (!analysis_id_is_valid(de->d_name) || (id && strcmp(id, de->d_name) != 0) ||
+                    fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISDIR(st.st_mode) ||
+                    fstatat(dirfd(d), json, &st, AT_SYMLINK_NOFOLLOW) >= 0 ||
+                    read_job_id(dir, de->d_name, &job) < 0)
+                        continue;
+                id_dir = strprintf("%s/%s", dir, de->d_name);
+                if (!id_dir || record_file_load(id_dir, "record", &skeleton, NULL, NULL, &reason) < 0)
+                        continue;
+                grown = reallocarray(entries, n + 1, sizeof(BackendEntry));
+                if (!grown)
+                        return backend_entries_free(entries, n), log_oom();
+                entries = grown;
+                e = entries + n++;
+                *e = (BackendEntry) {
+                        .id = strdup(de->d_name),
+                        .profile = TAKE_PTR(skeleton.profile),
+                        .job_id = job,
+                        .invocation_id = TAKE_PTR(skeleton.invocation_id),
+                        .limits = skeleton.limits,
+                        .stdout_file = TAKE_PTR(skeleton.stdout_file),
+                        .stderr_file = TAKE_PTR(skeleton.stderr_file),
+                };
+                if (!e->id)
+                        return backend_entries_free(entries, n), log_oom();
+        }
+        /* Nothing waiting for a record: nothing to ask the controller. */
+        if (n > 0) {
+                r = squeue_fill(entries, n);
+                if (r < 0)
+                        return backend_entries_free(entries, n), r;
+        }
+        /* Those Slurm no longer has as alive ended without a record (yet): analysisctl wait writes theirs. */
+        for (size_t i = 0; i < n; i++) {
+                if (state_is_alive(entries[i].state))
+                        entries[n_alive++] = entries[i];
+                else
+                        backend_entry_done(entries + i);
+        }
+        if (n_alive > 0)
+                qsort(entries, n_alive, sizeof(BackendEntry), entry_compare);
+        *ret = entries;
+        *ret_n = n_alive;
+        return 0;
+}
+
+/* The newest modification time of name in dir_fd, into *newest; missing is fine. */
+static void note_mtime(int dir_fd, const char *name, uint64_t *newest) {
+        struct stat st;
+        uint64_t t;
+
+        if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                return;
+        t = (uint64_t) st.st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st.st_mtim.tv_nsec / 1000;
+        if (t > *newest)
+                *newest = t;
+}
+
+static int slurm_gc(const BackendConfig *config, uint64_t cutoff_usec, unsigned *ret_removed) {
+        static const char * const suffixes[] = { "", ".json", ".stdout", ".stderr", ".output" };
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_closedir_ DIR *d = NULL;
+        _cleanup_strv_free_ char **stale = NULL;
+        unsigned removed = 0;
+        int ret = 0, r;
+
+        r = slurm_results_dir(config, &dir);
+        if (r < 0)
+                return r == -ENOMEM ? log_oom() : r;
+        d = opendir(dir);
+        if (!d && errno != ENOENT)
+                return log_error_errno(errno, "Cannot open %s: %m", dir);
+        /* Only analyses with a record: one without may be queued or running (a re-run with the same id takes
+         * the old record away before it is submitted). */
+        for (struct dirent *de; d && (de = readdir(d));) {
+                size_t len = strlen(de->d_name);
+                _cleanup_free_ char *id = NULL;
+                uint64_t newest = 0;
+
+                if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+                        continue;
+                id = strndup(de->d_name, len - 5);
+                if (!id)
+                        return log_oom();
+                if (!analysis_id_is_valid(id))
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                        _cleanup_free_ char *name = strprintf("%s%s", id, suffixes[i]);
+
+                        if (!name)
+                                return log_oom();
+                        note_mtime(dirfd(d), name, &newest);
+                }
+                if (newest < cutoff_usec && strv_consume(&stale, TAKE_PTR(id)) < 0)
+                        return log_oom();
+        }
+        STRV_FOREACH(id, stale) {
+                /* The record last (suffixes[1]): a gc cut short leaves an analysis with its record, found and
+                 * removed next time. */
+                for (size_t i = 0; i < ELEMENTSOF(suffixes); i++) {
+                        _cleanup_free_ char *name = strprintf("%s%s", *id, suffixes[(i + 2) % ELEMENTSOF(suffixes)]);
+
+                        if (!name)
+                                return log_oom();
+                        r = tree_remove_at(dirfd(d), name);
+                        if (r < 0) {
+                                ret = log_error_errno(r, "Cannot remove %s/%s: %m", dir, name);
+                                break;
+                        }
+                }
+                if (r >= 0) {
+                        log_debug("Removed analysis %s from %s.", *id, dir);
+                        removed++;
+                }
+        }
+        *ret_removed = removed;
+        return ret;
+}
+
 const Backend backend_slurm = {
         .name = "slurm",
-        .submit = slurm_submit,
+        .features = BACKEND_DETACH,
+        .submit = slurm_submit_with_profile,
         .wait = slurm_wait,
         .stop = slurm_stop,
         .find_record = slurm_find_record,
         .free = slurm_free,
+        .attach = slurm_attach,
+        .list = slurm_list,
+        .gc = slurm_gc,
+        .results_dir = slurm_results_dir,
 };

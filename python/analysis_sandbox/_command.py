@@ -101,7 +101,8 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
                       cwd: StrPath | None = None, copy_workdir: bool = False,
                       env: Mapping[str, str | None] | None = None,
                       analysis_id: str | None = None, user: bool = False, fallback: str | None = None,
-                      detach: bool = False, notes_file: str | None = None) -> list[str]:
+                      detach: bool = False, notes_file: str | None = None,
+                      backend: str | None = None) -> list[str]:
     """The analysis-run command line, always quiet (-q): the binding reads the record, not the summary.
 
     Values are checked for their type here and for their syntax and range by analysis-run itself, the
@@ -126,6 +127,10 @@ def analysis_run_argv(argv: StrPath | Sequence[StrPath], *, profile: str = "defa
         args.append(f"--timeout={format_timeout(timeout)}")
     if disk is not None:
         args.append(f"--disk={format_size(disk, 'disk')}")
+    if backend is not None:
+        if not isinstance(backend, str):
+            raise TypeError(f"backend must be a str such as 'slurm', not {backend!r}")
+        args.append(f"--backend={backend}")
     if fallback is not None:
         args.append(f"--fallback={fallback}")
     if detach:

@@ -132,7 +132,7 @@ def run_options(*, profile: str = "default", cwd: StrPath | None = None,
                 memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
                 pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
                 user: bool = False, analysis_id: str | None = None,
-                fallback: str | None = None) -> dict[str, object]:
+                fallback: str | None = None, backend: str | None = None) -> dict[str, object]:
     """The keyword arguments of run() for the runtime's arguments."""
     return dict(profile=profile,
                 memory=None if memory_limit_mb is None else memory_from_mb(memory_limit_mb),
@@ -141,7 +141,7 @@ def run_options(*, profile: str = "default", cwd: StrPath | None = None,
                 disk=None if disk_limit_mb is None else memory_from_mb(disk_limit_mb, "disk_limit_mb"),
                 # A named working directory gets back what the command wrote there, as with subprocess.
                 cwd=cwd, copy_workdir=cwd is not None,
-                env=env, analysis_id=analysis_id, user=user, fallback=fallback)
+                env=env, analysis_id=analysis_id, user=user, fallback=fallback, backend=backend)
 
 
 def _isolated(cmd: StrPath | Sequence[StrPath], *, executed_notebook: str | None = None,
@@ -160,7 +160,7 @@ def isolated_run(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None
                  memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
                  pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
                  profile: str = "default", user: bool = False, analysis_id: str | None = None,
-                 fallback: str | None = None) -> IsolatedResult:
+                 fallback: str | None = None, backend: str | None = None) -> IsolatedResult:
     """Runs ``cmd`` as an analysis of profile ``profile`` ("default") and returns an :class:`IsolatedResult`.
 
     The drop-in for ``subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True,
@@ -178,11 +178,13 @@ def isolated_run(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None
     raises LimitAboveProfileError. Requests that cannot run raise the other AnalysisError
     subclasses (UsageError, PermissionDeniedError, CommandNotFoundError, UnavailableError...), and
     files that could not be copied back into ``cwd`` CopyBackError (with the run's ``completion``).
-    ``user=True`` runs it under our own service manager, ``fallback="rlimit"`` without one.
+    ``user=True`` runs it under our own service manager, ``fallback="rlimit"`` without one;
+    ``backend="slurm"`` as a Slurm job (the site's [Backend] Default= otherwise).
     """
     return _isolated(cmd, profile=profile, cwd=cwd, env=env, timeout_seconds=timeout_seconds,
                      memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
-                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback)
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback,
+                     backend=backend)
 
 
 def run_post_process_isolated(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None,
@@ -191,11 +193,12 @@ def run_post_process_isolated(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath 
                               memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
                               pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
                               user: bool = False, analysis_id: str | None = None,
-                              fallback: str | None = None) -> IsolatedResult:
+                              fallback: str | None = None, backend: str | None = None) -> IsolatedResult:
     """isolated_run() under the vendor profile post_process (merging tables, plots, summaries)."""
     return _isolated(cmd, profile="post_process", cwd=cwd, env=env, timeout_seconds=timeout_seconds,
                      memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
-                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback)
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback,
+                     backend=backend)
 
 
 def run_tool_isolated(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None = None,
@@ -203,11 +206,12 @@ def run_tool_isolated(cmd: StrPath | Sequence[StrPath], *, cwd: StrPath | None =
                       memory_limit_mb: int | float | None = None, cpu_quota: int | float | None = None,
                       pids_limit: int | None = None, disk_limit_mb: int | float | None = None,
                       user: bool = False, analysis_id: str | None = None,
-                      fallback: str | None = None) -> IsolatedResult:
+                      fallback: str | None = None, backend: str | None = None) -> IsolatedResult:
     """isolated_run() under the vendor profile tool (small, quick helper tools)."""
     return _isolated(cmd, profile="tool", cwd=cwd, env=env, timeout_seconds=timeout_seconds,
                      memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
-                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback)
+                     disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback,
+                     backend=backend)
 
 
 def _inside(path: str, directory: str) -> bool:
@@ -257,7 +261,7 @@ def run_notebook_isolated(notebook_path: StrPath, output_path: StrPath | None = 
                           cpu_quota: int | float | None = None, pids_limit: int | None = None,
                           disk_limit_mb: int | float | None = None, allow_errors: bool = False,
                           user: bool = False, analysis_id: str | None = None,
-                          fallback: str | None = None) -> IsolatedResult:
+                          fallback: str | None = None, backend: str | None = None) -> IsolatedResult:
     """Executes a notebook top to bottom with Jupyter's nbconvert under the vendor profile notebook_execution.
 
     Runs ``python3 -m nbconvert --to notebook --execute`` in a copy of ``cwd`` (default: the notebook's
@@ -272,4 +276,4 @@ def run_notebook_isolated(notebook_path: StrPath, output_path: StrPath | None = 
     return _isolated(argv, profile="notebook_execution", cwd=workdir, env=env, timeout_seconds=timeout_seconds,
                      memory_limit_mb=memory_limit_mb, cpu_quota=cpu_quota, pids_limit=pids_limit,
                      disk_limit_mb=disk_limit_mb, user=user, analysis_id=analysis_id, fallback=fallback,
-                     executed_notebook=output)
+                     backend=backend, executed_notebook=output)

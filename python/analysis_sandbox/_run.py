@@ -75,7 +75,7 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
         timeout: int | float | datetime.timedelta | str | None = None, disk: int | str | None = None,
         cwd: StrPath | None = None, copy_workdir: bool = False,
         env: Mapping[str, str | None] | None = None, analysis_id: str | None = None,
-        user: bool = False, fallback: str | None = None) -> Completion:
+        user: bool = False, fallback: str | None = None, backend: str | None = None) -> Completion:
     """Runs ``argv`` as an analysis under ``profile`` and waits for it; returns its :class:`Completion`.
 
     ``memory`` (bytes, or "64M"), ``cpu`` (percent of one CPU), ``tasks``, ``timeout`` (seconds, a
@@ -87,6 +87,8 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
     systemd's, not ours). The command is looked up in our $PATH. ``user`` runs it under our own service
     manager instead of the system's. ``fallback="rlimit"`` runs it anyway where no service manager can
     be reached, with rlimits instead of a cgroup (the Completion's ``isolation`` says which ran it).
+    ``backend`` ("systemd" or "slurm") overrides the site's [Backend] Default= for this analysis
+    (--backend); a Slurm analysis' Completion has ``isolation`` "slurm".
 
     The analysis' stdout and stderr are captured in memory and returned as bytes. If the files cannot be
     copied back (``copy_workdir``), CopyBackError carries the Completion of the analysis that ran. An
@@ -98,7 +100,8 @@ def run(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory: 
         notes_file = os.path.join(tmp, "record.json")
         args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
                                  disk=disk, cwd=cwd, copy_workdir=copy_workdir, env=env,
-                                 analysis_id=analysis_id, user=user, fallback=fallback, notes_file=notes_file)
+                                 analysis_id=analysis_id, user=user, fallback=fallback, notes_file=notes_file,
+                                 backend=backend)
         returncode, out, err = _communicate(args, cancel_on_interrupt=True)
         try:
             with open(notes_file, "rb") as f:
@@ -154,15 +157,16 @@ def start(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory
           cpu: int | float | str | None = None, tasks: int | None = None,
           timeout: int | float | datetime.timedelta | str | None = None, disk: int | str | None = None,
           cwd: StrPath | None = None, env: Mapping[str, str | None] | None = None,
-          analysis_id: str | None = None, user: bool = False) -> str:
+          analysis_id: str | None = None, user: bool = False, backend: str | None = None) -> str:
     """Starts ``argv`` as an analysis and returns its id at once (analysis-run --detach).
 
     The options are those of :func:`run` but ``copy_workdir`` (the copy back needs analysis-run to wait
-    for the end) and ``fallback``. Its output goes only to the files named in its record and its
+    for the end) and ``fallback``; with ``backend="slurm"`` it is a Slurm job. Its output goes only to the files named in its record and its
     output directory; use :func:`wait` for the outcome and :func:`stop` to cancel it.
     """
     args = analysis_run_argv(argv, profile=profile, memory=memory, cpu=cpu, tasks=tasks, timeout=timeout,
-                             disk=disk, cwd=cwd, env=env, analysis_id=analysis_id, user=user, detach=True)
+                             disk=disk, cwd=cwd, env=env, analysis_id=analysis_id, user=user, detach=True,
+                             backend=backend)
     returncode, out, err = _communicate(args, cancel_on_interrupt=False)
     if returncode != 0:
         raise error_from_status(returncode, err, program=ANALYSIS_RUN, analysis_id=analysis_id)
@@ -175,7 +179,8 @@ def start(argv: StrPath | Sequence[StrPath], *, profile: str = "default", memory
 def wait(analysis_id: str, *, user: bool = False) -> Completion:
     """Waits for analysis ``analysis_id`` to end (analysisctl wait) and returns its :class:`Completion`.
 
-    Works for any analysis: started by :func:`start`, by analysis-run, or by systemctl start; for one
+    Works for any analysis: started by :func:`start`, by analysis-run, or by systemctl start, here or
+    as a Slurm job (analysisctl finds the caller's in the site's [Slurm] SharedDirectory=); for one
     that has already ended it returns at once. ``stdout`` and ``stderr`` are read from the output files
     named in the record (None if they cannot be read). Raises NoSuchAnalysisError when there is
     neither such an analysis running nor a record of it. Interrupting the wait leaves the analysis
