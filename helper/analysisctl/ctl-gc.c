@@ -5,6 +5,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -185,6 +186,28 @@ static int gc_backends(Ctl *c, uint64_t cutoff) {
         return ret;
 }
 
+/* The output directories' mounts live in PID 1's mount namespace. analysis-sandbox-gc.service runs us in one of
+ * its own (ProtectSystem=), where they are copies: unmounting a copy leaves the real mount behind, and
+ * the unbindable OUTPUT_MOUNT_DIR is not copied at all. So the mounts are undone in PID 1's namespace, and we
+ * go back to ours at once: everything else gc removes stays within the service's sandbox. */
+static int gc_mounts(char * const *running, uint64_t orphan_cutoff, unsigned *ret_n) {
+        _cleanup_close_ int own_ns = open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC);
+        unsigned n_output = 0, n_tmp = 0;
+        int r, failed = 0;
+
+        if (own_ns < 0)
+                return log_error_errno(errno, "Cannot open our own mount namespace: %m");
+        r = host_mount_namespace_enter();
+        if (r < 0)
+                return log_error_errno(r, "Cannot enter the host's mount namespace to unmount what ended analyses left: %m");
+        failed |= gc_entries(OUTPUT_MOUNT_DIR, running, orphan_cutoff, unmount_entry, &n_output) < 0;
+        failed |= gc_entries(TMP_MOUNT_DIR, running, orphan_cutoff, unmount_entry, &n_tmp) < 0;
+        if (setns(own_ns, CLONE_NEWNS) < 0)
+                return log_error_errno(errno, "Cannot return to our own mount namespace: %m");
+        *ret_n = n_output + n_tmp;
+        return failed ? -EIO : 0;
+}
+
 int verb_gc(Ctl *c, char **args) {
         _cleanup_strv_free_ char **running = NULL;
         uint64_t now = now_usec(CLOCK_REALTIME), cutoff, orphan_cutoff;
@@ -205,13 +228,8 @@ int verb_gc(Ctl *c, char **args) {
         failed |= gc_results(c->paths.results_dir, running, cutoff, &n_files) < 0;
         failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, remove_entry, &n_spool) < 0;
         failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, remove_entry, &n_units) < 0;
-        if (c->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0) {
-                unsigned n;
-
-                failed |= gc_entries(OUTPUT_MOUNT_DIR, running, orphan_cutoff, unmount_entry, &n_mounts) < 0;
-                failed |= gc_entries(TMP_MOUNT_DIR, running, orphan_cutoff, unmount_entry, &n) < 0;
-                n_mounts += n;
-        }
+        if (c->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
+                failed |= gc_mounts(running, orphan_cutoff, &n_mounts) < 0;
         if (!c->quiet)
                 printf("Removed %u file%s older than %s from %s, and %u orphaned spool and %u unit state entr%s.\n",
                        n_files, n_files == 1 ? "" : "s", format_duration(c->older_than_usec, span, sizeof(span)),

@@ -256,6 +256,25 @@ testGcTimerShippedDisabled() {
         assertEquals "its result" success "$(e2e_prop analysis-sandbox-gc.service Result)"
 }
 
+# What a finish killed at TimeoutStopSec= leaves behind: its output tmpfs mounted, its /tmp directory. The
+# service runs gc in a mount namespace of its own, where that mount is only a copy, or not there at all.
+testGcServiceUnmountsLeftovers() {
+        local mounted=/run/analysis-sandbox/mounts/ctl-gc-left tmp=/run/analysis-sandbox/tmp/ctl-gc-left
+        run analysis-run -q -p e2ectl --id=ctl-gc-mounts -- /bin/true
+        mkdir -p "$mounted" "$tmp/tmp"
+        mount -t tmpfs -o size=1M tmpfs "$mounted"
+        echo left >"$mounted/file"
+        touch -d '1 hour ago' "$mounted" "$tmp"
+        run systemctl start analysis-sandbox-gc.service
+        assertEquals "the gc service runs ($stderr)" 0 "$rc"
+        assertFalse "the gc service unmounted the leftover output directory" "mountpoint -q $mounted"
+        assertFalse "the gc service removed its mount point" "[ -e $mounted ]"
+        assertFalse "the gc service removed the leftover /tmp" "[ -e $tmp ]"
+        if mountpoint -q "$mounted"; then
+                umount "$mounted"
+        fi
+}
+
 testMembersAndOutsiders() {
         e2e_units+=(analysis-e2ectl@ctl-m1.service analysis-e2ectl@ctl-m2.service)
         as ctlmember analysis-run --detach -p e2ectl --id=ctl-m1 -- /bin/sleep 2
