@@ -637,10 +637,14 @@ static int run_on_backend(Run *run, const Backend *backend, const GlobalConfig *
         int r;
 
         record_init(&record);
-        if (arg_scope != RUNTIME_SCOPE_SYSTEM || arg_detach || arg_copy_workdir) {
-                log_error("--backend=%s runs the analysis as a job of the caller; it cannot be combined with %s yet.",
-                          backend->name, arg_scope != RUNTIME_SCOPE_SYSTEM ? "--user" :
-                                         arg_detach ? "--detach" : "--copy-workdir");
+        if (arg_scope != RUNTIME_SCOPE_SYSTEM) {
+                log_error("--backend=%s runs the analysis as a %s job of the caller, not under a service manager: "
+                          "--user has no meaning there (leave it out).", backend->name, backend->name);
+                return EXIT_SETUP_USAGE;
+        }
+        if (arg_detach) {
+                log_error("--backend=%s runs the analysis as a job of the caller; it cannot be combined with --detach yet.",
+                          backend->name);
                 return EXIT_SETUP_USAGE;
         }
         r = profile_request(RUNTIME_SCOPE_SYSTEM, cwd, command, &profile, &request);
