@@ -347,8 +347,13 @@ static int make_skeleton(BackendAnalysis *a, const BackendRequest *req) {
 }
 
 /* sbatch's arguments: the limits as Slurm's options, and the runner as the job. */
-static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, uint64_t kill_grace_usec, char ***ret) {
-        const Setting *partition = &config->global->settings[GLOBAL_SLURM_PARTITION];
+static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, const Profile *profile,
+                       uint64_t kill_grace_usec, char ***ret) {
+        /* The profile's [Slurm] Partition= before the site's. */
+        const Setting *partition = profile->settings[PROFILE_SLURM_PARTITION].set
+                                           ? &profile->settings[PROFILE_SLURM_PARTITION]
+                                           : &config->global->settings[GLOBAL_SLURM_PARTITION];
+        const Setting *account = &profile->settings[PROFILE_SLURM_ACCOUNT], *qos = &profile->settings[PROFILE_SLURM_QOS];
         const RecordLimits *l = &a->skeleton.limits;
         _cleanup_strv_free_ char **argv = NULL;
         int r;
@@ -374,6 +379,10 @@ static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, ui
                 r = strv_consume(&argv, strprintf("--comment=analysis-sandbox:tasks=%" PRIu64, l->tasks_max));
         if (r >= 0 && partition->set)
                 r = strv_consume(&argv, strprintf("--partition=%s", partition->text));
+        if (r >= 0 && account->set)
+                r = strv_consume(&argv, strprintf("--account=%s", account->text));
+        if (r >= 0 && qos->set)
+                r = strv_consume(&argv, strprintf("--qos=%s", qos->text));
         /* The id and the directory are safe inside single quotes: neither can hold one (analysis_id_is_valid(),
          * VALUE_PATH). exec: the runner is the batch step's process, so scancel --batch reaches it. */
         if (r >= 0)
@@ -442,7 +451,7 @@ static int slurm_submit(const BackendConfig *config, const BackendRequest *req, 
         }
         r = write_submission(a, req);
         if (r == 0) {
-                r = sbatch_argv(a, config, req->profile->kill_grace_usec, &argv);
+                r = sbatch_argv(a, config, req->profile->profile, req->profile->kill_grace_usec, &argv);
                 if (r < 0) {
                         log_oom();
                         r = EXIT_SETUP_UNAVAILABLE;
