@@ -2,7 +2,8 @@
 /* The task limit of an analysis inside its Slurm job (see slurm-tasks.h).
  *
  * Slurm 22.05 keeps its own tasks (slurmstepd's threads) in step_STEP/slurm and step_extern, the job's in
- * step_STEP/user/task_N: only step_STEP/user and below counts for the analysis (tests/vm/slurm/FINDINGS.md (b)).
+ * step_STEP/user/task_N: only step_STEP/user and below, step_extern excepted, counts for the analysis
+ * (tests/vm/slurm/FINDINGS.md (b)).
  * Every cgroup.threads and cgroup.procs there is world-readable; nothing there is writable by the job's user,
  * so the best-effort way stops the analysis by signalling its processes, not through cgroup.kill. */
 
@@ -74,7 +75,7 @@ static void walk_cgroups_at(int dir_fd, const char *file, LineFunc f, void *user
         }
 }
 
-/* Calls f for every line of file in every step_STEP/user cgroup of the job and below. */
+/* Calls f for every line of file in every step_STEP/user cgroup of the job (but step_extern) and below. */
 static void walk_job_user_cgroups(const char *job_cgroup, const char *file, LineFunc f, void *userdata) {
         _cleanup_(closedirp) DIR *d = opendir(job_cgroup);
         struct dirent *de;
@@ -85,7 +86,9 @@ static void walk_job_user_cgroups(const char *job_cgroup, const char *file, Line
                 _cleanup_free_ char *user = NULL;
                 _cleanup_close_ int fd = -EBADF;
 
-                if (de->d_type != DT_DIR || strncmp(de->d_name, "step_", 5) != 0)
+                /* step_extern holds what Slurm adopts into the job (its own sleep, ssh sessions): not the
+                 * analysis. */
+                if (de->d_type != DT_DIR || strncmp(de->d_name, "step_", 5) != 0 || strcmp(de->d_name, "step_extern") == 0)
                         continue;
                 user = strprintf("%s/user", de->d_name);
                 if (!user)
