@@ -614,9 +614,7 @@ static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
                 return on_poll(source, usec, userdata);
         }
         if (a->gone_since_usec == 0 && now >= a->next_squeue_usec) {
-                _cleanup_free_ char *state = NULL;
-
-                _cleanup_free_ char *node = NULL;
+                _cleanup_free_ char *state = NULL, *node = NULL;
 
                 a->next_squeue_usec = now + SQUEUE_INTERVAL_USEC;
                 r = squeue_state(a->job_id, &state, &node);
