@@ -65,17 +65,18 @@ run_alice() {
 # Starts analysis-run as alice in the background; its PID (analysis-run's own) in $BG_PID, its shell's in
 # $BG_JOB; stdout and stderr in $SHUNIT_TMPDIR/NAME.out and .err.
 start_alice() {
-    local name=$1
+    local name=$1 pidfile=$SLURM_WORK/.$1.pid
     shift
-    rm -f "$SHUNIT_TMPDIR/$name.pid"
-    (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- sh -c 'echo $$ >"$0"; exec analysis-run "$@"' \
-        "$SHUNIT_TMPDIR/$name.pid" "$@" >"$SHUNIT_TMPDIR/$name.out" 2>"$SHUNIT_TMPDIR/$name.err") &
+    rm -f "$pidfile"
+    (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- sh -c 'echo $$ >"$0" && exec analysis-run "$@"' \
+        "$pidfile" "$@" >"$SHUNIT_TMPDIR/$name.out" 2>"$SHUNIT_TMPDIR/$name.err") &
     BG_JOB=$!
     for _ in $(seq 1 50); do
-        [[ -s $SHUNIT_TMPDIR/$name.pid ]] && break
+        [[ -s $pidfile ]] && break
         sleep 0.1
     done
-    BG_PID=$(cat "$SHUNIT_TMPDIR/$name.pid")
+    BG_PID=$(cat "$pidfile")
+    assertTrue "analysis-run's PID ('$BG_PID')" "[[ '$BG_PID' =~ ^[0-9]+$ ]]"
 }
 
 # Waits up to SECONDS for analysis ID's job id file and prints the job id.
@@ -98,7 +99,7 @@ record_field() {
 # Occupies node NODE with a job of alice's (named "blocker"); prints its id.
 block_node() {
     local id
-    id=$(as_user sbatch --parsable -J blocker -w "$1" -o /dev/null --wrap 'sleep 300')
+    id=$(as_user sbatch --parsable -J blocker -w "$1" -o /dev/null --wrap 'sleep 120')
     slurm_wait_running "$id" 60
     echo "$id"
 }
@@ -199,7 +200,7 @@ testCancelWhilePending() {
 # SIGTERM while it runs: the runner stops the analysis gracefully (TERM first) and records it cancelled.
 testCancelWhileRunning() {
     local job rc
-    start_alice runc --backend=slurm -p slurmlimits --id=run1 -- \
+    start_alice runc --backend=slurm -p slurmlimits --timeout=90s --id=run1 -- \
         sh -c 'trap "echo got TERM; exit 7" TERM; echo started; while :; do sleep 0.2; done'
     for _ in $(seq 1 300); do
         grep -q started "$SHUNIT_TMPDIR/runc.out" 2>/dev/null && break
