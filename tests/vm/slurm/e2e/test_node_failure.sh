@@ -18,7 +18,7 @@ oneTimeSetUp() {
     mkdir -p "$SHARED" "$(dirname "$CONF")" /etc/analysis-sandbox/profiles
     chmod 1777 "$SHARED"
     printf '%s\n' '[Slurm]' "SharedDirectory=$SHARED" >"$CONF"
-    printf '%s\n' '[Profile]' 'Description=node failure' '[Limits]' 'Memory=200M' 'Runtime=30min' >/etc/analysis-sandbox/profiles/slurmcrash.ini
+    printf '%s\n' '[Profile]' 'Description=node failure' '[Limits]' 'Memory=200M' 'CPU=100%' 'Tasks=64' 'Runtime=30min' >/etc/analysis-sandbox/profiles/slurmcrash.ini
     systemctl daemon-reload
 }
 
