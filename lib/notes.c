@@ -144,8 +144,20 @@ static void compose_rlimit_sentences(FILE *f, const Record *r) {
 }
 
 /* On Slurm (analysis-run --backend=slurm) the job runs as the caller, Slurm bounds memory and whole CPUs, our
- * runner in the job the time; the PID limit and the output directory's size are not enforced yet. */
+ * runner in the job the time, and the task limit either the kernel (pids.max, set by our Prolog) or, where the
+ * Prolog is not installed, our runner by counting; Slurm bounds no output directory. */
 static void compose_slurm_sentences(FILE *f, const Record *r) {
+        char b[32];
+
+        if (r->started_at_usec == RECORD_UNSET && r->result && strcmp(r->result, "cancelled") == 0) {
+                fputs(" It was cancelled while Slurm job ", f);
+                if (r->slurm_job_id != RECORD_UNSET)
+                        fprintf(f, "%" PRIu64, r->slurm_job_id);
+                else
+                        fputs("(unknown)", f);
+                fputs(" was still pending.", f);
+                return;
+        }
         fputs(" It ran as Slurm job ", f);
         if (r->slurm_job_id != RECORD_UNSET)
                 fprintf(f, "%" PRIu64, r->slurm_job_id);
@@ -157,8 +169,18 @@ static void compose_slurm_sentences(FILE *f, const Record *r) {
         if (r->limits.cpu_quota_percent != RECORD_UNSET && r->limits.cpu_quota_percent % 100 != 0)
                 fprintf(f, "; its CPU quota of %" PRIu64 "%% was rounded up to %" PRIu64 " whole CPU%s", r->limits.cpu_quota_percent,
                         (r->limits.cpu_quota_percent + 99) / 100, r->limits.cpu_quota_percent > 100 ? "s" : "");
-        if (r->profile_limits.tasks_max != RECORD_UNSET)
-                fputs("; its task limit was not enforced (Slurm sets none)", f);
+        if (r->limits.tasks_max != RECORD_UNSET && r->slurm_tasks_limit && strcmp(r->slurm_tasks_limit, "exact") == 0)
+                fprintf(f, "; its limit of %" PRIu64 " tasks was enforced by the kernel (pids.max of the job's cgroup, "
+                        "set by analysis-sandbox's Slurm Prolog)", r->limits.tasks_max);
+        else if (r->limits.tasks_max != RECORD_UNSET && r->slurm_tasks_limit)
+                fprintf(f, "; its limit of %" PRIu64 " tasks was enforced only best effort (no pids.max on the node: "
+                        "analysis-sandbox's Slurm Prolog is not installed there), by counting its tasks every 0.1 s and "
+                        "stopping it at the limit", r->limits.tasks_max);
+        else if (r->profile_limits.tasks_max != RECORD_UNSET)
+                fputs("; its task limit was not enforced", f);
+        if (r->limits.disk_max == RECORD_UNSET && r->profile_limits.disk_max != RECORD_UNSET)
+                fprintf(f, "; its output directory was not bounded by Disk= (%s): Slurm cannot enforce it",
+                        format_bytes(r->profile_limits.disk_max, b, sizeof(b)));
         fputc('.', f);
 }
 
@@ -172,7 +194,16 @@ int notes_compose(const Record *r, char **ret) {
                 return -ENOMEM;
         compose_main_sentence(f, r);
         /* systemd has no Result for the PID limit: a refused fork() shows only as the program's own error. */
-        if (r->usage.tasks_limit_hits != RECORD_UNSET && r->usage.tasks_limit_hits > 0) {
+        if (r->usage.tasks_limit_hits != RECORD_UNSET && r->usage.tasks_limit_hits > 0 && r->slurm_tasks_limit &&
+            strcmp(r->slurm_tasks_limit, "best-effort") == 0) {
+                /* Nothing refuses a fork there: the runner stopped the analysis when it counted too many. */
+                fputs(" It was stopped on going past its limit of ", f);
+                if (r->limits.tasks_max != RECORD_UNSET)
+                        fprintf(f, "%" PRIu64 " tasks", r->limits.tasks_max);
+                else
+                        fputs("its tasks", f);
+                fputc('.', f);
+        } else if (r->usage.tasks_limit_hits != RECORD_UNSET && r->usage.tasks_limit_hits > 0) {
                 fputs(" It hit the limit of ", f);
                 if (r->limits.tasks_max != RECORD_UNSET)
                         fprintf(f, "%" PRIu64 " tasks", r->limits.tasks_max);
@@ -195,7 +226,8 @@ int notes_compose(const Record *r, char **ret) {
         }
         /* A user's manager and --fallback=rlimit cannot mount a tmpfs: said where the analysis wrote anything. */
         if (r->limits.disk_max == RECORD_UNSET && r->profile_limits.disk_max != RECORD_UNSET &&
-            r->usage.disk_used != RECORD_UNSET && r->usage.disk_used > 0) {
+            r->usage.disk_used != RECORD_UNSET && r->usage.disk_used > 0 &&
+            !(r->isolation && strcmp(r->isolation, "slurm") == 0)) {
                 char max[32];
 
                 fprintf(f, " Its output directory was not bounded by Disk= (%s): only the system's service manager "

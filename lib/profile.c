@@ -37,6 +37,10 @@ static const ConfigKey profile_keys[_PROFILE_KEY_MAX] = {
         [PROFILE_PRIVATE_TMP]     = { "Sandbox", "PrivateTmp",     VALUE_BOOLEAN,        0,                      "yes",       SERVICE, true },
         [PROFILE_PRIVATE_DEVICES] = { "Sandbox", "PrivateDevices", VALUE_BOOLEAN,        0,                      "yes",       SERVICE, true },
         [PROFILE_PRIVATE_NETWORK] = { "Sandbox", "PrivateNetwork", VALUE_BOOLEAN,        0,                      "no",        SERVICE, true },
+        /* What only the Slurm backend knows (sbatch --partition, --account, --qos). No unit uses them. */
+        [PROFILE_SLURM_PARTITION] = { "Slurm",   "Partition",      VALUE_NAME,           0,                      NULL,        NONE },
+        [PROFILE_SLURM_ACCOUNT]   = { "Slurm",   "Account",        VALUE_NAME,           0,                      NULL,        NONE },
+        [PROFILE_SLURM_QOS]       = { "Slurm",   "QOS",            VALUE_NAME,           0,                      NULL,        NONE },
 };
 
 /* analysis-sandbox.conf: caps on all analyses together. The defaults keep the rest of the host alive even

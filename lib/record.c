@@ -31,6 +31,7 @@ void record_done(Record *r) {
         free(r->invocation_id);
         free(r->isolation);
         free(r->node);
+        free(r->slurm_tasks_limit);
         free(r->result);
         free(r->exit_code);
         free(r->signal);
@@ -89,6 +90,8 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_field_uint_or_null(w, "slurm_job_id", r->slurm_job_id);
         json_key(w, "node");
         json_string(w, r->node);
+        json_key(w, "slurm_tasks_limit");
+        json_string(w, r->slurm_tasks_limit);
         json_key(w, "result");
         json_string(w, r->result);
         json_key(w, "exit_code");
@@ -202,6 +205,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (k >= 0) k = copy_string(root, "invocation_id", &r.invocation_id);
         if (k >= 0) k = copy_string(root, "isolation", &r.isolation);
         if (k >= 0) k = copy_string(root, "node", &r.node);
+        if (k >= 0) k = copy_string(root, "slurm_tasks_limit", &r.slurm_tasks_limit);
         if (k >= 0) k = copy_string(root, "result", &r.result);
         if (k >= 0) k = copy_string(root, "exit_code", &r.exit_code);
         if (k >= 0) k = copy_string(root, "signal", &r.signal);

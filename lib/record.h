@@ -45,6 +45,8 @@ typedef struct Record {
                                  * Slurm job); NULL: unknown */
         uint64_t slurm_job_id;  /* the Slurm job that ran it; RECORD_UNSET for the other backends */
         char *node;             /* the Slurm node it ran on, or NULL */
+        char *slurm_tasks_limit;        /* on Slurm, how the task limit held: "exact" (the job cgroup's pids.max,
+                                         * set by our Prolog) or "best-effort" (counted by the runner); NULL */
         char *result;           /* systemd's Result word, or "cancelled" */
         char *exit_code;        /* "exited", "killed", "dumped", or NULL */
         int64_t exit_status;    /* -1: none */

@@ -53,8 +53,11 @@ struct BackendAnalysis {
         char *stderr_file;
         Record skeleton;        /* what the job starts from, for a record written by us */
         int cancel_signal;
+        bool cancelled;         /* we asked Slurm to cancel it */
+        bool cancelled_pending; /* ... while it was still pending: it never runs, our record says so */
         /* while waiting */
         sd_event *event;
+        sd_event_source *timer;
         OutputFollow *out;
         OutputFollow *err;
         uint64_t poll_usec;
@@ -258,6 +261,7 @@ static int write_submission(BackendAnalysis *a, const BackendRequest *req) {
         _cleanup_free_ char *output = strprintf("%s.output", a->id), *out = strprintf("%s.stdout", a->id),
                             *err = strprintf("%s.stderr", a->id), *data = NULL, *json = NULL;
         _cleanup_close_ int id_fd = -EBADF, fd = -EBADF;
+        Request request;
         size_t size = 0;
         FILE *f;
         int r;
@@ -277,7 +281,22 @@ static int write_submission(BackendAnalysis *a, const BackendRequest *req) {
                                EXIT_SETUP_UNAVAILABLE;
                 fd = safe_close(fd);
         }
-        r = request_serialize(req->request, &data, &size);
+        /* --copy-workdir: the copy is made here, as the caller, and the job runs in it; analysis-run copies
+         * back what changed when the record is in, as on the local backend. */
+        if (req->request->copy_workdir) {
+                _cleanup_close_ int src_fd = open(req->request->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                                    dst_fd = openat(a->user_fd, output, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                r = src_fd < 0 || dst_fd < 0 ? -errno
+                                             : tree_copy_at(src_fd, dst_fd,
+                                                            &(TreeCopyOptions) { .uid = (uid_t) -1, .gid = (gid_t) -1 }, NULL);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot copy the working directory %s into %s/%s: %m",
+                                               req->request->cwd, a->user_dir, output), EXIT_SETUP_UNAVAILABLE;
+                request = *req->request;
+                request.cwd = a->skeleton.output_dir;
+        }
+        r = request_serialize(req->request->copy_workdir ? &request : req->request, &data, &size);
         if (r >= 0)
                 r = write_file_atomic_at(id_fd, "request", data, size, 0600);
         if (r < 0)
@@ -317,13 +336,12 @@ static int make_skeleton(BackendAnalysis *a, const BackendRequest *req) {
         r->output_dir = strprintf("%s/%s.output", a->user_dir, a->id);
         r->caller_uid = getuid();
         r->profile_limits = *p;
-        r->profile_limits.disk_max = RECORD_UNSET;
         r->limits = (RecordLimits) {
                 .memory_max = tighter(req->request->memory_max, p->memory_max),
                 .cpu_quota_percent = tighter(req->request->cpu_percent, p->cpu_quota_percent),
-                .tasks_max = RECORD_UNSET,      /* not enforced on Slurm yet */
+                .tasks_max = tighter(req->request->tasks_max, p->tasks_max),
                 .runtime_max_usec = tighter(req->request->timeout_usec, p->runtime_max_usec),
-                .disk_max = RECORD_UNSET,       /* no tmpfs for the output directory on a node yet */
+                .disk_max = RECORD_UNSET,       /* Slurm bounds no directory on the share: the notes say so */
         };
         a->stdout_file = strdup(r->stdout_file ?: "");
         a->stderr_file = strdup(r->stderr_file ?: "");
@@ -332,8 +350,13 @@ static int make_skeleton(BackendAnalysis *a, const BackendRequest *req) {
 }
 
 /* sbatch's arguments: the limits as Slurm's options, and the runner as the job. */
-static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, uint64_t kill_grace_usec, char ***ret) {
-        const Setting *partition = &config->global->settings[GLOBAL_SLURM_PARTITION];
+static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, const Profile *profile,
+                       uint64_t kill_grace_usec, char ***ret) {
+        /* The profile's [Slurm] Partition= before the site's. */
+        const Setting *partition = profile->settings[PROFILE_SLURM_PARTITION].set
+                                           ? &profile->settings[PROFILE_SLURM_PARTITION]
+                                           : &config->global->settings[GLOBAL_SLURM_PARTITION];
+        const Setting *account = &profile->settings[PROFILE_SLURM_ACCOUNT], *qos = &profile->settings[PROFILE_SLURM_QOS];
         const RecordLimits *l = &a->skeleton.limits;
         _cleanup_strv_free_ char **argv = NULL;
         int r;
@@ -354,8 +377,15 @@ static int sbatch_argv(const BackendAnalysis *a, const BackendConfig *config, ui
 
                 r = strv_consume(&argv, strprintf("--time=%" PRIu64 ":%02" PRIu64, sec / 60, sec % 60));
         }
+        /* For our Prolog on the node, which makes the task limit exact (slurm-prolog.in). */
+        if (r >= 0 && l->tasks_max != RECORD_UNSET)
+                r = strv_consume(&argv, strprintf("--comment=analysis-sandbox:tasks=%" PRIu64, l->tasks_max));
         if (r >= 0 && partition->set)
                 r = strv_consume(&argv, strprintf("--partition=%s", partition->text));
+        if (r >= 0 && account->set)
+                r = strv_consume(&argv, strprintf("--account=%s", account->text));
+        if (r >= 0 && qos->set)
+                r = strv_consume(&argv, strprintf("--qos=%s", qos->text));
         /* The id and the directory are safe inside single quotes: neither can hold one (analysis_id_is_valid(),
          * VALUE_PATH). exec: the runner is the batch step's process, so scancel --batch reaches it. */
         if (r >= 0)
@@ -424,7 +454,7 @@ static int slurm_submit(const BackendConfig *config, const BackendRequest *req, 
         }
         r = write_submission(a, req);
         if (r == 0) {
-                r = sbatch_argv(a, config, req->profile->kill_grace_usec, &argv);
+                r = sbatch_argv(a, config, req->profile->profile, req->profile->kill_grace_usec, &argv);
                 if (r < 0) {
                         log_oom();
                         r = EXIT_SETUP_UNAVAILABLE;
@@ -467,12 +497,13 @@ static int slurm_submit(const BackendConfig *config, const BackendRequest *req, 
         return 0;
 }
 
-/* Slurm's word for the job, or NULL when it no longer knows it (MinJobAge after its end). Returns 0 or a
- * negative errno when squeue could not be asked. */
-static int squeue_state(uint64_t job_id, char **ret) {
+/* Slurm's word for the job ("RUNNING", "NODE_FAIL", ...) and its node (or NULL), or NULL when it no longer
+ * knows the job (MinJobAge after its end). Returns 0 or a negative errno when squeue could not be asked. */
+static int squeue_state(uint64_t job_id, char **ret, char **ret_node) {
         _cleanup_free_ char *out = NULL, *err = NULL, *job = strprintf("%" PRIu64, job_id);
-        char *argv[] = { (char *) "squeue", (char *) "-h", (char *) "-t", (char *) "all", (char *) "-o", (char *) "%T",
+        char *argv[] = { (char *) "squeue", (char *) "-h", (char *) "-t", (char *) "all", (char *) "-o", (char *) "%T %N",
                          (char *) "-j", job, NULL };
+        char *space;
         int status, r;
 
         if (!job)
@@ -484,10 +515,21 @@ static int squeue_state(uint64_t job_id, char **ret) {
                 /* "Invalid job id specified": gone. Anything else: the controller could not be asked. */
                 if (err && strstr(err, "Invalid job id")) {
                         *ret = NULL;
+                        if (ret_node)
+                                *ret_node = NULL;
                         return 0;
                 }
                 log_debug("squeue for job %" PRIu64 " failed: %s", job_id, strempty(err));
                 return -EIO;
+        }
+        out[strcspn(out, "\n")] = '\0';
+        space = strchr(out, ' ');
+        if (space)
+                *space++ = '\0';
+        if (ret_node) {
+                *ret_node = space && space[0] ? strdup(space) : NULL;
+                if (space && space[0] && !*ret_node)
+                        return -ENOMEM;
         }
         *ret = out[0] ? TAKE_PTR(out) : NULL;
         return 0;
@@ -501,20 +543,24 @@ static bool state_is_alive(const char *state) {
 }
 
 /* The job ended without a record (its node failed, it was cancelled, its runner was killed): the record
- * says so, written by us. */
+ * says so, written by us. One we cancelled says it was cancelled. */
 static int write_vanished_record(BackendAnalysis *a) {
         Record *r = &a->skeleton;
 
         r->finished_at_usec = now_usec(CLOCK_REALTIME);
         free(r->result);
-        r->result = strdup("resources");
-        r->error = a->gone_state
-                ? strprintf("Slurm job %" PRIu64 " ended as %s without writing a record (its node failed, it was "
-                            "cancelled, or its runner was killed)", a->job_id, a->gone_state)
-                : strprintf("Slurm job %" PRIu64 " is gone without writing a record (its node failed, it was "
-                            "cancelled, or its runner was killed)", a->job_id);
-        if (!r->result || !r->error)
+        r->result = strdup(a->cancelled ? "cancelled" : "resources");
+        if (!r->result)
                 return -ENOMEM;
+        if (!a->cancelled) {
+                r->error = a->gone_state
+                        ? strprintf("Slurm job %" PRIu64 " ended as %s without writing a record (its node failed, it was "
+                                    "cancelled, or its runner was killed)", a->job_id, a->gone_state)
+                        : strprintf("Slurm job %" PRIu64 " is gone without writing a record (its node failed, it was "
+                                    "cancelled, or its runner was killed)", a->job_id);
+                if (!r->error)
+                        return -ENOMEM;
+        }
         (void) read_file_tail(r->stderr_file, RECORD_STDERR_TAIL_MAX, &r->stderr_tail);
         return record_file_store(a->user_fd, RUNTIME_SCOPE_USER, r, NULL, NULL);
 }
@@ -532,8 +578,20 @@ static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
 
         (void) output_follow_reopen(a->out);
         (void) output_follow_reopen(a->err);
-        /* record_file_load() opens the file: an open() revalidates NFS's cached "no such file", a stat() would
-         * not until the directory's attributes time out (FINDINGS.md (c)). */
+        /* NFS keeps a failed lookup of ID.json ("no such file") until the directory's cached attributes time out,
+         * 30 s and more with the default mount options (FINDINGS.md (c)). Opening the directory by its path makes
+         * the client fetch them again (close-to-open), which drops that cached answer when the directory changed. */
+        {
+                _cleanup_close_ int fd = open(a->user_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        }
+        /* A job cancelled while it was pending never runs: its record is ours to write. */
+        if (a->cancelled_pending) {
+                _cleanup_free_ char *json = strprintf("%s.json", a->id);
+
+                if (json && faccessat(a->user_fd, json, F_OK, 0) < 0 && errno == ENOENT &&
+                    write_vanished_record(a) < 0)
+                        log_warning("Cannot write the record of the cancelled analysis %s in %s.", a->id, a->user_dir);
+        }
         r = record_file_load(a->user_dir, a->id, a->record, a->json, a->json_size, &reason);
         if (r >= 0) {
                 /* The runner wrote the record after the command's last output: one more open sees all of it. */
@@ -559,15 +617,17 @@ static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
                 return on_poll(source, usec, userdata);
         }
         if (a->gone_since_usec == 0 && now >= a->next_squeue_usec) {
-                _cleanup_free_ char *state = NULL;
+                _cleanup_free_ char *state = NULL, *node = NULL;
 
                 a->next_squeue_usec = now + SQUEUE_INTERVAL_USEC;
-                r = squeue_state(a->job_id, &state);
+                r = squeue_state(a->job_id, &state, &node);
                 if (r >= 0 && !state_is_alive(state)) {
                         log_debug("Slurm job %" PRIu64 " is %s and analysis %s has no record yet.", a->job_id,
                                   strempty(state), a->id);
                         a->gone_since_usec = now;
                         a->gone_state = TAKE_PTR(state);
+                        if (node && !a->skeleton.node)
+                                a->skeleton.node = TAKE_PTR(node);
                 }
         }
         a->poll_usec = MIN(a->poll_usec + a->poll_usec / 2, POLL_MAX_USEC);
@@ -596,26 +656,64 @@ static int slurm_wait(BackendAnalysis *a, sd_event *event, Record *ret, char **r
         a->next_squeue_usec = now + SQUEUE_INTERVAL_USEC;
         a->status = EXIT_SETUP_NO_RECORD;
         r = sd_event_add_time(event, &timer, CLOCK_MONOTONIC, now + a->poll_usec, 0, on_poll, a);
+        a->timer = timer;
         if (r >= 0)
                 r = sd_event_loop(event);
+        a->timer = NULL;
         if (r < 0)
                 return log_error_errno(r, "Cannot wait for analysis %s: %m", a->id), EXIT_SETUP_UNAVAILABLE;
         return a->status;
 }
 
-/* SIGTERM to the batch step's process, our runner, which stops the analysis as its time limit would. A job
- * still pending is not cancelled yet (scancel --batch cannot signal it). */
-static int slurm_stop(BackendAnalysis *a) {
+/* Runs scancel with args and the job id. Returns 0, or -EIO when scancel failed. */
+static int scancel(BackendAnalysis *a, const char *arg1, const char *arg2) {
         _cleanup_free_ char *out = NULL, *err = NULL, *job = strprintf("%" PRIu64, a->job_id);
-        char *argv[] = { (char *) "scancel", (char *) "--batch", (char *) "--signal=TERM", job, NULL };
+        char *argv[5] = { (char *) "scancel" };
+        size_t n = 1;
         int status, r;
 
         if (!job)
                 return -ENOMEM;
+        if (arg1)
+                argv[n++] = (char *) arg1;
+        if (arg2)
+                argv[n++] = (char *) arg2;
+        argv[n] = job;
         r = run_capture(argv, &out, &err, &status);
         if (r < 0)
                 return r;
-        return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -EIO;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                log_debug("scancel of job %" PRIu64 " failed: %s", a->job_id, strempty(err));
+                return -EIO;
+        }
+        return 0;
+}
+
+/* Cancels the analysis: the cancel marker first (a runner starting after it does not run the analysis), then
+ * a job still pending is cancelled outright and its record is ours; a running one gets SIGTERM to the batch
+ * step's process, our runner, which stops the analysis as its time limit would (TERM, KillGrace, KILL) and
+ * records "cancelled". A plain scancel would have slurmstepd kill the runner too after KillWait. */
+static int slurm_stop(BackendAnalysis *a) {
+        _cleanup_close_ int id_fd = openat(a->user_fd, a->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        _cleanup_free_ char *state = NULL;
+        uint64_t now = now_usec(CLOCK_MONOTONIC);
+        int r;
+
+        r = id_fd < 0 ? -errno : write_string_atomic_at(id_fd, "cancel", "");
+        if (r < 0)
+                log_warning_errno(r, "Cannot write the cancel marker %s/%s/cancel: %m", a->user_dir, a->id);
+        a->cancelled = true;
+        r = squeue_state(a->job_id, &state, NULL);
+        if (r >= 0 && state && strcmp(state, "PENDING") == 0 && scancel(a, "--state=PENDING", NULL) >= 0)
+                a->cancelled_pending = true;
+        else
+                r = scancel(a, "--batch", "--signal=TERM");
+        /* Look again soon, not at the next minute: a runner killed early leaves no record. */
+        a->next_squeue_usec = now + 5 * USEC_PER_SEC;
+        a->poll_usec = POLL_MIN_USEC;
+        if (a->timer)
+                (void) sd_event_source_set_time(a->timer, now + POLL_MIN_USEC);
+        return a->cancelled_pending ? 0 : r;
 }
 
 static int slurm_find_record(const BackendConfig *config, const char *id, Record *ret, char **ret_json,
@@ -946,7 +1044,7 @@ static int slurm_gc(const BackendConfig *config, uint64_t cutoff_usec, unsigned 
 
 const Backend backend_slurm = {
         .name = "slurm",
-        .features = BACKEND_DETACH,
+        .features = BACKEND_DETACH | BACKEND_COPY_WORKDIR,
         .submit = slurm_submit_with_profile,
         .wait = slurm_wait,
         .stop = slurm_stop,

@@ -39,9 +39,12 @@ const Backend *backend_get(BackendKind kind) {
 int backend_check_features(const Backend *b, const BackendRequest *req) {
         const char *option = NULL;
 
-        if (req->scope != RUNTIME_SCOPE_SYSTEM && !(b->features & BACKEND_USER_SCOPE))
-                option = "--user";
-        else if (req->detach && !(b->features & BACKEND_DETACH))
+        if (req->scope != RUNTIME_SCOPE_SYSTEM && !(b->features & BACKEND_USER_SCOPE)) {
+                log_error("--backend=%s runs the analysis as a job of the caller, not under a service manager: "
+                          "--user has no meaning there (leave it out).", b->name);
+                return EXIT_SETUP_USAGE;
+        }
+        if (req->detach && !(b->features & BACKEND_DETACH))
                 option = "--detach";
         else if (req->request->copy_workdir && !(b->features & BACKEND_COPY_WORKDIR))
                 option = "--copy-workdir";

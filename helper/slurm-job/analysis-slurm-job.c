@@ -4,9 +4,12 @@
  * analysis-run --backend=slurm submits "exec analysis-slurm-job --kill-grace=USEC DIR ID" as the batch job.
  * DIR/ID/ holds the request and the record skeleton analysis-run wrote. The command runs as
  * --fallback=rlimit runs it (fallback-rlimit.c: its own process group, the exact wall-clock limit with
- * SIGTERM, the grace and SIGKILL) but without rlimits: Slurm's job cgroup bounds memory and CPUs. When it
- * has ended, the figures come from the step's cgroup (memory.peak, memory.events, cpu.stat: exact, unlike
- * Slurm's sampled MaxRSS), and the record goes to DIR/ID.json atomically, where analysis-run waits for it.
+ * SIGTERM, the grace and SIGKILL) but without rlimits: Slurm's job cgroup bounds memory and CPUs, and the task
+ * limit is the kernel's where our Prolog set pids.max, ours by counting otherwise (slurm-tasks.c). SIGTERM
+ * (analysis-run's scancel --batch) cancels it gracefully. When it has ended, the figures come from the step's
+ * cgroup (memory.peak, memory.events, cpu.stat: exact, unlike Slurm's sampled MaxRSS), and the record goes to
+ * DIR/ID.json atomically, where analysis-run waits for it. An analysis cancelled before its job started
+ * (DIR/ID/cancel exists) is not run at all.
  *
  * Usage: analysis-slurm-job --kill-grace=USEC DIR ID */
 
@@ -27,6 +30,7 @@
 #include "parse-value.h"
 #include "record-file.h"
 #include "request.h"
+#include "slurm-tasks.h"
 #include "strv.h"
 #include "thread-env.h"
 #include "time-util.h"
@@ -112,6 +116,7 @@ static int run(const char *dir, const char *id, uint64_t kill_grace_usec) {
         _cleanup_strv_free_ char **env = NULL;
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         RlimitOutcome outcome = {};
+        _cleanup_(slurm_tasks_done) SlurmTasks tasks = {};
         const char *job = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
         struct passwd *pw = getpwuid(getuid());
         char host[256];
@@ -150,6 +155,37 @@ static int run(const char *dir, const char *id, uint64_t kill_grace_usec) {
         if (r < 0)
                 return log_error_errno(r, "Cannot make an event loop: %m");
 
+        /* analysis-run asked to cancel it while the job was still pending, and scancel came too late. */
+        {
+                _cleanup_free_ char *marker = strprintf("%s/cancel", id);
+
+                if (!marker)
+                        return log_oom();
+                if (faccessat(dir_fd, marker, F_OK, 0) >= 0) {
+                        free(record.result);
+                        record.result = strdup("cancelled");
+                        record.finished_at_usec = now_usec(CLOCK_REALTIME);
+                        if (!record.result)
+                                return log_oom();
+                        r = record_file_store(dir_fd, RUNTIME_SCOPE_USER, &record, NULL, NULL);
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot write the record of analysis %s to %s: %m", id, dir);
+                        return 0;
+                }
+        }
+
+        r = slurm_tasks_init(&tasks, record.limits.tasks_max);
+        if (r < 0)
+                return log_oom();
+        if (record.limits.tasks_max != RECORD_UNSET && tasks.job_cgroup) {
+                record.slurm_tasks_limit = strdup(tasks.exact ? "exact" : "best-effort");
+                if (!record.slurm_tasks_limit)
+                        return log_oom();
+                r = slurm_tasks_watch(&tasks, event);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot watch the tasks of analysis %s: %m", id);
+        }
+
         r = rlimit_run(event, &(RlimitSpec) {
                                 .argv = request->argv,
                                 .environment = env,
@@ -175,6 +211,8 @@ static int run(const char *dir, const char *id, uint64_t kill_grace_usec) {
                 record.usage.cpu_usec = outcome.cpu_usec;
                 record.usage.memory_peak = outcome.max_rss_bytes;
                 read_cgroup(&record);
+                if (record.slurm_tasks_limit)
+                        record.usage.tasks_limit_hits = slurm_tasks_limit_hits(&tasks);
         }
         rlimit_outcome_done(&outcome);
         if (r < 0 || !record.result)

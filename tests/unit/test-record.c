@@ -144,7 +144,38 @@ static void test_notes_slurm(void) {
         r.limits.cpu_quota_percent = 150;
         expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 2.0 GiB, CPU 3 s). It ran as Slurm job 17 "
                          "on node n2, as the caller rather than the profile's account; its CPU quota of 150% was rounded "
-                         "up to 2 whole CPUs; its task limit was not enforced (Slurm sets none).");
+                         "up to 2 whole CPUs; its task limit was not enforced.");
+
+        /* The task limit both ways, and Disk=, which Slurm cannot enforce. */
+        base_record(&r, "success", "exited", 0, NULL);
+        r.isolation = strdup("slurm");
+        r.slurm_job_id = 17;
+        r.limits.tasks_max = 64;
+        r.slurm_tasks_limit = strdup("exact");
+        r.limits.disk_max = RECORD_UNSET;
+        r.profile_limits.disk_max = MiB;
+        expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 2.0 GiB, CPU 3 s). It ran as Slurm job 17, "
+                         "as the caller rather than the profile's account; its limit of 64 tasks was enforced by the "
+                         "kernel (pids.max of the job's cgroup, set by analysis-sandbox's Slurm Prolog); its output "
+                         "directory was not bounded by Disk= (1.0 MiB): Slurm cannot enforce it.");
+        base_record(&r, "signal", "killed", -1, "KILL");
+        r.isolation = strdup("slurm");
+        r.slurm_job_id = 17;
+        r.limits.tasks_max = 64;
+        r.usage.tasks_limit_hits = 1;
+        r.slurm_tasks_limit = strdup("best-effort");
+        expect_notes(&r, "Killed by signal KILL after 41 s. It was stopped on going past its limit of 64 tasks. It ran "
+                         "as Slurm job 17, as the caller rather than the profile's account; its limit of 64 tasks was "
+                         "enforced only best effort (no pids.max on the node: analysis-sandbox's Slurm Prolog is not "
+                         "installed there), by counting its tasks every 0.1 s and stopping it at the limit.");
+
+        /* Cancelled before it started: the helper's record. */
+        base_record(&r, "cancelled", NULL, -1, NULL);
+        r.isolation = strdup("slurm");
+        r.slurm_job_id = 17;
+        r.usage.runtime_usec = RECORD_UNSET;
+        r.started_at_usec = RECORD_UNSET;
+        expect_notes(&r, "Cancelled: stopped on request. It was cancelled while Slurm job 17 was still pending.");
 
         /* A job that vanished: only why it has no outcome. */
         base_record(&r, "resources", NULL, -1, NULL);
@@ -189,7 +220,7 @@ static void test_round_trip(void) {
         assert(back.caller_uid == 1000);
         assert(strcmp(back.output_dir, r.output_dir) == 0);
         assert(back.limits.disk_max == GiB && back.usage.disk_used == 4096 && back.usage.disk_full == 1);
-        assert(back.slurm_job_id == RECORD_UNSET && !back.node);
+        assert(back.slurm_job_id == RECORD_UNSET && !back.node && !back.slurm_tasks_limit);
         record_done(&r);
         record_done(&back);
 
@@ -197,12 +228,14 @@ static void test_round_trip(void) {
         base_record(&r, "success", "exited", 0, NULL);
         r.slurm_job_id = 4242;
         r.node = strdup("n2");
+        r.slurm_tasks_limit = strdup("best-effort");
         free(text);
         text = NULL;
         f = open_memstream(&text, &size);
         assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
         assert(record_parse_json(text, size, &back, &why) == 0);
         assert(back.slurm_job_id == 4242 && strcmp(back.node, "n2") == 0);
+        assert(strcmp(back.slurm_tasks_limit, "best-effort") == 0);
         record_done(&r);
         record_done(&back);
 
