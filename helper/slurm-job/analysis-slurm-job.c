@@ -243,5 +243,13 @@ int main(int argc, char *argv[]) {
         }
         /* A reader of our output files going away must not take us along. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* Slurm calls the job running, and a stop may send SIGTERM, before we reach the command: blocked from
+         * the first instruction, a cancel waits for rlimit_run() to take it, instead of killing us without a
+         * record. */
+        sigset_t mask;
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGINT);
+        sigaddset(&mask, SIGTERM);
+        (void) sigprocmask(SIG_BLOCK, &mask, NULL);
         return run(argv[2], argv[3], kill_grace_usec) < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
