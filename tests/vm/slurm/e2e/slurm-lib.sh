@@ -71,3 +71,25 @@ slurm_now() {
 slurm_diff() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b - a }'
 }
+
+# The backend suites' setting: SHARED, the [Slurm] SharedDirectory= they point analysis-sandbox at
+# ($SLURM_SHARE/NAME, mode 1777 as a site makes it: every user makes SHARED/UID of their own in it), alice's
+# USER_DIR in it, and CONF, the drop-in write_conf writes. slurm_backend_share makes SHARED.
+slurm_backend_setting() {
+    SHARED=$SLURM_SHARE/$1
+    CONF_DIR=/etc/analysis-sandbox/analysis-sandbox.conf.d
+    CONF=$CONF_DIR/50-slurm.conf
+    ALICE_UID=2001      # alice's on both nodes
+    USER_DIR=$SHARED/$ALICE_UID
+}
+
+slurm_backend_share() {
+    mkdir -p "$SHARED"
+    chmod 1777 "$SHARED"
+}
+
+# Writes the lines given as analysis-sandbox.conf's drop-in CONF.
+write_conf() {
+    mkdir -p "$CONF_DIR"
+    printf '%s\n' "$@" >"$CONF"
+}

@@ -6,22 +6,11 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/slurm-lib.sh"
 
-SHARED=$SLURM_SHARE/backend
-CONF_DIR=/etc/analysis-sandbox/analysis-sandbox.conf.d
-CONF=$CONF_DIR/50-slurm.conf
-ALICE_UID=2001
-USER_DIR=$SHARED/$ALICE_UID
-
-write_conf() {
-    mkdir -p "$CONF_DIR"
-    printf '%s\n' "$@" >"$CONF"
-}
+slurm_backend_setting backend
 
 oneTimeSetUp() {
     slurm_make_work
-    # The site's shared directory: every user makes SharedDirectory/UID of their own in it.
-    mkdir -p "$SHARED"
-    chmod 1777 "$SHARED"
+    slurm_backend_share
     mkdir -p /etc/analysis-sandbox/profiles
     cat >/etc/analysis-sandbox/profiles/slurmtest.ini <<'EOF'
 [Profile]

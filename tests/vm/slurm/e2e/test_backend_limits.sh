@@ -10,23 +10,13 @@
 
 . "$(dirname "${BASH_SOURCE[0]}")/slurm-lib.sh"
 
-SHARED=$SLURM_SHARE/backend
-CONF_DIR=/etc/analysis-sandbox/analysis-sandbox.conf.d
-CONF=$CONF_DIR/50-slurm.conf
-ALICE_UID=2001
-USER_DIR=$SHARED/$ALICE_UID
+slurm_backend_setting backend
 # n2 has this name for the share itself (node/run); here the test mounts the export there with default options.
 DEFAULTS_MOUNT=$SLURM_SHARE-defaults
 
-write_conf() {
-    mkdir -p "$CONF_DIR"
-    printf '%s\n' "$@" >"$CONF"
-}
-
 oneTimeSetUp() {
     slurm_make_work
-    mkdir -p "$SHARED"
-    chmod 1777 "$SHARED"
+    slurm_backend_share
     mkdir -p /etc/analysis-sandbox/profiles
     cat >/etc/analysis-sandbox/profiles/slurmlimits.ini <<'EOF'
 [Profile]
