@@ -545,8 +545,12 @@ static bool state_is_alive(const char *state) {
 /* The job ended without a record (its node failed, it was cancelled, its runner was killed): the record
  * says so, written by us. One we cancelled says it was cancelled. */
 static int write_vanished_record(BackendAnalysis *a) {
+        _cleanup_free_ char *marker = strprintf("%s/cancel", a->id);
         Record *r = &a->skeleton;
 
+        /* Cancelled by another process of ours (analysisctl stop --no-block, the first analysis-run) too. */
+        if (marker && faccessat(a->user_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+                a->cancelled = true;
         r->finished_at_usec = now_usec(CLOCK_REALTIME);
         free(r->result);
         r->result = strdup(a->cancelled ? "cancelled" : "resources");

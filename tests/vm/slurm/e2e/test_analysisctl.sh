@@ -200,6 +200,31 @@ testStopRunning() {
     assertContains "stop of an ended one: message" "$(cat "$ERR")" "Analysis stop1 is not running."
 }
 
+# A stop that does not wait, of an analysis still pending (both nodes busy): Slurm cancels the job, which never
+# runs, and whoever waits for the analysis afterwards gets a record saying it was cancelled, not that it vanished.
+testStopNoBlockWhilePending() {
+    local b1 b2 job=""
+    b1=$(as_user sbatch --parsable -J blocker -w n1 -o /dev/null --wrap 'sleep 120')
+    b2=$(as_user sbatch --parsable -J blocker -w n2 -o /dev/null --wrap 'sleep 120')
+    slurm_wait_running "$b1" 60
+    slurm_wait_running "$b2" 60
+    as_alice analysis-run --backend=slurm -p ctltest --detach --id=pend2 -- sh -c 'echo ran'
+    assertEquals "detach: status (stderr: $(cat "$ERR"))" 0 "$RC"
+    job=$(cat "$USER_DIR/pend2/job" 2>/dev/null)
+    sleep 2
+    assertEquals "job $job pends while both nodes are busy" PENDING "$(slurm_job_field "$job" JobState)"
+    as_alice analysisctl stop --no-block pend2
+    assertEquals "stop --no-block: status (stderr: $(cat "$ERR"))" 0 "$RC"
+    assertFalse "stop --no-block: returns without a record" "[[ -e $USER_DIR/pend2.json ]]"
+    as_alice analysisctl wait pend2
+    scancel "$b1" "$b2"
+    assertEquals "result (wait's stderr: $(cat "$ERR"))" cancelled "$(record_field pend2 '["result"]')"
+    assertEquals "started_at: never" null "$(record_field pend2 '["started_at"]')"
+    assertEquals "error: none" null "$(record_field pend2 '["error"]')"
+    assertEquals "Slurm: the job is cancelled" CANCELLED "$(slurm_job_field "$job" JobState)"
+    assertEquals "it never ran" "" "$(cat "$USER_DIR/pend2.stdout" 2>/dev/null)"
+}
+
 # analysis-run dies (SIGKILL: nothing it could clean up); the job goes on, and analysisctl wait gives the
 # record and the exit status analysis-run would have given.
 testHelperKilledThenWait() {
