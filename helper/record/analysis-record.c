@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <stdarg.h>
@@ -593,6 +594,20 @@ static int run_finish(const AnalysisPaths *paths) {
                 if (record.finished_at_usec > state->started_at_usec)
                         record.usage.runtime_usec = record.finished_at_usec - state->started_at_usec;
         }
+        if (!state) {
+                _cleanup_(request_freep) Request *spooled = NULL;
+                _cleanup_free_ char *why = NULL;
+                uid_t caller = (uid_t) -1;
+                const char *profile = getenv("ANALYSIS_PROFILE");
+
+                /* prepare never wrote its state (killed at TimeoutStopSec=): the record is still the caller's,
+                 * the owner of the request in the spool, as prepare would have found. */
+                (void) load_spooled_request(paths, &spooled, &caller, &why);
+                if (caller != (uid_t) -1)
+                        record.caller_uid = caller;
+                if (profile && profile_name_is_valid(profile))
+                        record.profile = strdup(profile);
+        }
         if (record.profile) {
                 (void) analysis_unit_name(record.profile, arg_id, &record.unit);
                 (void) snprintf(log_profile, sizeof(log_profile), "%s", record.profile);
@@ -694,9 +709,17 @@ int main(int argc, char *argv[]) {
                 log_analysis(LOG_ERR, "Analysis '%s': cannot find its directories: %s", arg_id, strerror(-r));
                 return EXIT_FAILURE;
         }
-        if (strcmp(arg_verb, "prepare") == 0)
+        if (strcmp(arg_verb, "prepare") == 0) {
+                /* A stop right after the start (analysisctl stop, Ctrl-C) reaches us with SIGTERM: prepare is
+                 * short and finishes first, so that finish has the caller, the profile and the request to write
+                 * a record the caller can read. The manager's SIGKILL after TimeoutStopSec= still ends it. */
+                sigset_t mask;
+                sigemptyset(&mask);
+                sigaddset(&mask, SIGTERM);
+                sigaddset(&mask, SIGINT);
+                (void) sigprocmask(SIG_BLOCK, &mask, NULL);
                 r = run_prepare(&paths);
-        else if (strcmp(arg_verb, "finish") == 0)
+        } else if (strcmp(arg_verb, "finish") == 0)
                 r = run_finish(&paths);
         else
                 r = -EINVAL;
