@@ -585,9 +585,9 @@ static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
         /* NFS keeps a failed lookup of ID.json ("no such file") until the directory's cached attributes time out,
          * 30 s and more with the default mount options (FINDINGS.md (c)). Opening the directory by its path makes
          * the client fetch them again (close-to-open), which drops that cached answer when the directory changed. */
-        {
-                _cleanup_close_ int fd = open(a->user_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        }
+        int dir_fd = open(a->user_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (dir_fd >= 0)
+                (void) close(dir_fd);
         /* A job cancelled while it was pending never runs: its record is ours to write. */
         if (a->cancelled_pending) {
                 _cleanup_free_ char *json = strprintf("%s.json", a->id);
