@@ -355,7 +355,9 @@ int template_render_into(TemplateBuffer *b, const char *template, const Template
         for (size_t i = 0; i < t->n_lines; i++) {
                 const TemplateLine *l = t->lines + i;
 
-                r = render_line(template + l->start, l->len, t->ats + l->first_at, l->n_ats, &render, b, ret_bad_name);
+                /* A template without placeholders has no ats at all (NULL): no offset into it then. */
+                r = render_line(template + l->start, l->len, l->n_ats > 0 ? t->ats + l->first_at : NULL, l->n_ats,
+                                &render, b, ret_bad_name);
                 if (r < 0)
                         return r;
         }
