@@ -98,7 +98,12 @@ testStatusRunningAndEnded() {
     as_alice analysis-run --backend=slurm -p ctltest --detach --id=st1 -- sh -c 'echo status-line; sleep 15'
     assertEquals "detach: status (stderr: $(cat "$ERR"))" 0 "$RC"
     job=$(wait_job_running st1 60)
-    sleep 1
+    # Slurm calls the job RUNNING before its runner has started the command: status shows the output so far,
+    # so there must be some first.
+    for _ in $(seq 1 150); do
+        grep -q status-line "$USER_DIR/st1.stdout" 2>/dev/null && break
+        sleep 0.2
+    done
 
     as_alice analysisctl status st1
     assertEquals "running: status 0 (stderr: $(cat "$ERR"))" 0 "$RC"
