@@ -120,10 +120,13 @@ static int variables_add_common(Variables *v, const char *profile_name, RuntimeS
         r = variables_add_copy(v, "PROFILE", profile_name);
         if (r < 0)
                 return r;
-        return variables_add_copy(v, "SYSTEM", scope == RUNTIME_SCOPE_SYSTEM ? "" : NULL);
+        r = variables_add_copy(v, "SYSTEM", scope == RUNTIME_SCOPE_SYSTEM ? "" : NULL);
+        if (r < 0)
+                return r;
+        return variables_add_copy(v, "USER_MANAGER", scope == RUNTIME_SCOPE_USER ? "" : NULL);
 }
 
-/* The variables every unit has: @PROFILE@, @SYSTEM@, @SOURCE_PATH@, @DROPINS@, and the keys for target. */
+/* The variables every unit has: @PROFILE@, @SYSTEM@, @USER_MANAGER@, @SOURCE_PATH@, @DROPINS@, and the keys for target. */
 static int variables_add_unit(Variables *v, const char *profile_name, char * const *files, const ConfigSchema *schema,
                               const Setting *settings, ConfigTarget target, RuntimeScope scope) {
         int r;
@@ -175,7 +178,7 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, TemplateBuf
         _cleanup_(variables_clear) Variables v = {};
         _cleanup_free_ char *results_dir = NULL;
         char *name = NULL, *slice = NULL, *output_dir;
-        bool dynamic_user;
+        bool dynamic_user, private_tmpfs;
         int r;
 
         r = variables_add_unit(&v, p->name, p->files, &profile_schema, p->settings, CONFIG_TARGET_SERVICE, scope);
@@ -204,9 +207,8 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, TemplateBuf
         if (r < 0)
                 return r;
         /* DynamicUser= implies PrivateTmp=yes whatever the profile says. */
-        r = variables_add_copy(&v, "PRIVATE_TMPFS", scope == RUNTIME_SCOPE_SYSTEM &&
-                                                            (dynamic_user || p->settings[PROFILE_PRIVATE_TMP].number)
-                                                    ? "" : NULL);
+        private_tmpfs = scope == RUNTIME_SCOPE_SYSTEM && (dynamic_user || p->settings[PROFILE_PRIVATE_TMP].number);
+        r = variables_add_copy(&v, "PRIVATE_TMPFS_OPTION", private_tmpfs ? "--private-tmp " : "");
         if (r < 0)
                 return r;
         r = results_dir_for_unit(scope, &results_dir);

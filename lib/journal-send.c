@@ -2,12 +2,14 @@
 /* Sending one structured message to the journal over its native socket, without linking libsystemd. */
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "journal-send.h"
@@ -56,4 +58,27 @@ int journal_send(int priority, const char *identifier, char * const *fields, con
                     }, MSG_NOSIGNAL) < 0)
                 return -errno;
         return 0;
+}
+
+void journal_log_analysis(int priority, const char *identifier, const char *id, const char *profile,
+                          const char *format, ...) {
+        _cleanup_free_ char *message = NULL, *id_field = NULL, *profile_field = NULL;
+        char *fields[3] = {};
+        size_t n = 0;
+        va_list ap;
+        int r;
+
+        va_start(ap, format);
+        r = vasprintf(&message, format, ap);
+        va_end(ap);
+        if (r < 0)
+                return;
+        id_field = id ? strprintf("ANALYSIS_ID=%s", id) : NULL;
+        profile_field = profile && profile[0] ? strprintf("ANALYSIS_PROFILE=%s", profile) : NULL;
+        if (id_field)
+                fields[n++] = id_field;
+        if (profile_field)
+                fields[n++] = profile_field;
+        if (journal_send(priority, identifier, fields, message) < 0)
+                syslog(priority, "%s", message);
 }

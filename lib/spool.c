@@ -2,11 +2,14 @@
 /* The caller's side of the spool: handing a request to an analysis unit, and asking it to note a cancel. */
 
 #include <fcntl.h>
+#include <string.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic-file.h"
 #include "fs-util.h"
+#include "macro.h"
 #include "spool.h"
 
 /* O_PATH: the system's spool grants its group write and search but not read (no listing of others' entries),
@@ -81,4 +84,38 @@ int spool_remove(const AnalysisPaths *paths, const char *id) {
         if (spool_fd < 0)
                 return spool_fd == -ENOENT ? 0 : spool_fd;
         return remove_flat_dir_at(spool_fd, id);
+}
+
+int spool_watch_output_fresh(const AnalysisPaths *paths, const char *id) {
+        _cleanup_free_ char *path = strprintf("%s/%s", paths->spool_dir, id);
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!path)
+                return -ENOMEM;
+        fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (inotify_add_watch(fd, path, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
+int spool_output_fresh_seen(int watch_fd, bool *seen) {
+        /* Aligned as struct inotify_event needs; room for many events with short names. */
+        char buffer[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+
+        while (!*seen) {
+                ssize_t n = read(watch_fd, buffer, sizeof(buffer));
+
+                if (n < 0)
+                        return errno == EAGAIN ? 0 : -errno;
+                for (char *p = buffer; p < buffer + n; ) {
+                        const struct inotify_event *e = (const struct inotify_event *) p;
+
+                        if (e->len > 0 && strcmp(e->name, SPOOL_OUTPUT_FRESH) == 0)
+                                *seen = true;
+                        p += sizeof(struct inotify_event) + e->len;
+                }
+        }
+        return 1;
 }

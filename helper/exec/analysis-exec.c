@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysis-exec: the in-unit runner, ExecStart= of every analysis unit. It runs as the profile's account,
- * takes the command, directory, environment and tighter limits from the request that analysis-record
- * prepare checked and snapshotted (or the profile's Exec= after "--" when nobody spooled one), applies the
- * limits, and executes the command. */
+/* analysis-exec: the in-unit runner, ExecStart= of every analysis unit. Under the system manager it starts as
+ * root and first checks and snapshots the caller's request itself (--prepare, exec-prepare.c); under a user's
+ * manager analysis-record prepare has done that. As the profile's account, it takes the command, directory,
+ * environment and tighter limits from that snapshot (or the profile's Exec= after "--" when nobody spooled
+ * one), applies the limits, and executes the command. */
 
 #include <fcntl.h>
 #include <sched.h>
@@ -20,10 +21,12 @@
 #include <sysexits.h>
 #include <time.h>
 
+#include "analysis-id.h"
 #include "atomic-file.h"
 #include "cgroup-util.h"
 #include "config.h"
 #include "entry-file.h"
+#include "exec-prepare.h"
 #include "log.h"
 #include "parse-value.h"
 #include "request.h"
@@ -36,34 +39,53 @@
 /* systemd's own exit codes for the same failures (systemd.exec(5)), so they read the same in the journal. */
 #define EXIT_CHDIR 200
 #define EXIT_EXEC 203
+#define EXIT_USER 217
 #define EXIT_CGROUP 219
 /* The exit status of the runner when it stopped the analysis at its own (tighter) time limit. */
 #define EXIT_RUNNER_TIMEOUT 124
 
 static const char *arg_state_dir = NULL;
 static const char *arg_status_dir = NULL;
+static bool arg_prepare = false;
+static bool arg_private_tmp = false;
+static PrepareOptions arg_prepare_options = { .scope = RUNTIME_SCOPE_SYSTEM };
 
 static void help(void) {
-        printf("%s [--state-dir=DIR] [--status-dir=DIR] [--] [COMMAND [ARG...]]\n\n"
+        printf("%s [--prepare --profile=NAME --runtime-max=SPAN --kill-grace=SPAN --disk-max=SIZE\n"
+               "    --results-dir=DIR [--private-tmp]] [--state-dir=DIR] [--status-dir=DIR] [--] [COMMAND [ARG...]]\n\n"
                "Runs inside an analysis unit (analysis@.service and its siblings) and executes the\n"
                "analysis' command: the one its caller spooled, or else COMMAND, the profile's Exec=.\n\n"
                "  -h --help            Show this help\n"
                "     --version         Show the version\n"
-               "     --state-dir=DIR   Where analysis-record prepare left the checked request\n"
+               "     --prepare         Start as root (ExecStart=!): check and snapshot the request of\n"
+               "                       $ANALYSIS_ID, mount its output directory, then become its account\n"
+               "     --profile=NAME --runtime-max=SPAN --kill-grace=SPAN --disk-max=SIZE --results-dir=DIR\n"
+               "                       The profile's facts, for --prepare\n"
+               "     --private-tmp     With --prepare: /tmp and /var/tmp of its own, on a shared tmpfs\n"
+               "     --state-dir=DIR   Where the checked request is snapshotted\n"
                "     --status-dir=DIR  Where to note how the analysis ended when this runner supervises it\n\n"
                "Not meant to be called by hand; see analysis-sandbox.profile(5).\n",
                program_invocation_short_name);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_STATE_DIR, ARG_STATUS_DIR };
+        enum { ARG_VERSION = 0x100, ARG_STATE_DIR, ARG_STATUS_DIR, ARG_PREPARE, ARG_PROFILE, ARG_RUNTIME_MAX,
+               ARG_KILL_GRACE, ARG_DISK_MAX, ARG_RESULTS_DIR, ARG_PRIVATE_TMP };
         static const struct option options[] = {
-                { "help",       no_argument,       NULL, 'h'            },
-                { "version",    no_argument,       NULL, ARG_VERSION    },
-                { "state-dir",  required_argument, NULL, ARG_STATE_DIR  },
-                { "status-dir", required_argument, NULL, ARG_STATUS_DIR },
+                { "help",        no_argument,       NULL, 'h'             },
+                { "version",     no_argument,       NULL, ARG_VERSION     },
+                { "state-dir",   required_argument, NULL, ARG_STATE_DIR   },
+                { "status-dir",  required_argument, NULL, ARG_STATUS_DIR  },
+                { "prepare",     no_argument,       NULL, ARG_PREPARE     },
+                { "profile",     required_argument, NULL, ARG_PROFILE     },
+                { "runtime-max", required_argument, NULL, ARG_RUNTIME_MAX },
+                { "kill-grace",  required_argument, NULL, ARG_KILL_GRACE  },
+                { "disk-max",    required_argument, NULL, ARG_DISK_MAX    },
+                { "results-dir", required_argument, NULL, ARG_RESULTS_DIR },
+                { "private-tmp", no_argument,       NULL, ARG_PRIVATE_TMP },
                 {}
         };
+        PrepareOptions *p = &arg_prepare_options;
         int c;
 
         /* "+" stops at the first non-option, so the command's own options are left alone. */
@@ -81,9 +103,40 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_STATUS_DIR:
                         arg_status_dir = optarg;
                         break;
+                case ARG_PREPARE:
+                        arg_prepare = true;
+                        break;
+                case ARG_PROFILE:
+                        p->profile = optarg;
+                        break;
+                case ARG_RUNTIME_MAX:
+                        if (parse_timespan(optarg, &p->runtime_max_usec) < 0)
+                                return log_error_errno(EINVAL, "Invalid --runtime-max=%s", optarg);
+                        break;
+                case ARG_KILL_GRACE:
+                        if (parse_timespan(optarg, &p->kill_grace_usec) < 0)
+                                return log_error_errno(EINVAL, "Invalid --kill-grace=%s", optarg);
+                        break;
+                case ARG_DISK_MAX:
+                        if (parse_memory_limit(optarg, &p->disk_max) < 0)
+                                return log_error_errno(EINVAL, "Invalid --disk-max=%s", optarg);
+                        break;
+                case ARG_RESULTS_DIR:
+                        p->results_dir = optarg;
+                        break;
+                case ARG_PRIVATE_TMP:
+                        arg_private_tmp = true;
+                        break;
                 default:
                         return -EINVAL;
                 }
+        if (arg_prepare) {
+                p->id = getenv("ANALYSIS_ID");
+                if (!p->id || !analysis_id_is_valid(p->id))
+                        return log_error_errno(EINVAL, "--prepare: $ANALYSIS_ID is missing or not a valid id");
+                if (!p->profile || !p->results_dir || p->results_dir[0] != '/')
+                        return log_error_errno(EINVAL, "--prepare needs --profile= and an absolute --results-dir=");
+        }
         return 1;
 }
 
@@ -401,7 +454,14 @@ int main(int argc, char *argv[]) {
         const char *id = getenv("ANALYSIS_ID"), *profile = getenv("ANALYSIS_PROFILE");
         char **command;
         bool supervised;
+        sigset_t stop_signals;
+        uid_t account_uid = (uid_t) -1;
+        gid_t account_gid = (gid_t) -1;
         int r;
+
+        sigemptyset(&stop_signals);
+        sigaddset(&stop_signals, SIGTERM);
+        sigaddset(&stop_signals, SIGINT);
 
         log_open(LOG_TARGET_STDERR);
         openlog("analysis-exec", LOG_PID, LOG_USER);
@@ -409,9 +469,26 @@ int main(int argc, char *argv[]) {
         if (r <= 0)
                 return r < 0 ? EX_USAGE : EXIT_SUCCESS;
 
+        if (arg_prepare) {
+                /* A stop right after the start (analysisctl stop, Ctrl-C) must not cut the preparation short:
+                 * analysis-record finish needs the caller, the profile and the request it leaves. */
+                (void) sigprocmask(SIG_BLOCK, &stop_signals, NULL);
+                r = runner_prepare(&arg_prepare_options, arg_private_tmp, &account_uid, &account_gid);
+                if (r < 0)
+                        return EXIT_FAILURE;
+        }
         r = load_request(&request, &state);
         if (r < 0)
                 return fail(EX_CONFIG, -r, "cannot read the checked request in %s: %m", strempty(arg_state_dir));
+        if (arg_prepare) {
+                /* The snapshot is root's: read while still root, and nothing of root's is left after it. */
+                r = runner_become_account(account_uid, account_gid);
+                if (r < 0)
+                        return fail(EXIT_USER, -r, "cannot become the analysis' account (uid %u): %m",
+                                    (unsigned) account_uid);
+                /* A stop that came meanwhile ends the runner here, before the command starts. */
+                (void) sigprocmask(SIG_UNBLOCK, &stop_signals, NULL);
+        }
         command = request ? request->argv : argv + optind;
         if (!command[0])
                 return fail(EX_CONFIG, 0,

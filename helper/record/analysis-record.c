@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysis-record: runs inside every analysis unit with full privileges ("+"). "prepare" (ExecStartPre=)
- * checks the caller's spooled request and snapshots it with the profile's facts; "finish" (ExecStopPost=)
- * writes the completion record from systemd's result and the cgroup's counters while the cgroup still exists.
+/* analysis-record: runs inside every analysis unit with full privileges ("+"). "finish" (ExecStopPost=) writes
+ * the completion record from systemd's result and the cgroup's counters while the cgroup still exists.
+ * "prepare" (ExecStartPre=) checks the caller's spooled request and snapshots it with the profile's facts, in
+ * units for a user's manager (and units generated before 0.13); the system manager's runner does that itself
+ * (analysis-exec --prepare), which spares every analysis one process spawned by PID 1.
  *
  * It is small, fast C on purpose: TimeoutStopSec= also bounds ExecStopPost=, and under load a slow writer
  * would be killed and leave no record. Its stdout and stderr are the analysis' output files, so it never
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #include "analysis-id.h"
+#include "analysis-prepare.h"
 #include "atomic-file.h"
 #include "cgroup-util.h"
 #include "config.h"
@@ -54,25 +57,15 @@ static char log_profile[PROFILE_NAME_MAX + 1];
  * where no journald runs. */
 static void log_analysis(int priority, const char *format, ...) _printf_(2, 3);
 static void log_analysis(int priority, const char *format, ...) {
-        _cleanup_free_ char *message = NULL, *id_field = NULL, *profile_field = NULL;
-        char *fields[3] = {};
-        size_t n = 0;
+        _cleanup_free_ char *message = NULL;
         va_list ap;
         int r;
 
         va_start(ap, format);
         r = vasprintf(&message, format, ap);
         va_end(ap);
-        if (r < 0)
-                return;
-        id_field = arg_id ? strprintf("ANALYSIS_ID=%s", arg_id) : NULL;
-        profile_field = log_profile[0] ? strprintf("ANALYSIS_PROFILE=%s", log_profile) : NULL;
-        if (id_field)
-                fields[n++] = id_field;
-        if (profile_field)
-                fields[n++] = profile_field;
-        if (journal_send(priority, "analysis-record", fields, message) < 0)
-                syslog(priority, "%s", message);
+        if (r >= 0)
+                journal_log_analysis(priority, "analysis-record", arg_id, log_profile, "%s", message);
 }
 
 static void help(void) {
@@ -157,226 +150,26 @@ static int open_dir(const char *path) {
         return fd < 0 ? -errno : fd;
 }
 
-/* Reads and checks the caller's request in spool/ID/. Returns 0 with *ret (NULL when there is no spool
- * directory: started by hand), or -EPERM/-EBADMSG with a reason. *ret_caller is set to the owner of the spool
- * directory as soon as there is one, refused or not. */
-static int load_spooled_request(const AnalysisPaths *paths, Request **ret, uid_t *ret_caller, char **ret_reason) {
-        _cleanup_close_ int spool_fd = -EBADF, dir_fd = -EBADF;
-        _cleanup_free_ char *data = NULL, *why = NULL;
-        struct stat st;
-        size_t size;
-        int r;
-
-        spool_fd = open_dir(paths->spool_dir);
-        if (spool_fd == -ENOENT) {
-                *ret = NULL;
-                return 0;
-        }
-        if (spool_fd < 0) {
-                *ret_reason = strprintf("cannot open %s: %s", paths->spool_dir, strerror(-spool_fd));
-                return spool_fd;
-        }
-        /* O_NOFOLLOW: a symlink planted in place of the directory must not lead us elsewhere. */
-        dir_fd = openat(spool_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (dir_fd < 0 && errno == ENOENT) {
-                *ret = NULL;
-                return 0;
-        }
-        if (dir_fd < 0) {
-                r = -errno;
-                *ret_reason = strprintf("cannot open the spool directory: %s",
-                                        r == -ENOTDIR || r == -ELOOP ? "it is not a directory" : strerror(-r));
-                return r;
-        }
-        if (fstat(dir_fd, &st) < 0)
-                return -errno;
-        /* Even a refused request's record is for whoever made the spool directory to read. */
-        *ret_caller = st.st_uid;
-        if (st.st_mode & 0022) {
-                *ret_reason = strprintf("the spool directory is writable by others (mode %04o)",
-                                        (unsigned) (st.st_mode & 07777));
-                return -EPERM;
-        }
-        /* The request must belong to whoever made the directory: nobody else can swap it in. */
-        r = entry_file_read_at(dir_fd, "request", st.st_uid, &data, &size, &why);
-        if (r < 0) {
-                *ret_reason = strprintf("the spooled request was refused: %s", strempty(why));
-                return r;
-        }
-        r = request_parse(data, size, ret, &why);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0) {
-                *ret_reason = strprintf("the spooled request was refused: %s", strempty(why));
-                return r;
-        }
-        return 0;
-}
-
-/* Starts systemd's output file name empty and readable by caller, root and the admins only. */
-static int restrict_output_file(int dir_fd, const char *name, uid_t caller) {
-        _cleanup_close_ int fd = openat(dir_fd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        struct stat st;
-        int r;
-
-        if (fd < 0)
-                return errno == ENOENT ? 0 : -errno;
-        if (fstat(fd, &st) < 0)
-                return -errno;
-        if (!S_ISREG(st.st_mode))
-                return -EBADF;
-        /* The access first: an earlier run's output must not be readable for an instant by the wrong caller. */
-        r = result_access_restrict(fd, arg_scope, caller);
-        if (r < 0)
-                return r;
-        return ftruncate(fd, 0) < 0 ? -errno : 0;
-}
-
-static int write_state(int units_fd, const UnitState *state) {
-        _cleanup_free_ char *data = NULL;
-        size_t size;
-        int r;
-
-        r = unit_state_serialize(state, &data, &size);
-        if (r < 0)
-                return r;
-        return write_file_atomic_at(units_fd, "state", data, size, 0640);
-}
-
-/* The account the analysis runs as: whoever systemd made its runner's RuntimeDirectory= for, which is the
- * profile's User= or the account DynamicUser= made for this very analysis (and has already made, before
- * ExecStartPre= runs). */
-static int analysis_account(const AnalysisPaths *paths, uid_t *ret_uid, gid_t *ret_gid) {
-        _cleanup_free_ char *path = strprintf("%s/%s", paths->runner_dir, arg_id);
-        struct stat st;
-
-        if (!path)
-                return -ENOMEM;
-        if (lstat(path, &st) < 0)
-                return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return -ENOTDIR;
-        *ret_uid = st.st_uid;
-        *ret_gid = st.st_gid;
-        return 0;
-}
-
-static int prepare_results(int results_fd, uid_t caller) {
-        _cleanup_free_ char *stdout_name = strprintf("%s.stdout", arg_id), *stderr_name = strprintf("%s.stderr", arg_id),
-                            *record_name = strprintf("%s.json", arg_id), *output_name = strprintf("%s.output", arg_id);
-        int r;
-
-        if (!stdout_name || !stderr_name || !record_name || !output_name)
-                return -ENOMEM;
-        /* systemd created the output files for this very command (StandardOutput=append:); start them empty, and
-         * take away the record and output of an earlier run with this id. */
-        r = restrict_output_file(results_fd, stdout_name, caller);
-        if (r >= 0)
-                r = restrict_output_file(results_fd, stderr_name, caller);
-        if (r < 0)
-                return r;
-        if (unlinkat(results_fd, record_name, 0) < 0 && errno != ENOENT)
-                return -errno;
-        r = tree_remove_at(results_fd, output_name);
-        if (r < 0)
-                return r;
-        /* A user's manager has no root to mount a tmpfs: the analysis writes straight into this directory. */
-        if (arg_scope != RUNTIME_SCOPE_SYSTEM && mkdirat(results_fd, output_name, 0700) < 0)
-                return -errno;
-        return 0;
-}
-
 static int run_prepare(const AnalysisPaths *paths) {
-        _cleanup_close_ int units_fd = -EBADF, id_fd = -EBADF, results_fd = -EBADF;
-        _cleanup_(request_freep) Request *request = NULL;
-        _cleanup_free_ char *reason = NULL;
-        UnitState state = {
-                .profile = (char *) arg_profile,
+        const PrepareOptions options = {
+                .id = arg_id,
+                .profile = arg_profile,
+                .results_dir = arg_results_dir,
+                .scope = arg_scope,
                 .runtime_max_usec = arg_runtime_max_usec,
                 .kill_grace_usec = arg_kill_grace_usec,
-                .started_at_usec = now_usec(CLOCK_REALTIME),
-                .caller_uid = (uid_t) -1,
+                .disk_max = arg_disk_max,
+                .account_reads_snapshot = true,
         };
-        uid_t account_uid = getuid();
-        gid_t account_gid = getgid();
+        _cleanup_free_ char *reason = NULL;
+        uid_t uid;
+        gid_t gid;
         int r;
 
-        if (arg_scope == RUNTIME_SCOPE_SYSTEM) {
-                r = analysis_account(paths, &account_uid, &account_gid);
-                if (r < 0) {
-                        log_analysis(LOG_ERR, "Analysis '%s': cannot tell its account from %s/%s: %s", arg_id,
-                                     paths->runner_dir, arg_id, strerror(-r));
-                        return r;
-                }
-        }
-        r = mkdir_p(paths->units_dir, 0755);
+        r = analysis_prepare(paths, &options, &uid, &gid, &reason);
         if (r < 0)
-                return r;
-        units_fd = open_dir(paths->units_dir);
-        if (units_fd < 0)
-                return units_fd;
-        /* A unit that never reached ExecStopPost (start-limit-hit) may have left its directory behind. */
-        r = remove_flat_dir_at(units_fd, arg_id);
-        if (r < 0)
-                return r;
-        if (mkdirat(units_fd, arg_id, 0700) < 0)
-                return -errno;
-        id_fd = openat(units_fd, arg_id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (id_fd < 0)
-                return -errno;
-        /* The request may hold secrets in its environment: readable by root and the account the runner reads it
-         * as, by no other caller. setgid, so the files written into it get that group too. */
-        if (geteuid() == 0) {
-                if (fchown(id_fd, 0, account_gid) < 0 || fchmod(id_fd, 02750) < 0)
-                        return -errno;
-        } else if (fchmod(id_fd, 0755) < 0)
-                return -errno;
-
-        r = load_spooled_request(paths, &request, &state.caller_uid, &reason);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0 && !reason) {
-                reason = strprintf("cannot read the spooled request: %s", strerror(-r));
-                if (!reason)
-                        return -ENOMEM;
-        }
-        results_fd = open_dir(arg_results_dir);
-        if (results_fd < 0)
-                return results_fd;
-        r = prepare_results(results_fd, state.caller_uid);
-        if (r < 0)
-                return r;
-        if (!reason && arg_scope == RUNTIME_SCOPE_SYSTEM) {
-                uint64_t disk = arg_disk_max;
-
-                if (request && request->disk_max > 0 && request->disk_max < disk)
-                        disk = request->disk_max;
-                r = output_dir_mount(arg_id, disk, account_uid, account_gid, true);
-                if (r < 0) {
-                        log_analysis(LOG_ERR, "Analysis '%s': cannot mount its output directory and /tmp: %s", arg_id,
-                                     strerror(-r));
-                        return r;
-                }
-        }
-        if (reason) {
-                state.error = reason;
-                (void) write_state(id_fd, &state);
-                log_analysis(LOG_ERR, "Analysis '%s': %s", arg_id, reason);
-                return -EPERM;
-        }
-        if (request) {
-                _cleanup_free_ char *data = NULL;
-                size_t size;
-
-                r = request_serialize(request, &data, &size);
-                if (r < 0)
-                        return r;
-                r = write_file_atomic_at(id_fd, "request", data, size, 0640);
-                if (r < 0)
-                        return r;
-                state.has_request = true;
-        }
-        return write_state(id_fd, &state);
+                log_analysis(LOG_ERR, "Analysis '%s': %s", arg_id, reason ?: strerror(-r));
+        return r;
 }
 
 /* What the runner left in its status file when it supervised the analysis itself (for a timeout tighter than
@@ -602,7 +395,7 @@ static int run_finish(const AnalysisPaths *paths) {
 
                 /* prepare never wrote its state (killed at TimeoutStopSec=): the record is still the caller's,
                  * the owner of the request in the spool, as prepare would have found. */
-                (void) load_spooled_request(paths, &spooled, &caller, &why);
+                (void) spooled_request_load(paths, arg_id, &spooled, &caller, &why);
                 if (caller != (uid_t) -1)
                         record.caller_uid = caller;
                 if (profile && profile_name_is_valid(profile))
@@ -723,7 +516,7 @@ int main(int argc, char *argv[]) {
                 r = run_finish(&paths);
         else
                 r = -EINVAL;
-        if (r < 0 && r != -EPERM)
+        if (r < 0 && strcmp(arg_verb, "finish") == 0)
                 log_analysis(LOG_ERR, "Analysis '%s': %s failed: %s", arg_id, arg_verb, strerror(-r));
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

@@ -2,12 +2,13 @@
 /* The systemd backend of analysis-run: an analysis as an instance of its profile's unit, started and followed
  * over D-Bus.
  *
- * submit spools the request (spool/ID/) and starts the unit, whose analysis-record prepare checks and takes
- * it; wait follows the output files the unit writes and the unit until it is done, and reads the record the
- * unit wrote; stop notes the cancel in the spool and queues a stop job. Where the service manager cannot be
+ * submit spools the request (spool/ID/) and starts the unit, whose runner (or, under a user's manager,
+ * analysis-record prepare) checks and takes it; wait follows the output files the unit writes, once the unit
+ * says they are this run's, and the unit until it is done, and reads the record the unit wrote; stop notes the cancel in the spool and queues a stop job. Where the service manager cannot be
  * reached, submit says BACKEND_UNREACHABLE when --fallback= names a backend to run the analysis instead. */
 
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <systemd/sd-bus.h>
 
@@ -34,6 +35,9 @@ struct BackendAnalysis {
         char invocation_before[33];
         OutputFollow *out;
         OutputFollow *err;
+        int fresh_watch_fd;     /* inotify on spool/ID/ for SPOOL_OUTPUT_FRESH, or negative */
+        sd_event_source *fresh_watch;
+        bool output_fresh;
         bool cancel_noted;
 };
 
@@ -42,6 +46,8 @@ static BackendAnalysis *systemd_free(BackendAnalysis *a) {
                 return NULL;
         output_follow_free(a->out);
         output_follow_free(a->err);
+        sd_event_source_disable_unref(a->fresh_watch);
+        safe_close(a->fresh_watch_fd);
         unit_watch_free(a->watch);
         sd_bus_flush_close_unref(a->bus);
         sd_event_unref(a->event);
@@ -90,6 +96,26 @@ static void open_outputs(BackendAnalysis *a) {
                 (void) output_follow_new(&a->err, a->event, err, STDERR_FILENO);
 }
 
+/* Whether the unit has started the output files afresh. Until then they may hold the output of an earlier
+ * run with the same id: under the system manager the start job completes when the runner is executed, and
+ * the runner truncates them a moment later. Without a watch (it could not be set up) they are taken as they
+ * are, as before there was one. */
+static bool output_fresh(BackendAnalysis *a) {
+        if (a->fresh_watch_fd < 0)
+                return true;
+        return spool_output_fresh_seen(a->fresh_watch_fd, &a->output_fresh) > 0;
+}
+
+static int on_fresh_watch(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        BackendAnalysis *a = userdata;
+
+        if (output_fresh(a)) {
+                (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+                open_outputs(a);
+        }
+        return 0;
+}
+
 /* Waits for the start job, follows the output, and waits for the unit to be done. */
 static int wait_for_unit(BackendAnalysis *a) {
         int r;
@@ -99,16 +125,24 @@ static int wait_for_unit(BackendAnalysis *a) {
                 if (r < 0)
                         return log_error_errno(r, "Event loop failed: %m");
         }
-        /* The start job completes after the ExecStartPre= step that starts the output files afresh. */
-        open_outputs(a);
         if (a->invocation_before[0] &&
             strcmp(a->invocation_before, unit_watch_properties(a->watch)->invocation_id) == 0) {
                 log_error("Analysis %s is already running (%s).", a->id, a->unit);
                 return EXIT_SETUP_BUSY;
         }
+        if (output_fresh(a))
+                open_outputs(a);
+        else {
+                r = sd_event_add_io(a->event, &a->fresh_watch, a->fresh_watch_fd, EPOLLIN, on_fresh_watch, a);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot watch %s/%s: %m", a->paths.spool_dir, a->id);
+        }
         r = sd_event_loop(a->event);
         if (r < 0)
                 return log_error_errno(r, "Event loop failed: %m");
+        /* A unit that never got as far as starting them wrote nothing to them: what they hold is not this run's. */
+        if (output_fresh(a))
+                open_outputs(a);
         if (a->out)
                 (void) output_follow_drain(a->out);
         if (a->err)
@@ -187,6 +221,7 @@ static int systemd_submit(const BackendConfig *config, const BackendRequest *req
         a = calloc(1, sizeof(BackendAnalysis));
         if (!a)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
+        a->fresh_watch_fd = -EBADF;
         a->scope = req->scope;
         a->profile = req->profile_name;
         a->event = sd_event_ref(req->event);
@@ -268,6 +303,12 @@ static int systemd_submit(const BackendConfig *config, const BackendRequest *req
                 log_error_errno(r, "Cannot hand the analysis to its unit through %s/%s: %m", a->paths.spool_dir, a->id);
                 return r == -EACCES || r == -EPERM ? EXIT_SETUP_PERMISSION : EXIT_SETUP_UNAVAILABLE;
         }
+
+        /* Before the start: the unit may say so, and be gone with its spool, before we look. */
+        a->fresh_watch_fd = spool_watch_output_fresh(&a->paths, a->id);
+        if (a->fresh_watch_fd < 0)
+                log_internal(LOG_DEBUG, a->fresh_watch_fd, "Cannot watch %s/%s, following the output files at once: %m",
+                                a->paths.spool_dir, a->id);
 
         r = unit_watch_is_referenced(a->watch) ? 0 : unit_watch_ref(a->watch, &error);
         if (r >= 0)

@@ -170,6 +170,36 @@ int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool w
         return with_tmp ? make_tmp(id) : 0;
 }
 
+int output_dir_attach(int ns_fd, const char *id, bool with_tmp) {
+        _cleanup_free_ char *output = strprintf("%s/%s", OUTPUT_MOUNT_DIR, id), *visible = strprintf("%s/%s", OUTPUT_DIR, id),
+                            *tmp = strprintf("%s/%s/tmp", TMP_MOUNT_DIR, id), *var_tmp = strprintf("%s/%s/var-tmp", TMP_MOUNT_DIR, id);
+        _cleanup_close_ int output_fd = -EBADF, tmp_fd = -EBADF, var_tmp_fd = -EBADF;
+
+        if (!output || !visible || !tmp || !var_tmp)
+                return -ENOMEM;
+        /* Detached copies, which belong to no namespace until attached: the only kind of mount that can move
+         * from one namespace to another. */
+        output_fd = open_tree(AT_FDCWD, output, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (output_fd < 0)
+                return -errno;
+        if (with_tmp) {
+                tmp_fd = open_tree(AT_FDCWD, tmp, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (tmp_fd < 0)
+                        return -errno;
+                var_tmp_fd = open_tree(AT_FDCWD, var_tmp, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                if (var_tmp_fd < 0)
+                        return -errno;
+        }
+        if (setns(ns_fd, CLONE_NEWNS) < 0)
+                return -errno;
+        if (move_mount(output_fd, "", AT_FDCWD, visible, MOVE_MOUNT_F_EMPTY_PATH) < 0)
+                return -errno;
+        if (with_tmp && (move_mount(tmp_fd, "", AT_FDCWD, "/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0 ||
+                         move_mount(var_tmp_fd, "", AT_FDCWD, "/var/tmp", MOVE_MOUNT_F_EMPTY_PATH) < 0))
+                return -errno;
+        return 0;
+}
+
 /* Whether name in dir_fd is a mount point (of another file system than dir_fd's, both being tmpfs here). */
 static bool is_mount_point_at(int dir_fd, const char *name) {
         struct stat dir_st, st;

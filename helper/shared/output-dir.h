@@ -28,6 +28,11 @@ int host_mount_namespace_enter(void);
  * first. Returns 0 or a negative errno. */
 int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool with_tmp);
 
+/* Brings the output tmpfs of id (and, with_tmp, its /tmp and /var/tmp) from the current mount namespace, where
+ * output_dir_mount() made them, into the one of ns_fd, at OUTPUT_DIR/id, /tmp and /var/tmp, and stays there:
+ * what BindPaths= does for a unit whose namespace exists before them. Returns 0 or a negative errno. */
+int output_dir_attach(int ns_fd, const char *id, bool with_tmp);
+
 /* What statfs() says of OUTPUT_MOUNT_DIR/id: its size, the bytes in use, and whether it is full (no block or
  * no inode left, so the analysis' last write failed). Returns 0 or a negative errno (-ENOENT: not mounted). */
 int output_dir_measure(const char *id, uint64_t *ret_size, uint64_t *ret_used, bool *ret_full);
