@@ -176,7 +176,7 @@ OVERHEAD_ROWS = [
     ("systemctl_equivalent", "`systemctl start --wait` equivalent template (Type=exec, same directives)"),
     ("systemctl_generated", "`systemctl start --wait` the generated analysis unit itself (no analysis-run)"),
     ("analysis_run", "**`analysis-run -q -- /bin/true`**"),
-    ("start_record", "start-up alone: `analysis-record --version` (run twice per analysis, as root)"),
+    ("start_record", "start-up alone: `analysis-record --version` (run once per analysis, as root)"),
     ("start_run", "start-up alone: `analysis-run --version`"),
 ]
 THROUGHPUT_ROWS = [
@@ -318,8 +318,8 @@ def accuracy_section(vm):
     out.append(table(["analysis", "known / limit", "record runtime_sec", "analysis-run wall", "result"], rows))
     out.append("")
     out.append("Medians of the runs (3 each). memory_peak is the unit cgroup's memory.peak, read by "
-               "`analysis-record finish`; runtime_sec runs from ExecStartPre to ExecStopPost, so it includes "
-               "starting the runner and, for a timeout, stopping the analysis.")
+               "`analysis-record finish`; runtime_sec runs from the runner's check of the request to ExecStopPost, so it "
+               "includes starting the command and, for a timeout, stopping the analysis.")
     out.append("")
     return out
 
@@ -328,7 +328,7 @@ PHASES = [
     ("client start → first bus call", "client_start", "first_call"),
     ("calls before the start job", "first_call", "start_call"),
     ("start job → first spawn", "start_call", None),
-    ("ExecStartPre (analysis-record prepare)", "pre_spawn", "main_spawn"),
+    ("ExecStartPre (none since the runner prepares itself)", "pre_spawn", "main_spawn"),
     ("main process: fork, sandbox, exec", "main_spawn", "running"),
     ("main process runs", "running", "main_exit"),
     ("ExecStopPost (analysis-record finish)", "main_exit", "dead"),

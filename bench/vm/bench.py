@@ -104,7 +104,7 @@ def set_up():
         generated = f.read()
     global recorder
     directives = [line for line in service_section_lines(generated) if not OWN_MACHINERY.match(line)]
-    recorder = re.search(r"(?m)^ExecStartPre=\+(\S+) prepare", generated).group(1)
+    recorder = re.search(r"(?m)^ExecStopPost=\+(\S+) finish", generated).group(1)
     # A plain template with the same resource and sandbox directives, and nothing of analysis-sandbox.
     write_file(EQUIVALENT_TEMPLATE,
                "# SPDX-License-Identifier: LGPL-2.1-or-later\n"
@@ -144,7 +144,7 @@ def overhead(directives):
         "systemctl_generated": lambda i: ["systemctl", "start", "--wait", f"analysis-bench@o{i}.service"],
         "analysis_run": lambda i: ["analysis-run", "-q", "--", "/bin/true"],
         # What starting each of our programs costs before it does anything (loading, dynamic linking): the unit
-        # starts analysis-record twice per analysis, the caller starts analysis-run once.
+        # starts analysis-record once per analysis (ExecStopPost=), the caller starts analysis-run once.
         "start_record": lambda i: [recorder, "--version"],
         "start_run": lambda i: ["analysis-run", "--version"],
     }

@@ -9,10 +9,9 @@
  * Why the mounts are laid out as they are: every mount made in PID 1's mount namespace used to cost more than
  * the mount itself. It propagated into the namespace of every running analysis (and of every service with a
  * sandbox); each analysis that started later copied it into its own namespace and, with ProtectSystem=,
- * remounted it read-only there, one system call each; and the two ExecStartPre=+/ExecStopPost=+ helpers,
- * which systemd 252 also gives a namespace, copied it twice more. All of that serializes on the kernel's
- * mount lock: with 50 analyses at once (two tmpfs each, then) starting one took 50 s and a finish ran past
- * TimeoutStopSec= and left no record. So:
+ * remounted it read-only there, one system call each; and the root helpers, which systemd 252 also gives a
+ * namespace, copied it again. All of that serializes on the kernel's mount lock: with 50 analyses at once
+ * (two tmpfs each, then) starting one took 50 s and a finish ran past TimeoutStopSec= and left no record. So:
  *
  * - /tmp needs no mount of its own: MemoryMax= bounds it through the charge whatever file system holds it.
  *   The /tmp and /var/tmp of every analysis are directories on one tmpfs that all of them share, mounted once,
@@ -21,9 +20,11 @@
  *   before Linux 6.6). Those mounts live below OUTPUT_MOUNT_DIR, a tmpfs mounted unbindable: a mount below it
  *   propagates nowhere (no peer), and systemd builds each namespace by bind-mounting "/" recursively into
  *   /run/systemd/unit-root, which leaves unbindable mounts and everything below them out, so no analysis'
- *   namespace holds, or remounts, another's output. Its own comes in through BindPaths= from
- *   OUTPUT_MOUNT_DIR/ID onto OUTPUT_DIR/ID (the source is looked up before that recursive bind; a mount below
- *   an unbindable one is itself private, so it may be bound).
+ *   namespace holds, or remounts, another's output.
+ * - The runner brings its own output directory and /tmp into its namespace, which systemd made before they
+ *   existed (output_dir_attach()): detached copies of the mounts (open_tree(OPEN_TREE_CLONE)) taken in the
+ *   host's namespace, attached in its own (move_mount()). That is what BindPaths= did when a separate
+ *   ExecStartPre= made the mounts; a mount below an unbindable one is itself private, so it may be copied.
  * - The kernel still copies every mount into a new namespace before systemd replaces its root, hidden below
  *   it and not told of a later unmount: that copy pins the tmpfs. So an output tmpfs is emptied before it
  *   is unmounted, and what stays pinned until those analyses end is an empty superblock.  */

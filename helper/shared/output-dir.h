@@ -17,9 +17,9 @@
 #define OUTPUT_MOUNT_DIR "/run/analysis-sandbox/mounts"
 #define TMP_MOUNT_DIR "/run/analysis-sandbox/tmp"
 
-/* Joins the mount namespace of PID 1. An ExecStartPre=+ or ExecStopPost=+ command of a unit with BindPaths= or
- * DynamicUser= runs in a mount namespace of its own (systemd 252 applies those even to "+" commands): a mount
- * made there would be gone with it. Returns 0 or a negative errno. */
+/* Joins the mount namespace of PID 1. The runner (ExecStart=!) runs in the unit's namespace, and an
+ * ExecStopPost=+ command of a unit with a sandbox in a namespace of its own (systemd 252 sets one up even for
+ * "+" commands): a mount made there would be gone with it. Returns 0 or a negative errno. */
 int host_mount_namespace_enter(void);
 
 /* Mounts a tmpfs of size bytes (at most size / 4 KiB inodes) owned by uid:gid, mode 0700, at

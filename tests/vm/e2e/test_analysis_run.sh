@@ -65,6 +65,19 @@ wait_record() {
         return 1
 }
 
+# An id used again: the unit's runner starts the output files afresh a moment after systemd reports the start,
+# and analysis-run must show none of what the earlier run left in them. (A race when it is wrong: three runs.)
+testEarlierRunsOutputNeverShown() {
+        local i
+        for i in 1 2 3; do
+                run --id=again1 -p e2erun -- /bin/sh -c "seq -f 'EARLIER-RUN-$i %g' 2000"
+                assertEquals "run $i: exit status (stderr: $stderr)" 0 "$rc"
+                run --id=again1 -p e2erun -- /bin/echo "this run"
+                assertEquals "run $i again: exit status (stderr: $stderr)" 0 "$rc"
+                assertEquals "run $i again: only this run's output" "this run" "$(cat "$stdout_file")"
+        done
+}
+
 testSuccess() {
         run --id=ok1 -- /bin/echo hello world
         assertEquals "exit status (stderr: $stderr)" 0 "$rc"

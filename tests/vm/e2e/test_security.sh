@@ -162,6 +162,32 @@ testAnalysisCannotWriteRecordOrEscapeCgroup() {
         assertEquals "its real record" success "$(field sec-esc result)"
 }
 
+# The runner starts as root to check the request and mount the output directory, then becomes the analysis'
+# account: nothing of root may be left by the time the command runs, under an account of its own and a
+# profile's shared one alike.
+testAnalysisHoldsNoPrivilege() {
+        local profile status
+        e2e_write_profile e2esecshared "$(printf '[Profile]\nDescription=shared account\nUser=analysis-sandbox\n[Limits]\nMemory=64M\n')"
+        for profile in default e2esecshared; do
+                as_user member1 analysis-run -q -p "$profile" --id="sec-priv-$profile" -- /bin/sh -c \
+                        'cat /proc/self/status; mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED; exit 0'
+                assertEquals "$profile: exit status (stderr: $stderr)" 0 "$rc"
+                status=$stdout
+                # Real, effective, saved and file system uid: the account's, all four.
+                assertEquals "$profile: uids" "one, not root" "$(echo "$status" |
+                        awk '$1 == "Uid:" { print ($2 != 0 && $2 == $3 && $3 == $4 && $4 == $5) ? "one, not root" : $0 }')"
+                assertEquals "$profile: no root group" "" \
+                        "$(echo "$status" | awk '$1 == "Gid:" || $1 == "Groups:" { $1 = ""; print }' | grep -wE '0')"
+                assertEquals "$profile: no permitted capability" 0000000000000000 "$(echo "$status" | awk '$1 == "CapPrm:" { print $2 }')"
+                assertEquals "$profile: no effective capability" 0000000000000000 "$(echo "$status" | awk '$1 == "CapEff:" { print $2 }')"
+                assertEquals "$profile: no ambient capability" 0000000000000000 "$(echo "$status" | awk '$1 == "CapAmb:" { print $2 }')"
+                assertEquals "$profile: no new privileges" 1 "$(echo "$status" | awk '$1 == "NoNewPrivs:" { print $2 }')"
+                assertNotContains "$profile: cannot mount" "$status" MOUNTED
+        done
+        assertEquals "shared account: runs as analysis-sandbox" "$(id -u analysis-sandbox)" \
+                "$(grep -h '^Uid:' "$RESULTS_DIR/sec-priv-e2esecshared.stdout" | awk '{ print $2 }')"
+}
+
 testUserModeWithoutGroup() {
         local uid
         uid=$(e2e_start_user_manager outsider)

@@ -32,8 +32,8 @@ testDefaultUnitShowsVendorProfile() {
     text=$(systemctl cat analysis@x.service 2>&1)
     rc=$?
     assertEquals "systemctl cat analysis@x.service failed: $text" 0 "$rc"
-    assertContains "analysis@x.service lacks the runner as ExecStart" "$text" \
-        "ExecStart=/usr/libexec/analysis-sandbox/analysis-exec "
+    assertContains "analysis@x.service lacks the runner as ExecStart, started as root to prepare" "$text" \
+        "ExecStart=!/usr/libexec/analysis-sandbox/analysis-exec --prepare "
     assertContains "analysis@x.service lacks the vendor default's Memory=2G" "$text" "MemoryMax=2147483648"
     assertContains "analysis@x.service lacks the vendor default's Tasks=100" "$text" "TasksMax=100"
     assertContains "analysis@x.service lacks the vendor default's Runtime=30min" "$text" "RuntimeMaxSec=1800"
