@@ -2,8 +2,9 @@
 /* analysis-record: runs inside every analysis unit with full privileges ("+"). "finish" (ExecStopPost=) writes
  * the completion record from systemd's result and the cgroup's counters while the cgroup still exists.
  * "prepare" (ExecStartPre=) checks the caller's spooled request and snapshots it with the profile's facts, in
- * units for a user's manager (and units generated before 0.13); the system manager's runner does that itself
- * (analysis-exec --prepare), which spares every analysis one process spawned by PID 1.
+ * units for a user's manager (and in system units written by an earlier version, until the next
+ * daemon-reload); the system manager's runner does that itself (analysis-exec --prepare), which spares every
+ * analysis one process spawned by PID 1.
  *
  * It is small, fast C on purpose: TimeoutStopSec= also bounds ExecStopPost=, and under load a slow writer
  * would be killed and leave no record. Its stdout and stderr are the analysis' output files, so it never
