@@ -174,6 +174,8 @@ OVERHEAD_ROWS = [
     ("systemd_run", "`systemd-run --wait -q /bin/true`"),
     ("systemd_run_same", "`systemd-run --wait -q` with analysis@'s directives"),
     ("systemctl_equivalent", "`systemctl start --wait` equivalent template (Type=exec, same directives)"),
+    ("systemctl_stoppost", "`systemctl start --wait` equivalent template + `ExecStopPost=+/bin/true`"),
+    ("systemd_run_stoppost", "`systemd-run --wait -q` with analysis@'s directives + `ExecStopPost=+/bin/true`"),
     ("systemctl_generated", "`systemctl start --wait` the generated analysis unit itself (no analysis-run)"),
     ("analysis_run", "**`analysis-run -q -- /bin/true`**"),
     ("start_record", "start-up alone: `analysis-record --version` (run once per analysis, as root)"),
@@ -183,6 +185,7 @@ THROUGHPUT_ROWS = [
     ("analysis_run", "analysis-run"),
     ("systemd_run", "systemd-run --wait"),
     ("systemd_run_same", "systemd-run --wait, analysis@'s directives"),
+    ("systemd_run_stoppost", "systemd-run --wait, analysis@'s directives + ExecStopPost=+/bin/true"),
 ]
 
 
@@ -218,6 +221,16 @@ def overhead_section(vm):
     equiv = median([s["wall_ms"] for s in methods["systemctl_equivalent"]])
     target(3, "the generated unit ÷ the equivalent template (systemctl start --wait both)", 1.15, gen / equiv,
            f"{ms(gen)} against {ms(equiv)} ms")
+    # The floor: what any record written after the stop (ExecStopPost=, where systemd's Result= and the cgroup's
+    # counters both exist) costs, with a writer that does nothing at all.
+    if "systemd_run_stoppost" in methods:
+        floor = median([s["wall_ms"] for s in methods["systemd_run_stoppost"]])
+        target(1.5, "floor of row 1: the same systemd-run + an `ExecStopPost=+/bin/true` ÷ without", 1.10,
+               floor / same, f"{ms(floor)} against {ms(same)} ms")
+    if "systemctl_stoppost" in methods:
+        floor = median([s["wall_ms"] for s in methods["systemctl_stoppost"]])
+        target(3.5, "floor of row 3: the equivalent template + an `ExecStopPost=+/bin/true` ÷ without", 1.15,
+               floor / equiv, f"{ms(floor)} against {ms(equiv)} ms")
     goal("analysis-run no slower than systemd-run --wait", ar <= base,
          f"{ms(ar)} ms against {ms(base)} ms ({ratio(ar, base)})")
     rss_ar = median([s["rss_kib"] for s in methods["analysis_run"]])
@@ -253,6 +266,10 @@ def throughput_section(vm):
         same = median([max(s["wall_ms"] for s in b) for b in batches["systemd_run_same"]])
         target(2, f"{top} at once, total wall: analysis-run ÷ systemd-run --wait with analysis@'s directives", 1.00,
                ar / same, f"{ms(ar)} against {ms(same)} ms")
+        if "systemd_run_stoppost" in batches:
+            floor = median([max(s["wall_ms"] for s in b) for b in batches["systemd_run_stoppost"]])
+            target(2.5, f"floor of row 2: {top} at once, the same systemd-run + an `ExecStopPost=+/bin/true` ÷ without",
+                   1.00, floor / same, f"{ms(floor)} against {ms(same)} ms")
     return out
 
 

@@ -23,6 +23,10 @@ RESULTS_DIR = "/var/lib/analysis-sandbox/results"
 PROFILE_DIR = "/etc/analysis-sandbox/profiles"
 GENERATED_UNIT = "/run/systemd/generator/analysis@.service"
 EQUIVALENT_TEMPLATE = "/etc/systemd/system/bench-equivalent@.service"
+# The equivalent template plus one ExecStopPost=+ that does nothing: what writing a record after the stop costs
+# at the very least, whatever the writer does (the floor of rows 1-3 of issue 13's table).
+STOP_POST_TEMPLATE = "/etc/systemd/system/bench-stoppost@.service"
+STOP_POST = "ExecStopPost=+/bin/true"
 
 # bench/run --quick puts a file "quick" into the payload: a smoke test of every part, not a measurement.
 QUICK = os.path.exists(os.path.join(HERE, "quick"))
@@ -111,6 +115,11 @@ def set_up():
                "# Written by the benchmark: analysis@.service without analysis-sandbox's helpers.\n"
                "[Unit]\nDescription=Benchmark equivalent %i\n\n[Service]\n"
                + "\n".join(directives) + "\nExecStart=/bin/true\n")
+    write_file(STOP_POST_TEMPLATE,
+               "# SPDX-License-Identifier: LGPL-2.1-or-later\n"
+               "# Written by the benchmark: the equivalent template and an ExecStopPost=+ that does nothing.\n"
+               "[Unit]\nDescription=Benchmark stop-post floor %i\n\n[Service]\n"
+               + "\n".join(directives) + f"\nExecStart=/bin/true\n{STOP_POST}\n")
     # The default profile with an Exec= of its own, so its generated unit can be started by hand.
     with open("/usr/lib/analysis-sandbox/profiles/default.ini") as f:
         default = f.read()
@@ -141,6 +150,8 @@ def overhead(directives):
         "systemd_run": lambda i: ["systemd-run", "--wait", "-q", "/bin/true"],
         "systemd_run_same": lambda i: ["systemd-run", "--wait", "-q"] + same + ["/bin/true"],
         "systemctl_equivalent": lambda i: ["systemctl", "start", "--wait", f"bench-equivalent@o{i}.service"],
+        "systemctl_stoppost": lambda i: ["systemctl", "start", "--wait", f"bench-stoppost@o{i}.service"],
+        "systemd_run_stoppost": lambda i: ["systemd-run", "--wait", "-q"] + same + ["-p", STOP_POST, "/bin/true"],
         "systemctl_generated": lambda i: ["systemctl", "start", "--wait", f"analysis-bench@o{i}.service"],
         "analysis_run": lambda i: ["analysis-run", "-q", "--", "/bin/true"],
         # What starting each of our programs costs before it does anything (loading, dynamic linking): the unit
@@ -167,6 +178,8 @@ def throughput(directives):
         "analysis_run": ["analysis-run", "-q", "--", "/bin/sleep", "1"],
         "systemd_run": ["systemd-run", "--wait", "-q", "/bin/sleep", "1"],
         "systemd_run_same": ["systemd-run", "--wait", "-q"] + same_directives(directives) + ["/bin/sleep", "1"],
+        "systemd_run_stoppost": ["systemd-run", "--wait", "-q"] + same_directives(directives)
+        + ["-p", STOP_POST, "/bin/sleep", "1"],
     }
     result = {}
     for copies, repeats in THROUGHPUT:

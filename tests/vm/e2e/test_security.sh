@@ -167,7 +167,7 @@ testAnalysisCannotWriteRecordOrEscapeCgroup() {
 # profile's shared one alike.
 testAnalysisHoldsNoPrivilege() {
         local profile status
-        e2e_write_profile e2esecshared "$(printf '[Profile]\nDescription=shared account\nUser=analysis-sandbox\n[Limits]\nMemory=64M\n')"
+        e2e_write_profile e2esecshared "$(printf '[Profile]\nDescription=shared account\nUser=analysis-sandbox\n[Limits]\nMemory=64M\nCPU=100%%\nTasks=20\nRuntime=1min\n')"
         for profile in default e2esecshared; do
                 as_user member1 analysis-run -q -p "$profile" --id="sec-priv-$profile" -- /bin/sh -c \
                         'cat /proc/self/status; mount -t tmpfs none /mnt 2>/dev/null && echo MOUNTED; exit 0'
