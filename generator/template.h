@@ -14,12 +14,15 @@ typedef struct TemplateVariable {
 /* A text that grows as it is rendered into. The generator keeps one for all its units, so rendering a unit
  * allocates nothing once the buffer has reached the size of the largest unit. */
 typedef struct TemplateParsed TemplateParsed;
+typedef struct TemplateValue TemplateValue;
 
 typedef struct TemplateBuffer {
         char *data;             /* NUL-terminated after a successful render */
         size_t size;            /* without the NUL */
         size_t allocated;
         TemplateParsed *parsed; /* each template rendered into this buffer, parsed once (template.c) */
+        TemplateValue *values;  /* what a rendering found out about each variable's value (template.c) */
+        size_t n_values;
 } TemplateBuffer;
 
 /* Frees the buffer's memory and clears it. */
