@@ -120,7 +120,7 @@ int profile_load(const char *name, char * const *files, RuntimeScope scope, Prof
 static int find_and_load(char * const *dirs, const DirIndex *index, const char *name, RuntimeScope scope,
                          char ***warnings, char ***ret_files, Profile **ret, ConfigError *error) {
         _cleanup_strv_free_ char **files = NULL;
-        _cleanup_free_ char *filename = strprintf("%s.ini", name);
+        _cleanup_free_ char *filename = strjoin(name, ".ini", NULL);
         int r;
 
         if (!filename)
@@ -191,15 +191,11 @@ GlobalConfig *global_config_free(GlobalConfig *c) {
 }
 
 int profile_service_template_name(const char *name, char **ret) {
-        int n;
-
-        if (strcmp(name, "default") == 0)
-                n = asprintf(ret, "analysis@.service");
-        else
-                n = asprintf(ret, "analysis-%s@.service", name);
-        return n < 0 ? -ENOMEM : 0;
+        *ret = strcmp(name, "default") == 0 ? strdup("analysis@.service") : strjoin("analysis-", name, "@.service", NULL);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int profile_slice_name(const char *name, char **ret) {
-        return asprintf(ret, "analysis-%s.slice", name) < 0 ? -ENOMEM : 0;
+        *ret = strjoin("analysis-", name, ".slice", NULL);
+        return *ret ? 0 : -ENOMEM;
 }
