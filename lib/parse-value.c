@@ -201,7 +201,7 @@ int parse_timespan(const char *s, uint64_t *ret_usec) {
                         return r;
                 p += strspn(p, WHITESPACE);
                 for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
+                        if (p[0] == table[i].suffix[0] && strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
                                 multiplier = table[i].usec;
                                 p += strlen(table[i].suffix);
                                 break;
@@ -228,11 +228,12 @@ int parse_boolean(const char *s) {
 
         if (!s)
                 return -EINVAL;
+        /* The first character rules out most words without a call (every profile has a few booleans). */
         for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(s, yes[i]) == 0)
+                if (tolower((unsigned char) s[0]) == yes[i][0] && strcasecmp(s, yes[i]) == 0)
                         return 1;
         for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(s, no[i]) == 0)
+                if (tolower((unsigned char) s[0]) == no[i][0] && strcasecmp(s, no[i]) == 0)
                         return 0;
         return -EINVAL;
 }
