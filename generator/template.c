@@ -76,6 +76,8 @@ struct TemplateParsed {
         size_t n_pieces;
         TemplatePlaceholder *placeholders;
         size_t n_placeholders;
+        const char **names;     /* of the variables at the last rendering, in their order */
+        size_t n_names;
         TemplateParsed *next;
 };
 
@@ -97,6 +99,7 @@ static TemplateParsed *template_parsed_free(TemplateParsed *t) {
 
                 free(t->pieces);
                 free(t->placeholders);
+                free(t->names);
                 free(t);
                 t = next;
         }
@@ -187,7 +190,33 @@ typedef struct Render {
         const TemplateVariable *vars;
         size_t n_vars;
         TemplateValue *values;
+        bool same_names;        /* the variables are named as at the last rendering of the template */
 } Render;
+
+/* Whether vars are the variables of t's last rendering, same names in the same order. The generator renders
+ * each template with the same variables for every profile, so each placeholder's variable is then where it was
+ * found last time, without comparing names again (a strncmp() per placeholder). Names are compared by address,
+ * as templates are known by theirs. When they differ, the names are remembered and every placeholder is looked
+ * up afresh. Returns 1 for the same names, 0 for others, -ENOMEM. */
+static int template_parsed_same_names(TemplateParsed *t, const TemplateVariable *vars, size_t n_vars) {
+        const char **names;
+        size_t i;
+
+        for (i = 0; i < n_vars && i < t->n_names && t->names[i] == vars[i].name; i++)
+                ;
+        if (i == n_vars && i == t->n_names)
+                return 1;
+        names = reallocarray(t->names, n_vars ?: 1, sizeof(const char *));
+        if (!names)
+                return -ENOMEM;
+        for (i = 0; i < n_vars; i++)
+                names[i] = vars[i].name;
+        t->names = names;
+        t->n_names = n_vars;
+        for (i = 0; i < t->n_placeholders; i++)
+                t->placeholders[i].hint = SIZE_MAX;
+        return 0;
+}
 
 /* The variable of the placeholder named by the n characters at name, tried at *hint first. Returns 0 with
  * *ret_var, or -EINVAL with the name in *ret_bad_name for an unknown one or a value holding a control
@@ -197,8 +226,9 @@ static int resolve_placeholder(const char *name, size_t n, size_t *hint, const R
         const TemplateVariable *v = NULL;
         TemplateValue *value;
 
-        if (*hint < render->n_vars && strncmp(render->vars[*hint].name, name, n) == 0 &&
-            render->vars[*hint].name[n] == '\0')
+        if (*hint < render->n_vars &&
+            (render->same_names ||
+             (strncmp(render->vars[*hint].name, name, n) == 0 && render->vars[*hint].name[n] == '\0')))
                 v = render->vars + *hint;
         else {
                 v = find_variable(render->vars, render->n_vars, name, n);
@@ -265,24 +295,72 @@ static inline int buffer_append(TemplateBuffer *b, const char *s, size_t n) {
         return 0;
 }
 
-/* Writes the line from line to end (without its newline) into b, with the newline; list's placeholders stand for
- * item. Its placeholders up to end were resolved by render_line(), which left each variable's index in hint. */
-static int write_line(const char *line, const char *end, const TemplatePlaceholder *placeholders, size_t n,
-                      const Render *render, const TemplateVariable *list, const char *item, TemplateBuffer *b) {
-        const char *p = line;
+static int render_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
+                       const Render *render, const TemplateVariable *list, const char *item, TemplateBuffer *b,
+                       char **ret_bad_name);
+
+/* Renders the line once per item of list, the first list it uses. Returns as render_line(). */
+static int render_list_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
+                            const Render *render, const TemplateVariable *list, TemplateBuffer *b,
+                            char **ret_bad_name) {
+        int r = 0;
+
+        for (char * const *item = list->values; *item; item++) {
+                r = render_line(line, len, placeholders, n, render, list, *item, b, ret_bad_name);
+                if (r <= 0)
+                        return r;       /* an unset variable leaves the line out for every item */
+        }
+        return r;
+}
+
+/* Renders one line (without its newline) into b, with the newline, list's placeholders standing for item; or
+ * nothing when one of its variables is unset; or, for a line using a list not yet known (list NULL), once per
+ * item of that list. The line is written as its placeholders are resolved and taken back when one turns out
+ * unset: one pass, as most lines are written. Returns 1 when the line was written, 0 when it was left out. */
+static int render_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
+                       const Render *render, const TemplateVariable *list, const char *item, TemplateBuffer *b,
+                       char **ret_bad_name) {
+        const char *p = line, *end = line + len;
+        size_t start = b->size;
         int r;
 
-        for (size_t k = 0; k < n && line + placeholders[k].offset < end; k++) {
-                const char *at = line + placeholders[k].offset;
-                const TemplateVariable *v = render->vars + placeholders[k].hint;
+        for (size_t k = 0; k < n; k++) {
+                const char *at = line + placeholders[k].offset, *text_end = at, *value;
+                const TemplateVariable *v;
+                size_t value_len;
 
-                r = buffer_append(b, p, (size_t) (at - p));
+                r = resolve_placeholder(at + 1, placeholders[k].name_len, &placeholders[k].hint, render, &v,
+                                        ret_bad_name);
                 if (r < 0)
                         return r;
-                if (v == list)
-                        r = buffer_append(b, item, strlen(item));
-                else
-                        r = buffer_append(b, v->value, render->values[placeholders[k].hint].len);
+                if (v->values && v != list) {
+                        /* Two lists would make a product of lines no template needs. */
+                        if (list) {
+                                *ret_bad_name = strdup(v->name);
+                                return -EINVAL;
+                        }
+                        b->size = start;
+                        return render_list_line(line, len, placeholders, n, render, v, b, ret_bad_name);
+                }
+                if (v == list) {
+                        value = item;
+                        value_len = strlen(item);
+                } else if (!v->value) {
+                        b->size = start;
+                        return 0;
+                } else {
+                        value = v->value;
+                        value_len = render->values[placeholders[k].hint].len;
+                        /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing
+                         * spaces. */
+                        if (value_len == 0 && at + placeholders[k].name_len + 2 == end)
+                                while (text_end > p && text_end[-1] == ' ')
+                                        text_end--;
+                }
+                r = buffer_append(b, p, (size_t) (text_end - p));
+                if (r < 0)
+                        return r;
+                r = buffer_append(b, value, value_len);
                 if (r < 0)
                         return r;
                 p = at + placeholders[k].name_len + 2;
@@ -290,56 +368,8 @@ static int write_line(const char *line, const char *end, const TemplatePlacehold
         r = buffer_append(b, p, (size_t) (end - p));
         if (r < 0)
                 return r;
-        return buffer_append(b, "\n", 1);
-}
-
-/* Renders one line (without its newline) into b, or nothing when one of its variables is unset, or once per item
- * of the list it uses. Returns 1 when the line was written (with its newline), 0 when it was left out. */
-static int render_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
-                       const Render *render, TemplateBuffer *b, char **ret_bad_name) {
-        const char *end = line + len;
-        const TemplateVariable *v, *list = NULL;
-        int r;
-
-        /* First decide whether the line is written at all and where it ends, then write it. */
-        for (size_t k = 0; k < n; k++) {
-                const char *at = line + placeholders[k].offset;
-
-                r = resolve_placeholder(at + 1, placeholders[k].name_len, &placeholders[k].hint, render, &v,
-                                        ret_bad_name);
-                if (r < 0)
-                        return r;
-                if (v->values) {
-                        /* Two lists would make a product of lines no template needs. */
-                        if (list && list != v) {
-                                *ret_bad_name = strdup(v->name);
-                                return -EINVAL;
-                        }
-                        list = v;
-                        if (!v->values[0])
-                                return 0;
-                        continue;
-                }
-                if (!v->value)
-                        return 0;
-                /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing spaces. */
-                if (at + placeholders[k].name_len + 2 == end && !v->value[0]) {
-                        end = at;
-                        while (end > line && end[-1] == ' ')
-                                end--;
-                        break;
-                }
-        }
-        if (!list) {
-                r = write_line(line, end, placeholders, n, render, NULL, NULL, b);
-                return r < 0 ? r : 1;
-        }
-        for (char * const *item = list->values; *item; item++) {
-                r = write_line(line, end, placeholders, n, render, list, *item, b);
-                if (r < 0)
-                        return r;
-        }
-        return 1;
+        r = buffer_append(b, "\n", 1);
+        return r < 0 ? r : 1;
 }
 
 int template_render_into(TemplateBuffer *b, const char *template, const TemplateVariable *vars, size_t n_vars,
@@ -357,6 +387,10 @@ int template_render_into(TemplateBuffer *b, const char *template, const Template
                 t->next = b->parsed;
                 b->parsed = t;
         }
+        r = template_parsed_same_names(t, vars, n_vars);
+        if (r < 0)
+                return r;
+        render.same_names = r > 0;
         if (n_vars > b->n_values) {
                 TemplateValue *grown = reallocarray(b->values, n_vars, sizeof(TemplateValue));
 
@@ -380,7 +414,7 @@ int template_render_into(TemplateBuffer *b, const char *template, const Template
                         r = buffer_append(b, template + piece->start, piece->len);
                 else
                         r = render_line(template + piece->start, piece->len, t->placeholders + piece->first,
-                                        piece->n, &render, b, ret_bad_name);
+                                        piece->n, &render, NULL, NULL, b, ret_bad_name);
                 if (r < 0)
                         return r;
         }

@@ -111,6 +111,24 @@ static void test_buffer_reuse(void) {
         assert(strcmp(b.data, "A=1\nplain\nplain too\nB=2 1\n") == 0);
 }
 
+/* A placeholder left unreached when the variables change (its line was dropped before it) must not be looked
+ * up where it was under the old ones once it is reached again. */
+static void test_names_change(void) {
+        static const char template[] = "L=@U@ @X@\n";
+        static const char U[] = "U", X[] = "X", Y[] = "Y";
+        TemplateVariable old[] = { { X, "1" }, { U, "u" } };
+        TemplateVariable new[] = { { U, NULL }, { Y, "y" }, { X, "2" } };
+        _cleanup_(template_buffer_done) TemplateBuffer b = {};
+
+        assert(template_render_into(&b, template, old, 2, NULL) == 0);
+        assert(strcmp(b.data, "L=u 1\n") == 0);
+        assert(template_render_into(&b, template, new, 3, NULL) == 0);
+        assert(strcmp(b.data, "") == 0);
+        new[0].value = "v";
+        assert(template_render_into(&b, template, new, 3, NULL) == 0);
+        assert(strcmp(b.data, "L=v 2\n") == 0);
+}
+
 int main(void) {
         test_substitution();
         test_dropped_lines();
@@ -119,5 +137,6 @@ int main(void) {
         test_errors();
         test_list_errors();
         test_buffer_reuse();
+        test_names_change();
         return 0;
 }
