@@ -194,9 +194,10 @@ int unit_writer_render_service(const Profile *p, RuntimeScope scope, TemplateBuf
         r = variables_add_unit(&v, p->name, p->files, &profile_schema, p->settings, CONFIG_TARGET_SERVICE, scope);
         if (r < 0)
                 return r;
-        /* Without Exec= the runner gets no fallback command, but ExecStart= itself must stay. */
+        /* Without Exec= the runner gets no fallback command, but ExecStart= itself must stay. The variable is
+         * the one named by the schema's own key. */
         for (size_t i = 0; i < v.n; i++)
-                if (strcmp(v.vars[i].name, "Exec") == 0 && !v.vars[i].value)
+                if (v.vars[i].name == profile_schema.keys[PROFILE_EXEC].key && !v.vars[i].value)
                         v.vars[i].value = "";
         r = variables_add_borrowed(&v, "RUNNER", RUNNER_PATH);
         if (r < 0)

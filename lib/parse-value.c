@@ -14,6 +14,12 @@
 
 #define WHITESPACE " \t"
 
+/* isdigit() without its locale table: a call per character (__ctype_b_loc()) in every number of every
+ * profile. */
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
 static bool add_overflows(uint64_t a, uint64_t b, uint64_t *ret) {
         return __builtin_add_overflow(a, b, ret);
 }
@@ -34,16 +40,16 @@ static int parse_decimal(const char **p, Decimal *ret) {
         const char *s = *p;
         Decimal d = { .frac_scale = 1 };
 
-        if (!isdigit((unsigned char) *s))
+        if (!is_digit(*s))
                 return -EINVAL;
-        for (; isdigit((unsigned char) *s); s++)
+        for (; is_digit(*s); s++)
                 if (mul_overflows(d.whole, 10, &d.whole) || add_overflows(d.whole, (uint64_t) (*s - '0'), &d.whole))
                         return -ERANGE;
         if (*s == '.') {
                 s++;
-                if (!isdigit((unsigned char) *s))
+                if (!is_digit(*s))
                         return -EINVAL;
-                for (; isdigit((unsigned char) *s); s++)
+                for (; is_digit(*s); s++)
                         /* Digits beyond the 18th place cannot change any result we compute. */
                         if (d.frac_scale < UINT64_C(1000000000000000000)) {
                                 d.frac = d.frac * 10 + (uint64_t) (*s - '0');
@@ -73,10 +79,10 @@ static int decimal_scale(const Decimal *d, uint64_t multiplier, uint64_t *ret) {
 int parse_uint64(const char *s, uint64_t *ret) {
         uint64_t v = 0;
 
-        if (!s || !isdigit((unsigned char) *s))
+        if (!s || !is_digit(*s))
                 return -EINVAL;
         for (; *s; s++) {
-                if (!isdigit((unsigned char) *s))
+                if (!is_digit(*s))
                         return -EINVAL;
                 if (mul_overflows(v, 10, &v) || add_overflows(v, (uint64_t) (*s - '0'), &v))
                         return -ERANGE;
@@ -207,7 +213,7 @@ int parse_timespan(const char *s, uint64_t *ret_usec) {
                                 break;
                         }
                 /* A unit must be followed by a space, a digit or the end: "5mins" is refused. */
-                if (*p && !isdigit((unsigned char) *p) && !strchr(WHITESPACE, *p))
+                if (*p && !is_digit(*p) && !strchr(WHITESPACE, *p))
                         return -EINVAL;
                 r = decimal_scale(&d, multiplier, &v);
                 if (r < 0)
@@ -226,14 +232,17 @@ int parse_boolean(const char *s) {
         static const char * const yes[] = { "1", "yes", "y", "true", "t", "on" };
         static const char * const no[] = { "0", "no", "n", "false", "f", "off" };
 
+        char first;
+
         if (!s)
                 return -EINVAL;
         /* The first character rules out most words without a call (every profile has a few booleans). */
+        first = (char) tolower((unsigned char) s[0]);
         for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (tolower((unsigned char) s[0]) == yes[i][0] && strcasecmp(s, yes[i]) == 0)
+                if (first == yes[i][0] && strcasecmp(s, yes[i]) == 0)
                         return 1;
         for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (tolower((unsigned char) s[0]) == no[i][0] && strcasecmp(s, no[i]) == 0)
+                if (first == no[i][0] && strcasecmp(s, no[i]) == 0)
                         return 0;
         return -EINVAL;
 }
