@@ -25,9 +25,12 @@ typedef struct Variables {
 } Variables;
 
 static void variables_clear(Variables *v) {
+        /* Most values are borrowed: no call for them. */
         for (size_t i = 0; i < v->n; i++) {
-                free(v->owned[i]);
-                strv_free(v->owned_lists[i]);
+                if (v->owned[i])
+                        free(v->owned[i]);
+                if (v->owned_lists[i])
+                        strv_free(v->owned_lists[i]);
         }
         v->n = 0;
 }

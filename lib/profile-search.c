@@ -222,12 +222,13 @@ static bool dir_has_entry(char * const *dirs, const DirIndex *index, size_t i, c
 
 static int find_files(char * const *dirs, const DirIndex *index, const char *filename, char ***ret_files,
                       char ***ret_warnings) {
-        _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = calloc(1, sizeof(char *));
+        /* The drop-in names are listed only where there are any: most profiles have none. */
+        _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = NULL;
         _cleanup_free_ char *dropin_dir_name = strjoin(filename, ".d", NULL);
         size_t n_dropins = 0;
         int r;
 
-        if (!files || !dropin_names || !dropin_dir_name)
+        if (!files || !dropin_dir_name)
                 return -ENOMEM;
 
         for (size_t i = 0; dirs[i]; i++) {
