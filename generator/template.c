@@ -282,7 +282,7 @@ static int buffer_grow(TemplateBuffer *b, size_t n) {
         return 0;
 }
 
-static inline int buffer_append(TemplateBuffer *b, const char *s, size_t n) {
+static int buffer_append(TemplateBuffer *b, const char *s, size_t n) {
         int r;
 
         if (n >= b->allocated - b->size) {

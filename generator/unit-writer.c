@@ -14,7 +14,7 @@
 
 /* Most values are borrowed (from the profile, or constants) and numbers are formatted into numbers[]: copying
  * each value into a string of its own cost the generator a malloc(), a free() and mostly an asprintf() per
- * variable and unit, a third of its instructions. Only what must be made (escaped text, lists, joined drop-ins)
+ * variable and unit, a fifth of its instructions. Only what must be made (escaped text, lists, joined drop-ins)
  * is owned. */
 typedef struct Variables {
         TemplateVariable vars[VARIABLES_MAX];

@@ -49,7 +49,7 @@ static mode_t process_umask(void) {
 #define TEMPORARY_NAME_MAX (2 + NAME_MAX + 1 + 16 + 1)
 
 /* Writes ".#NAME.XXXXXXXXXXXXXXXX" into tmp, by hand: the generator names two files per profile, and
- * asprintf() was a tenth of what writing one cost it. */
+ * asprintf() was most of the instructions writing one cost it. */
 static void temporary_name(const char *name, size_t len, uint64_t suffix, char tmp[static TEMPORARY_NAME_MAX]) {
         char *p = tmp;
 
