@@ -109,7 +109,9 @@ def generator_section(g):
                       "instructions", "instr. per item"], rows))
     out.append("")
     runs = ", ".join(f"{len(s[n]['generator']['times_s'])} at {n}" for n in SIZES)
-    out.append(f"Runs per program: {runs} (hyperfine, 3 warm-ups, each into a fresh directory on a tmpfs). "
+    out.append(f"Runs per program: {runs} (hyperfine, each into a fresh directory on a tmpfs; the programs take "
+               "turns in up to 10 rounds of a few runs each, after 3 warm-ups and 1 per round, so that a change in "
+               "the load falls on all of them alike). "
                "An item is a profile (a slice and a service template) or an fstab entry (a .mount unit and a "
                "wants symlink); the floor writes the generator's files, same names and sizes, each atomically "
                "(exclusive temporary file, write, fsync, rename), and nothing else; the second floor first reads every "

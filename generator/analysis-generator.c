@@ -130,6 +130,14 @@ static int generator_emit_rendered(Generator *g, int r, const UnitFile *u, char 
         return generator_emit(g, u);
 }
 
+/* What the messages about a profile that cannot be generated end with. Made only for such a message: most
+ * profiles need none. */
+static const char *skipping_profile(const char *name, char **what) {
+        if (!*what)
+                *what = strprintf("skipping profile '%s'", name);
+        return *what ?: "skipping the profile";
+}
+
 static int generate_profile(Generator *g, const DirIndex *index, const char *name, char ***warnings) {
         _cleanup_strv_free_ char **files = NULL;
         _cleanup_(profile_freep) Profile *p = NULL;
@@ -138,13 +146,11 @@ static int generate_profile(Generator *g, const DirIndex *index, const char *nam
         UnitFile service = {}, slice = {};
         int r;
 
-        if (asprintf(&what, "skipping profile '%s'", name) < 0)
-                return log_oom();
         r = profile_find_and_load_indexed(index, name, arg_scope, warnings, &files, &p, &error);
         if (r == -ENOMEM)
                 return log_oom();
         if (r < 0) {
-                log_config_error(&error, what);
+                log_config_error(&error, skipping_profile(name, &what));
                 g->n_failed++;
                 return 0;
         }
@@ -160,11 +166,11 @@ static int generate_profile(Generator *g, const DirIndex *index, const char *nam
         }
 
         r = unit_writer_render_profile_slice(p, arg_scope, &g->text, &slice, &bad_name);
-        r = generator_emit_rendered(g, r, &slice, bad_name, what);
+        r = generator_emit_rendered(g, r, &slice, bad_name, r < 0 ? skipping_profile(name, &what) : NULL);
         unit_file_clear(&slice);
         if (r >= 0) {
                 r = unit_writer_render_service(p, arg_scope, &g->text, &service, &bad_name);
-                r = generator_emit_rendered(g, r, &service, bad_name, what);
+                r = generator_emit_rendered(g, r, &service, bad_name, r < 0 ? skipping_profile(name, &what) : NULL);
                 unit_file_clear(&service);
         }
         if (r < 0)

@@ -21,59 +21,63 @@ static const TemplateVariable *find_variable(const TemplateVariable *vars, size_
         return NULL;
 }
 
-static bool has_control_character(const char *s) {
-        for (; *s; s++)
-                if ((unsigned char) *s < ' ' || *s == 0x7f)
-                        return true;
-        return false;
+/* Whether s can go into a unit line: no control character, which could end the line and start a directive of
+ * its own. Its length goes to *ret_len. */
+static bool text_is_plain(const char *s, size_t *ret_len) {
+        const char *p;
+
+        for (p = s; *p; p++)
+                if ((unsigned char) *p < ' ' || *p == 0x7f)
+                        return false;
+        *ret_len = (size_t) (p - s);
+        return true;
 }
 
-static bool variable_has_control_character(const TemplateVariable *v) {
+static bool variable_is_plain(const TemplateVariable *v, size_t *ret_len) {
+        size_t len;
+
+        *ret_len = 0;
         if (v->values) {
                 for (char * const *item = v->values; *item; item++)
-                        if (has_control_character(*item))
-                                return true;
-                return false;
+                        if (!text_is_plain(*item, &len))
+                                return false;
+                return true;
         }
-        return v->value && has_control_character(v->value);
+        return !v->value || text_is_plain(v->value, ret_len);
 }
 
-/* One rendering: the variables, and what is known of each value (checked once per rendering, when first used,
- * rather than at each of its placeholders). */
-typedef struct Render {
-        const TemplateVariable *vars;
-        size_t n_vars;
-        uint8_t *checked;       /* per variable: 0 not yet, 1 fine, 2 holds a control character */
-} Render;
+/* What one rendering knows of each variable's value, found when it is first used rather than at each of its
+ * placeholders. Kept in the buffer, so a rendering allocates nothing. */
+typedef struct TemplateValue {
+        bool checked;
+        bool plain;             /* no control character */
+        size_t len;             /* of value (not of a list's items) */
+} TemplateValue;
 
-/* The '@'s of one line as render_line() found them, so that write_line() need not look each up again. */
-#define LINE_PLACEHOLDERS_MAX 16
-
-typedef struct Placeholder {
-        const TemplateVariable *var;    /* NULL: a plain '@' */
-        size_t len;                     /* including both '@' */
-} Placeholder;
-
-/* A template as lines and the places of their '@'s, found once for all the units rendered from it (the
- * generator renders the same two templates for every profile: finding lines, '@'s and names each time was
- * most of its instructions). Which '@' starts a placeholder depends on the template alone. */
-typedef struct TemplateAt {
-        size_t offset;          /* in its line */
-        size_t name_len;        /* 0: a plain '@' */
+/* A template as the generator renders it for every profile: runs of lines without placeholders, copied whole,
+ * and lines with placeholders, with where each one is. Found once for all the units rendered from the template:
+ * finding lines, '@'s and names again for each unit was most of the generator's instructions. Which '@' starts
+ * a placeholder depends on the template alone; a plain '@' (an e-mail address) is text like any other. */
+typedef struct TemplatePlaceholder {
+        size_t offset;          /* of its first '@' in the line */
+        size_t name_len;
         size_t hint;            /* the variable's index the last time, tried first */
-} TemplateAt;
+} TemplatePlaceholder;
 
-typedef struct TemplateLine {
-        size_t start, len;      /* without the newline */
-        size_t first_at, n_ats;
-} TemplateLine;
+typedef struct TemplatePiece {
+        size_t start, len;      /* in the template */
+        size_t first, n;        /* its placeholders. n == 0: lines copied as they are, newlines included;
+                                 * otherwise one line without its newline */
+} TemplatePiece;
 
 struct TemplateParsed {
         const char *template;
-        TemplateLine *lines;
-        size_t n_lines;
-        TemplateAt *ats;
-        size_t n_ats;
+        TemplatePiece *pieces;
+        size_t n_pieces;
+        TemplatePlaceholder *placeholders;
+        size_t n_placeholders;
+        const char **names;     /* of the variables at the last rendering, in their order */
+        size_t n_names;
         TemplateParsed *next;
 };
 
@@ -93,54 +97,87 @@ static TemplateParsed *template_parsed_free(TemplateParsed *t) {
         while (t) {
                 TemplateParsed *next = t->next;
 
-                free(t->lines);
-                free(t->ats);
+                free(t->pieces);
+                free(t->placeholders);
+                free(t->names);
                 free(t);
                 t = next;
         }
         return NULL;
 }
 
+/* Makes room for one more element in *array (of *n, *allocated elements of size). */
+static int grow(void *array, size_t n, size_t *allocated, size_t size) {
+        void *grown;
+
+        if (n < *allocated)
+                return 0;
+        grown = reallocarray(*(void **) array, *allocated * 2 + 32, size);
+        if (!grown)
+                return -ENOMEM;
+        *(void **) array = grown;
+        *allocated = *allocated * 2 + 32;
+        return 0;
+}
+
+/* Adds the template's line from line to nl (its newline, or the end) to t. */
+static int template_parse_line(TemplateParsed *t, const char *line, const char *nl, size_t *pieces_allocated,
+                               size_t *placeholders_allocated) {
+        size_t first = t->n_placeholders, start = (size_t) (line - t->template);
+        TemplatePiece *last = t->n_pieces > 0 ? t->pieces + t->n_pieces - 1 : NULL;
+        const char *p, *at;
+        int r;
+
+        for (p = line; (at = memchr(p, '@', (size_t) (nl - p))); ) {
+                size_t name_len = placeholder_name_len(at, nl);
+
+                if (name_len == 0) {
+                        p = at + 1;
+                        continue;
+                }
+                r = grow(&t->placeholders, t->n_placeholders, placeholders_allocated, sizeof(TemplatePlaceholder));
+                if (r < 0)
+                        return r;
+                t->placeholders[t->n_placeholders++] = (TemplatePlaceholder) {
+                        .offset = (size_t) (at - line), .name_len = name_len, .hint = SIZE_MAX };
+                p = at + name_len + 2;
+        }
+        if (t->n_placeholders == first && *nl == '\n') {
+                /* A plain line: part of the run of plain lines it follows, if it follows one. */
+                if (last && last->n == 0 && last->start + last->len == start) {
+                        last->len += (size_t) (nl + 1 - line);
+                        return 0;
+                }
+                r = grow(&t->pieces, t->n_pieces, pieces_allocated, sizeof(TemplatePiece));
+                if (r < 0)
+                        return r;
+                t->pieces[t->n_pieces++] = (TemplatePiece) { .start = start, .len = (size_t) (nl + 1 - line) };
+                return 0;
+        }
+        /* A line with placeholders, or the last line when it has no newline (rendered with one). */
+        r = grow(&t->pieces, t->n_pieces, pieces_allocated, sizeof(TemplatePiece));
+        if (r < 0)
+                return r;
+        t->pieces[t->n_pieces++] = (TemplatePiece) {
+                .start = start, .len = (size_t) (nl - line), .first = first, .n = t->n_placeholders - first };
+        return 0;
+}
+
 static int template_parse(const char *template, TemplateParsed **ret) {
         TemplateParsed *t = calloc(1, sizeof(TemplateParsed));
-        size_t lines_allocated = 0, ats_allocated = 0;
+        size_t pieces_allocated = 0, placeholders_allocated = 0;
+        int r;
 
         if (!t)
                 return -ENOMEM;
         t->template = template;
         for (const char *line = template; *line;) {
-                const char *nl = strchrnul(line, '\n'), *p, *at;
-                TemplateLine *l;
+                const char *nl = strchrnul(line, '\n');
 
-                if (strncmp(line, "##", 2) == 0) {
-                        line = *nl ? nl + 1 : nl;
-                        continue;
-                }
-                if (t->n_lines == lines_allocated) {
-                        TemplateLine *grown = reallocarray(t->lines, lines_allocated * 2 + 64, sizeof(TemplateLine));
-
-                        if (!grown)
-                                return template_parsed_free(t), -ENOMEM;
-                        t->lines = grown;
-                        lines_allocated = lines_allocated * 2 + 64;
-                }
-                l = t->lines + t->n_lines++;
-                *l = (TemplateLine) { .start = (size_t) (line - template), .len = (size_t) (nl - line), .first_at = t->n_ats };
-                for (p = line; (at = memchr(p, '@', (size_t) (nl - p))); ) {
-                        size_t name_len = placeholder_name_len(at, nl);
-
-                        if (t->n_ats == ats_allocated) {
-                                TemplateAt *grown = reallocarray(t->ats, ats_allocated * 2 + 64, sizeof(TemplateAt));
-
-                                if (!grown)
-                                        return template_parsed_free(t), -ENOMEM;
-                                t->ats = grown;
-                                ats_allocated = ats_allocated * 2 + 64;
-                        }
-                        t->ats[t->n_ats++] = (TemplateAt) { .offset = (size_t) (at - line), .name_len = name_len,
-                                                            .hint = SIZE_MAX };
-                        l->n_ats++;
-                        p = at + (name_len > 0 ? name_len + 2 : 1);
+                if (strncmp(line, "##", 2) != 0) {
+                        r = template_parse_line(t, line, nl, &pieces_allocated, &placeholders_allocated);
+                        if (r < 0)
+                                return template_parsed_free(t), r;
                 }
                 line = *nl ? nl + 1 : nl;
         }
@@ -148,56 +185,82 @@ static int template_parse(const char *template, TemplateParsed **ret) {
         return 0;
 }
 
-/* The variable of the placeholder named by the n characters at name, tried at *hint first. Returns 1 with
+/* One rendering: the variables, and what is known of their values. */
+typedef struct Render {
+        const TemplateVariable *vars;
+        size_t n_vars;
+        TemplateValue *values;
+        bool same_names;        /* the variables are named as at the last rendering of the template */
+} Render;
+
+/* Whether vars are the variables of t's last rendering, same names in the same order. The generator renders
+ * each template with the same variables for every profile, so each placeholder's variable is then where it was
+ * found last time, without comparing names again (a strncmp() per placeholder). Names are compared by address,
+ * as templates are known by theirs. When they differ, the names are remembered and every placeholder is looked
+ * up afresh. Returns 1 for the same names, 0 for others, -ENOMEM. */
+static int template_parsed_same_names(TemplateParsed *t, const TemplateVariable *vars, size_t n_vars) {
+        const char **names;
+        size_t i;
+
+        for (i = 0; i < n_vars && i < t->n_names && t->names[i] == vars[i].name; i++)
+                ;
+        if (i == n_vars && i == t->n_names)
+                return 1;
+        names = reallocarray(t->names, n_vars ?: 1, sizeof(const char *));
+        if (!names)
+                return -ENOMEM;
+        for (i = 0; i < n_vars; i++)
+                names[i] = vars[i].name;
+        t->names = names;
+        t->n_names = n_vars;
+        for (i = 0; i < t->n_placeholders; i++)
+                t->placeholders[i].hint = SIZE_MAX;
+        return 0;
+}
+
+/* The variable of the placeholder named by the n characters at name, tried at *hint first. Returns 0 with
  * *ret_var, or -EINVAL with the name in *ret_bad_name for an unknown one or a value holding a control
  * character. */
 static int resolve_placeholder(const char *name, size_t n, size_t *hint, const Render *render,
                                const TemplateVariable **ret_var, char **ret_bad_name) {
         const TemplateVariable *v = NULL;
+        TemplateValue *value;
 
-        if (*hint < render->n_vars && strncmp(render->vars[*hint].name, name, n) == 0 &&
-            render->vars[*hint].name[n] == '\0')
+        if (*hint < render->n_vars &&
+            (render->same_names ||
+             (strncmp(render->vars[*hint].name, name, n) == 0 && render->vars[*hint].name[n] == '\0')))
                 v = render->vars + *hint;
         else {
                 v = find_variable(render->vars, render->n_vars, name, n);
                 if (v)
                         *hint = (size_t) (v - render->vars);
         }
-        if (v && render->checked[v - render->vars] == 0)
-                render->checked[v - render->vars] = variable_has_control_character(v) ? 2 : 1;
-        if (!v || render->checked[v - render->vars] == 2) {
+        if (!v) {
+                *ret_bad_name = strndup(name, n);
+                return -EINVAL;
+        }
+        value = render->values + (v - render->vars);
+        if (!value->checked) {
+                value->plain = variable_is_plain(v, &value->len);
+                value->checked = true;
+        }
+        if (!value->plain) {
                 *ret_bad_name = strndup(name, n);
                 return -EINVAL;
         }
         *ret_var = v;
-        return 1;
-}
-
-/* Finds the variable of the placeholder at "@" p (within end). Returns 1 with *ret_var and *ret_len (the
- * placeholder's length including both '@'), 0 if p starts no placeholder (a plain '@'), or -EINVAL with the
- * name in *ret_bad_name for an unknown one or a value holding a control character. */
-static int find_placeholder(const char *p, const char *end, const Render *render, const TemplateVariable **ret_var,
-                            size_t *ret_len, char **ret_bad_name) {
-        size_t name_len = placeholder_name_len(p, end), hint = SIZE_MAX;
-        int r;
-
-        if (name_len == 0)
-                return 0;
-        r = resolve_placeholder(p + 1, name_len, &hint, render, ret_var, ret_bad_name);
-        if (r < 0)
-                return r;
-        *ret_len = name_len + 2;
-        return 1;
+        return 0;
 }
 
 void template_buffer_done(TemplateBuffer *b) {
         free(b->data);
+        free(b->values);
         template_parsed_free(b->parsed);
         *b = (TemplateBuffer) {};
 }
 
 /* Makes room for n more bytes and the NUL. */
-static int buffer_reserve(TemplateBuffer *b, size_t n) {
+static int buffer_grow(TemplateBuffer *b, size_t n) {
         size_t need = b->size + n + 1, a;
         char *grown;
 
@@ -222,122 +285,99 @@ static int buffer_reserve(TemplateBuffer *b, size_t n) {
 static int buffer_append(TemplateBuffer *b, const char *s, size_t n) {
         int r;
 
-        r = buffer_reserve(b, n);
-        if (r < 0)
-                return r;
+        if (n >= b->allocated - b->size) {
+                r = buffer_grow(b, n);
+                if (r < 0)
+                        return r;
+        }
         memcpy(b->data + b->size, s, n);
         b->size += n;
         return 0;
 }
 
-/* Writes the line from line to end (without its newline) into b, with the newline; list's placeholders stand for
- * item. The first n_found '@'s are those render_line() found. */
-static int write_line(const char *line, const char *end, const Render *render, const Placeholder *found,
-                      size_t n_found, const TemplateVariable *list, const char *item, TemplateBuffer *b,
-                      char **ret_bad_name) {
-        const TemplateVariable *v;
-        size_t placeholder_len, k = 0;
-        const char *p, *at;
-        int r;
+static int render_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
+                       const Render *render, const TemplateVariable *list, const char *item, TemplateBuffer *b,
+                       char **ret_bad_name);
 
-        for (p = line; p < end; k++) {
-                at = memchr(p, '@', (size_t) (end - p));
-                if (!at)
-                        at = end;
-                r = buffer_append(b, p, (size_t) (at - p));
-                if (r < 0)
-                        return r;
-                if (at == end)
-                        break;
-                if (k < n_found) {
-                        v = found[k].var;
-                        placeholder_len = found[k].len;
-                        r = !!v;
-                } else
-                        r = find_placeholder(at, end, render, &v, &placeholder_len, ret_bad_name);
-                if (r < 0)
-                        return r;
-                if (r == 0) {
-                        r = buffer_append(b, "@", 1);   /* a plain '@', as in an e-mail address */
-                        p = at + 1;
-                } else {
-                        const char *value = v == list ? item : v->value;
+/* Renders the line once per item of list, the first list it uses. Returns as render_line(). */
+static int render_list_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
+                            const Render *render, const TemplateVariable *list, TemplateBuffer *b,
+                            char **ret_bad_name) {
+        int r = 0;
 
-                        r = buffer_append(b, value, strlen(value));
-                        p = at + placeholder_len;
-                }
-                if (r < 0)
-                        return r;
+        for (char * const *item = list->values; *item; item++) {
+                r = render_line(line, len, placeholders, n, render, list, *item, b, ret_bad_name);
+                if (r <= 0)
+                        return r;       /* an unset variable leaves the line out for every item */
         }
-        return buffer_append(b, "\n", 1);
+        return r;
 }
 
-/* Renders one line (without its newline) into b, or nothing when one of its variables is unset, or once per item
- * of the list it uses. Returns 1 when the line was written (with its newline), 0 when it was left out. */
-static int render_line(const char *line, size_t len, TemplateAt *ats, size_t n_ats, const Render *render,
-                       TemplateBuffer *b, char **ret_bad_name) {
-        Placeholder found[LINE_PLACEHOLDERS_MAX];
-        const char *end = line + len, *at;
-        const TemplateVariable *v, *list = NULL;
-        size_t placeholder_len, n_found = 0;
+/* Renders one line (without its newline) into b, with the newline, list's placeholders standing for item; or
+ * nothing when one of its variables is unset; or, for a line using a list not yet known (list NULL), once per
+ * item of that list. The line is written as its placeholders are resolved and taken back when one turns out
+ * unset: one pass, as most lines are written. Returns 1 when the line was written, 0 when it was left out. */
+static int render_line(const char *line, size_t len, TemplatePlaceholder *placeholders, size_t n,
+                       const Render *render, const TemplateVariable *list, const char *item, TemplateBuffer *b,
+                       char **ret_bad_name) {
+        const char *p = line, *end = line + len;
+        size_t start = b->size;
         int r;
 
-        /* First decide whether the line is written at all and where it ends, then write it. */
-        for (size_t k = 0; k < n_ats; k++) {
-                at = line + ats[k].offset;
-                placeholder_len = ats[k].name_len + 2;
-                r = ats[k].name_len == 0 ? 0 : resolve_placeholder(at + 1, ats[k].name_len, &ats[k].hint, render, &v,
-                                                                   ret_bad_name);
+        for (size_t k = 0; k < n; k++) {
+                const char *at = line + placeholders[k].offset, *text_end = at, *value;
+                const TemplateVariable *v;
+                size_t value_len;
+
+                r = resolve_placeholder(at + 1, placeholders[k].name_len, &placeholders[k].hint, render, &v,
+                                        ret_bad_name);
                 if (r < 0)
                         return r;
-                if (n_found < LINE_PLACEHOLDERS_MAX)
-                        found[n_found++] = r > 0 ? (Placeholder) { .var = v, .len = placeholder_len } : (Placeholder) { .len = 1 };
-                if (r > 0 && v->values) {
+                if (v->values && v != list) {
                         /* Two lists would make a product of lines no template needs. */
-                        if (list && list != v) {
+                        if (list) {
                                 *ret_bad_name = strdup(v->name);
                                 return -EINVAL;
                         }
-                        list = v;
-                        if (!v->values[0])
-                                return 0;
-                        continue;
+                        b->size = start;
+                        return render_list_line(line, len, placeholders, n, render, v, b, ret_bad_name);
                 }
-                if (r > 0 && !v->value)
+                if (v == list) {
+                        value = item;
+                        value_len = strlen(item);
+                } else if (!v->value) {
+                        b->size = start;
                         return 0;
-                /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing spaces. */
-                if (r > 0 && at + placeholder_len == end && !v->value[0]) {
-                        end = at;
-                        while (end > line && end[-1] == ' ')
-                                end--;
-                        break;
+                } else {
+                        value = v->value;
+                        value_len = render->values[placeholders[k].hint].len;
+                        /* An empty value ending the line (ExecStart= without Exec=) must not leave trailing
+                         * spaces. */
+                        if (value_len == 0 && at + placeholders[k].name_len + 2 == end)
+                                while (text_end > p && text_end[-1] == ' ')
+                                        text_end--;
                 }
-        }
-        if (!list) {
-                r = write_line(line, end, render, found, n_found, NULL, NULL, b, ret_bad_name);
-                return r < 0 ? r : 1;
-        }
-        for (char * const *item = list->values; *item; item++) {
-                r = write_line(line, end, render, found, n_found, list, *item, b, ret_bad_name);
+                r = buffer_append(b, p, (size_t) (text_end - p));
                 if (r < 0)
                         return r;
+                r = buffer_append(b, value, value_len);
+                if (r < 0)
+                        return r;
+                p = at + placeholders[k].name_len + 2;
         }
-        return 1;
+        r = buffer_append(b, p, (size_t) (end - p));
+        if (r < 0)
+                return r;
+        r = buffer_append(b, "\n", 1);
+        return r < 0 ? r : 1;
 }
 
 int template_render_into(TemplateBuffer *b, const char *template, const TemplateVariable *vars, size_t n_vars,
                          char **ret_bad_name) {
-        _cleanup_free_ uint8_t *checked = calloc(n_vars + 1, 1);
-        Render render = { .vars = vars, .n_vars = n_vars, .checked = checked };
+        Render render = { .vars = vars, .n_vars = n_vars };
+        TemplateParsed *t;
         int r;
 
-        if (!checked)
-                return -ENOMEM;
-
-        TemplateParsed *t;
-
-        if (!checked)
-                return -ENOMEM;
         for (t = b->parsed; t && t->template != template; t = t->next)
                 ;
         if (!t) {
@@ -347,17 +387,34 @@ int template_render_into(TemplateBuffer *b, const char *template, const Template
                 t->next = b->parsed;
                 b->parsed = t;
         }
-
-        b->size = 0;
-        r = buffer_reserve(b, 0);
+        r = template_parsed_same_names(t, vars, n_vars);
         if (r < 0)
                 return r;
-        for (size_t i = 0; i < t->n_lines; i++) {
-                const TemplateLine *l = t->lines + i;
+        render.same_names = r > 0;
+        if (n_vars > b->n_values) {
+                TemplateValue *grown = reallocarray(b->values, n_vars, sizeof(TemplateValue));
 
-                /* A template without placeholders has no ats at all (NULL): no offset into it then. */
-                r = render_line(template + l->start, l->len, l->n_ats > 0 ? t->ats + l->first_at : NULL, l->n_ats,
-                                &render, b, ret_bad_name);
+                if (!grown)
+                        return -ENOMEM;
+                b->values = grown;
+                b->n_values = n_vars;
+        }
+        render.values = b->values;
+        if (n_vars > 0)
+                memset(render.values, 0, n_vars * sizeof(TemplateValue));
+
+        b->size = 0;
+        r = buffer_grow(b, 0);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < t->n_pieces; i++) {
+                const TemplatePiece *piece = t->pieces + i;
+
+                if (piece->n == 0)
+                        r = buffer_append(b, template + piece->start, piece->len);
+                else
+                        r = render_line(template + piece->start, piece->len, t->placeholders + piece->first,
+                                        piece->n, &render, NULL, NULL, b, ret_bad_name);
                 if (r < 0)
                         return r;
         }

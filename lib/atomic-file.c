@@ -2,6 +2,7 @@
 /* Writing a file so that readers see the old content or the whole new content, never a part. */
 
 #include <fcntl.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,22 +45,39 @@ static mode_t process_umask(void) {
         return mask;
 }
 
+/* Room for a temporary name: ".#", a name the kernel accepts, '.', 16 hex digits and the NUL. */
+#define TEMPORARY_NAME_MAX (2 + NAME_MAX + 1 + 16 + 1)
+
+/* Writes ".#NAME.XXXXXXXXXXXXXXXX" into tmp, by hand: the generator names two files per profile, and
+ * asprintf() was most of the instructions writing one cost it. */
+static void temporary_name(const char *name, size_t len, uint64_t suffix, char tmp[static TEMPORARY_NAME_MAX]) {
+        char *p = tmp;
+
+        *p++ = '.';
+        *p++ = '#';
+        p = mempcpy(p, name, len);
+        *p++ = '.';
+        for (int shift = 60; shift >= 0; shift -= 4)
+                *p++ = "0123456789abcdef"[(suffix >> shift) & 0xf];
+        *p = '\0';
+}
+
 /* Creates ".#NAME.XXXXXXXXXXXXXXXX" exclusively with mode, so concurrent writers (two generators racing, say)
- * never share a temporary file. */
-static int open_temporary_at(int dir_fd, const char *name, mode_t mode, char **ret_tmp) {
+ * never share a temporary file. Its name goes to tmp. */
+static int open_temporary_at(int dir_fd, const char *name, mode_t mode, char tmp[static TEMPORARY_NAME_MAX]) {
+        size_t len = strlen(name);
         bool collided = false;
 
+        /* Longer than the kernel takes: what openat() would say of the temporary name. */
+        if (len > NAME_MAX)
+                return -ENAMETOOLONG;
         for (unsigned attempt = 0; attempt < 16; attempt++) {
-                _cleanup_free_ char *tmp = NULL;
                 int fd;
 
-                if (asprintf(&tmp, ".#%s.%016llx", name, (unsigned long long) temporary_suffix(collided)) < 0)
-                        return -ENOMEM;
+                temporary_name(name, len, temporary_suffix(collided), tmp);
                 fd = openat(dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY, mode);
-                if (fd >= 0) {
-                        *ret_tmp = TAKE_PTR(tmp);
+                if (fd >= 0)
                         return fd;
-                }
                 if (errno != EEXIST)
                         return -errno;
                 collided = true;
@@ -73,14 +91,14 @@ int write_file_atomic_at(int dir_fd, const char *name, const void *data, size_t 
 
 int write_file_atomic_full_at(int dir_fd, const char *name, const void *data, size_t size, mode_t mode,
                               int (*before_rename)(int fd, void *userdata), void *userdata) {
-        _cleanup_free_ char *tmp = NULL;
+        char tmp[TEMPORARY_NAME_MAX];
         _cleanup_close_ int fd = -EBADF;
         int r;
 
         if (!name || !*name || strchr(name, '/'))
                 return -EINVAL;
         /* Created with its final mode; only where the umask took bits away is it set again explicitly. */
-        fd = open_temporary_at(dir_fd, name, mode & 07777, &tmp);
+        fd = open_temporary_at(dir_fd, name, mode & 07777, tmp);
         if (fd < 0)
                 return fd;
         r = loop_write(fd, data, size);

@@ -15,8 +15,10 @@ typedef struct ConfigLoader {
 } ConfigLoader;
 
 int config_schema_find(const ConfigSchema *schema, const char *section, const char *key) {
+        /* The first character rules out most keys without a call. */
         for (size_t i = 0; i < schema->n_keys; i++)
-                if (strcmp(schema->keys[i].section, section) == 0 && strcmp(schema->keys[i].key, key) == 0)
+                if (schema->keys[i].key[0] == key[0] && strcmp(schema->keys[i].key, key) == 0 &&
+                    strcmp(schema->keys[i].section, section) == 0)
                         return (int) i;
         return -ENOENT;
 }
@@ -35,9 +37,9 @@ static int config_loader_assign(const char *section, const char *key, const char
         Setting parsed = {};
         int i, r;
 
-        if (!schema_has_section(loader->schema, section))
-                return config_error_set(error, loader->path, line, "unknown section [%s]", section);
         i = config_schema_find(loader->schema, section, key);
+        if (i < 0 && !schema_has_section(loader->schema, section))
+                return config_error_set(error, loader->path, line, "unknown section [%s]", section);
         if (i < 0)
                 return config_error_set(error, loader->path, line, "unknown key %s= in section [%s]", key,
                                         section);

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "macro.h"
 
@@ -15,4 +16,24 @@ char *strprintf(const char *format, ...) {
         n = vasprintf(&s, format, ap);
         va_end(ap);
         return n < 0 ? NULL : s;
+}
+
+char *strjoin(const char *first, ...) {
+        va_list ap;
+        size_t n = 0;
+        char *s, *p;
+
+        va_start(ap, first);
+        for (const char *x = first; x; x = va_arg(ap, const char *))
+                n += strlen(x);
+        va_end(ap);
+        s = malloc(n + 1);
+        if (!s)
+                return NULL;
+        p = s;
+        va_start(ap, first);
+        for (const char *x = first; x; x = va_arg(ap, const char *))
+                p = stpcpy(p, x);
+        va_end(ap);
+        return s;
 }

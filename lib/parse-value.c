@@ -14,6 +14,12 @@
 
 #define WHITESPACE " \t"
 
+/* isdigit() without its locale table: a call per character (__ctype_b_loc()) in every number of every
+ * profile. */
+static bool is_digit(char c) {
+        return c >= '0' && c <= '9';
+}
+
 static bool add_overflows(uint64_t a, uint64_t b, uint64_t *ret) {
         return __builtin_add_overflow(a, b, ret);
 }
@@ -34,16 +40,16 @@ static int parse_decimal(const char **p, Decimal *ret) {
         const char *s = *p;
         Decimal d = { .frac_scale = 1 };
 
-        if (!isdigit((unsigned char) *s))
+        if (!is_digit(*s))
                 return -EINVAL;
-        for (; isdigit((unsigned char) *s); s++)
+        for (; is_digit(*s); s++)
                 if (mul_overflows(d.whole, 10, &d.whole) || add_overflows(d.whole, (uint64_t) (*s - '0'), &d.whole))
                         return -ERANGE;
         if (*s == '.') {
                 s++;
-                if (!isdigit((unsigned char) *s))
+                if (!is_digit(*s))
                         return -EINVAL;
-                for (; isdigit((unsigned char) *s); s++)
+                for (; is_digit(*s); s++)
                         /* Digits beyond the 18th place cannot change any result we compute. */
                         if (d.frac_scale < UINT64_C(1000000000000000000)) {
                                 d.frac = d.frac * 10 + (uint64_t) (*s - '0');
@@ -73,10 +79,10 @@ static int decimal_scale(const Decimal *d, uint64_t multiplier, uint64_t *ret) {
 int parse_uint64(const char *s, uint64_t *ret) {
         uint64_t v = 0;
 
-        if (!s || !isdigit((unsigned char) *s))
+        if (!s || !is_digit(*s))
                 return -EINVAL;
         for (; *s; s++) {
-                if (!isdigit((unsigned char) *s))
+                if (!is_digit(*s))
                         return -EINVAL;
                 if (mul_overflows(v, 10, &v) || add_overflows(v, (uint64_t) (*s - '0'), &v))
                         return -ERANGE;
@@ -201,13 +207,13 @@ int parse_timespan(const char *s, uint64_t *ret_usec) {
                         return r;
                 p += strspn(p, WHITESPACE);
                 for (size_t i = 0; i < ELEMENTSOF(table); i++)
-                        if (strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
+                        if (p[0] == table[i].suffix[0] && strncmp(p, table[i].suffix, strlen(table[i].suffix)) == 0) {
                                 multiplier = table[i].usec;
                                 p += strlen(table[i].suffix);
                                 break;
                         }
                 /* A unit must be followed by a space, a digit or the end: "5mins" is refused. */
-                if (*p && !isdigit((unsigned char) *p) && !strchr(WHITESPACE, *p))
+                if (*p && !is_digit(*p) && !strchr(WHITESPACE, *p))
                         return -EINVAL;
                 r = decimal_scale(&d, multiplier, &v);
                 if (r < 0)
@@ -226,33 +232,61 @@ int parse_boolean(const char *s) {
         static const char * const yes[] = { "1", "yes", "y", "true", "t", "on" };
         static const char * const no[] = { "0", "no", "n", "false", "f", "off" };
 
+        char first;
+
         if (!s)
                 return -EINVAL;
+        /* The first character rules out most words without a call (every profile has a few booleans). */
+        first = (char) tolower((unsigned char) s[0]);
         for (size_t i = 0; i < ELEMENTSOF(yes); i++)
-                if (strcasecmp(s, yes[i]) == 0)
+                if (first == yes[i][0] && strcasecmp(s, yes[i]) == 0)
                         return 1;
         for (size_t i = 0; i < ELEMENTSOF(no); i++)
-                if (strcasecmp(s, no[i]) == 0)
+                if (first == no[i][0] && strcasecmp(s, no[i]) == 0)
                         return 0;
         return -EINVAL;
 }
 
-int format_seconds(uint64_t usec, char **ret) {
+char *format_uint64(uint64_t v, char *buf) {
+        char digits[DECIMAL_UINT64_MAX];
+        size_t n = 0;
+
+        /* By hand, not snprintf(): the generator formats a dozen numbers per profile, and printf's machinery
+         * was a tenth of its instructions. */
+        do {
+                digits[n++] = (char) ('0' + v % 10);
+                v /= 10;
+        } while (v > 0);
+        while (n > 0)
+                *buf++ = digits[--n];
+        *buf = '\0';
+        return buf;
+}
+
+const char *format_seconds_buf(uint64_t usec, char buf[static FORMAT_SECONDS_MAX]) {
         uint64_t frac = usec % USEC_PER_SEC;
-        char digits[8];
-        int n, i;
+        char *p;
 
         if (usec == USEC_INFINITY)
-                n = asprintf(ret, "infinity");
-        else if (frac == 0)
-                n = asprintf(ret, "%" PRIu64, usec / USEC_PER_SEC);
-        else {
-                (void) snprintf(digits, sizeof(digits), "%06" PRIu64, frac);
-                for (i = 5; i > 0 && digits[i] == '0'; i--)
-                        digits[i] = '\0';
-                n = asprintf(ret, "%" PRIu64 ".%s", usec / USEC_PER_SEC, digits);
+                return strcpy(buf, "infinity");
+        p = format_uint64(usec / USEC_PER_SEC, buf);
+        if (frac == 0)
+                return buf;
+        /* Six digits after the point, then the trailing zeros dropped: 1500000 is "1.5". */
+        *p++ = '.';
+        for (uint64_t scale = USEC_PER_SEC / 10; scale > 0 && frac > 0; scale /= 10) {
+                *p++ = (char) ('0' + frac / scale);
+                frac %= scale;
         }
-        return n < 0 ? -ENOMEM : 0;
+        *p = '\0';
+        return buf;
+}
+
+int format_seconds(uint64_t usec, char **ret) {
+        char buf[FORMAT_SECONDS_MAX];
+
+        *ret = strdup(format_seconds_buf(usec, buf));
+        return *ret ? 0 : -ENOMEM;
 }
 
 /* value in base-1000 or base-1024 steps with one decimal: "2.0 GiB", "50.0 MB/s"; below one step, whole units. */

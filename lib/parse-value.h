@@ -43,7 +43,20 @@ int parse_uint64(const char *s, uint64_t *ret);
  * -EINVAL. */
 int parse_boolean(const char *s);
 
-/* Formats usec as seconds for a *Sec= directive: "1800", "1.5", "0.000001". Returns 0 or -ENOMEM. */
+/* Room for any uint64_t in decimal, with the NUL. */
+#define DECIMAL_UINT64_MAX 21
+
+/* Writes v in decimal and a NUL at buf (at most DECIMAL_UINT64_MAX bytes). Returns where the NUL is, so a unit
+ * can follow. */
+char *format_uint64(uint64_t v, char *buf);
+
+/* Room for format_seconds_buf()'s text, with the NUL: 20 digits, the point and 6 more. */
+#define FORMAT_SECONDS_MAX 28
+
+/* Formats usec as seconds for a *Sec= directive: "1800", "1.5", "0.000001", "infinity", into buf. Returns buf. */
+const char *format_seconds_buf(uint64_t usec, char buf[static FORMAT_SECONDS_MAX]);
+
+/* The same, into a new string in *ret. Returns 0 or -ENOMEM. */
 int format_seconds(uint64_t usec, char **ret);
 
 /* Formats bytes for people: "2.0 GiB", "512.0 MiB", "900 B". Writes into buf of size n and returns buf. */

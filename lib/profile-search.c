@@ -214,19 +214,21 @@ static bool dir_has_entry(char * const *dirs, const DirIndex *index, size_t i, c
 
         if (index && index->entries[i])
                 return bsearch(&name, index->entries[i], index->n_entries[i], sizeof(char *), compare_names);
-        if (asprintf(&path, "%s/%s", dirs[i], name) < 0)
+        path = strjoin(dirs[i], "/", name, NULL);
+        if (!path)
                 return true;    /* the caller's own allocation fails next and says so */
         return faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
 }
 
 static int find_files(char * const *dirs, const DirIndex *index, const char *filename, char ***ret_files,
                       char ***ret_warnings) {
-        _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = calloc(1, sizeof(char *));
-        _cleanup_free_ char *dropin_dir_name = strprintf("%s.d", filename);
+        /* The drop-in names are listed only where there are any: most profiles have none. */
+        _cleanup_strv_free_ char **files = calloc(1, sizeof(char *)), **dropin_names = NULL;
+        _cleanup_free_ char *dropin_dir_name = strjoin(filename, ".d", NULL);
         size_t n_dropins = 0;
         int r;
 
-        if (!files || !dropin_names || !dropin_dir_name)
+        if (!files || !dropin_dir_name)
                 return -ENOMEM;
 
         for (size_t i = 0; dirs[i]; i++) {
@@ -234,7 +236,7 @@ static int find_files(char * const *dirs, const DirIndex *index, const char *fil
                  * problem is reported when it is read. */
                 if (!dir_has_entry(dirs, index, i, filename))
                         continue;
-                r = strv_consume(&files, strprintf("%s/%s", dirs[i], filename));
+                r = strv_consume(&files, strjoin(dirs[i], "/", filename, NULL));
                 if (r < 0)
                         return r;
                 break;
@@ -250,7 +252,8 @@ static int find_files(char * const *dirs, const DirIndex *index, const char *fil
                 /* Most profiles have no drop-ins: the index spares an opendir() that fails. */
                 if (index && index->entries[i] && !dir_has_entry(dirs, index, i, dropin_dir_name))
                         continue;
-                if (asprintf(&dropin_dir, "%s/%s", dirs[i], dropin_dir_name) < 0)
+                dropin_dir = strjoin(dirs[i], "/", dropin_dir_name, NULL);
+                if (!dropin_dir)
                         return -ENOMEM;
                 r = list_dir_suffix(dropin_dir, ".conf", true, &dropin_names, &n_dropins, ret_warnings);
                 if (r < 0)
@@ -261,7 +264,8 @@ static int find_files(char * const *dirs, const DirIndex *index, const char *fil
                 STRV_FOREACH(d, dirs) {
                         _cleanup_free_ char *path = NULL;
 
-                        if (asprintf(&path, "%s/%s/%s", *d, dropin_dir_name, *name) < 0)
+                        path = strjoin(*d, "/", dropin_dir_name, "/", *name, NULL);
+                        if (!path)
                                 return -ENOMEM;
                         if (faccessat(AT_FDCWD, path, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
                                 continue;

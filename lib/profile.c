@@ -63,9 +63,13 @@ const ConfigSchema profile_schema = { profile_keys, ELEMENTSOF(profile_keys) };
 const ConfigSchema global_schema = { global_keys, ELEMENTSOF(global_keys) };
 
 bool profile_name_is_valid(const char *name) {
-        size_t n = strlen(name);
+        const char *p;
 
-        return n > 0 && n <= PROFILE_NAME_MAX && strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789_") == n;
+        /* A loop, not strspn(): glibc builds a table for a set this large on every call, for every profile. */
+        for (p = name; *p; p++)
+                if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+                        return false;
+        return p > name && p - name <= PROFILE_NAME_MAX;
 }
 
 static bool user_is_root(const char *user) {
@@ -120,7 +124,7 @@ int profile_load(const char *name, char * const *files, RuntimeScope scope, Prof
 static int find_and_load(char * const *dirs, const DirIndex *index, const char *name, RuntimeScope scope,
                          char ***warnings, char ***ret_files, Profile **ret, ConfigError *error) {
         _cleanup_strv_free_ char **files = NULL;
-        _cleanup_free_ char *filename = strprintf("%s.ini", name);
+        _cleanup_free_ char *filename = strjoin(name, ".ini", NULL);
         int r;
 
         if (!filename)
@@ -191,15 +195,11 @@ GlobalConfig *global_config_free(GlobalConfig *c) {
 }
 
 int profile_service_template_name(const char *name, char **ret) {
-        int n;
-
-        if (strcmp(name, "default") == 0)
-                n = asprintf(ret, "analysis@.service");
-        else
-                n = asprintf(ret, "analysis-%s@.service", name);
-        return n < 0 ? -ENOMEM : 0;
+        *ret = strcmp(name, "default") == 0 ? strdup("analysis@.service") : strjoin("analysis-", name, "@.service", NULL);
+        return *ret ? 0 : -ENOMEM;
 }
 
 int profile_slice_name(const char *name, char **ret) {
-        return asprintf(ret, "analysis-%s.slice", name) < 0 ? -ENOMEM : 0;
+        *ret = strjoin("analysis-", name, ".slice", NULL);
+        return *ret ? 0 : -ENOMEM;
 }

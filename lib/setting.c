@@ -385,46 +385,60 @@ static char *escape_specifiers(const char *s) {
         return ret;
 }
 
-int setting_format_for_unit(ValueKind kind, const Setting *s, char **ret) {
-        int n;
+_Static_assert(SETTING_UNIT_NUMBER_MAX >= FORMAT_SECONDS_MAX && SETTING_UNIT_NUMBER_MAX >= DECIMAL_UINT64_MAX + 1,
+               "a number with its '%' or a time span in seconds fits in SETTING_UNIT_NUMBER_MAX");
 
+const char *setting_unit_value(ValueKind kind, const Setting *s, char buf[static SETTING_UNIT_NUMBER_MAX]) {
         if (s->infinity)
-                n = asprintf(ret, "infinity");
-        else
-                switch (kind) {
-                case VALUE_TEXT:
-                        *ret = escape_specifiers(s->text);
-                        return *ret ? 0 : -ENOMEM;
-                case VALUE_USER:
-                case VALUE_COMMAND:
-                case VALUE_PROTECT_SYSTEM:
-                case VALUE_PROTECT_HOME:
-                case VALUE_PATHS:
-                case VALUE_PATH:
-                case VALUE_BACKEND:
-                case VALUE_NAME:
-                        *ret = strdup(s->text);
-                        return *ret ? 0 : -ENOMEM;
-                case VALUE_BOOLEAN:
-                        n = asprintf(ret, "%s", s->number ? "yes" : "no");
-                        break;
-                case VALUE_MEMORY:
-                        n = asprintf(ret, s->percent ? "%" PRIu64 "%%" : "%" PRIu64, s->number);
-                        break;
-                case VALUE_CPU:
-                        n = asprintf(ret, "%" PRIu64 "%%", s->number);
-                        break;
-                case VALUE_TASKS:
-                case VALUE_CPU_WEIGHT:
-                case VALUE_BANDWIDTH:
-                        n = asprintf(ret, "%" PRIu64, s->number);
-                        break;
-                case VALUE_TIMESPAN:
-                        return format_seconds(s->number, ret);
-                default:
+                return "infinity";
+        switch (kind) {
+        case VALUE_TEXT:
+                return strchr(s->text, '%') ? NULL : s->text;
+        case VALUE_USER:
+        case VALUE_COMMAND:
+        case VALUE_PROTECT_SYSTEM:
+        case VALUE_PROTECT_HOME:
+        case VALUE_PATHS:
+        case VALUE_PATH:
+        case VALUE_BACKEND:
+        case VALUE_NAME:
+                return s->text;
+        case VALUE_BOOLEAN:
+                return s->number ? "yes" : "no";
+        case VALUE_MEMORY:
+                if (s->percent)
+                        strcpy(format_uint64(s->number, buf), "%");
+                else
+                        (void) format_uint64(s->number, buf);
+                return buf;
+        case VALUE_CPU:
+                strcpy(format_uint64(s->number, buf), "%");
+                return buf;
+        case VALUE_TASKS:
+        case VALUE_CPU_WEIGHT:
+        case VALUE_BANDWIDTH:
+                (void) format_uint64(s->number, buf);
+                return buf;
+        case VALUE_TIMESPAN:
+                return format_seconds_buf(s->number, buf);
+        default:
+                return NULL;
+        }
+}
+
+int setting_format_for_unit(ValueKind kind, const Setting *s, char **ret) {
+        char buf[SETTING_UNIT_NUMBER_MAX];
+        const char *value;
+
+        if (kind == VALUE_TEXT && !s->infinity)
+                *ret = escape_specifiers(s->text);
+        else {
+                value = setting_unit_value(kind, s, buf);
+                if (!value)
                         return -EINVAL;
-                }
-        return n < 0 ? -ENOMEM : 0;
+                *ret = strdup(value);
+        }
+        return *ret ? 0 : -ENOMEM;
 }
 
 void setting_clear(Setting *s) {

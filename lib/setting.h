@@ -53,6 +53,14 @@ int setting_parse(ValueKind kind, SettingFlags flags, const char *value, Setting
  * kinds are escaped for unit files (% doubled in TEXT). Returns 0 or -ENOMEM. */
 int setting_format_for_unit(ValueKind kind, const Setting *s, char **ret);
 
+/* Room for any number setting_unit_value() formats, with the NUL. */
+#define SETTING_UNIT_NUMBER_MAX 32
+
+/* The value setting_format_for_unit() makes, without making a copy: the text kept in s, a constant, or a number
+ * formatted into buf (valid as long as s and buf are). NULL for a TEXT value holding a '%', which only
+ * setting_format_for_unit() can double, and for an unknown kind. */
+const char *setting_unit_value(ValueKind kind, const Setting *s, char buf[static SETTING_UNIT_NUMBER_MAX]);
+
 /* Frees what the setting owns and clears it. */
 void setting_clear(Setting *s);
 

@@ -217,6 +217,7 @@ static void test_format_seconds(void) {
                 { 1500000, "1.5" },
                 { 1, "0.000001" },
                 { 10 * SEC + 250000, "10.25" },
+                { UINT64_MAX - 1, "18446744073709.551614" },
                 { USEC_INFINITY, "infinity" },
         };
 
@@ -228,6 +229,26 @@ static void test_format_seconds(void) {
                 assert(strcmp(s, cases[i].text) == 0);
                 /* What we write, we (and systemd) read back as the same value. */
                 assert(parse_timespan(s, &back) == 0 && back == cases[i].usec);
+        }
+}
+
+static void test_format_uint64(void) {
+        static const struct {
+                uint64_t v;
+                const char *text;
+        } cases[] = {
+                { 0, "0" },
+                { 7, "7" },
+                { 2147483648, "2147483648" },
+                { UINT64_MAX, "18446744073709551615" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                char buf[DECIMAL_UINT64_MAX];
+                char *end = format_uint64(cases[i].v, buf);
+
+                assert(strcmp(buf, cases[i].text) == 0);
+                assert(end == buf + strlen(cases[i].text) && *end == '\0');
         }
 }
 
@@ -257,6 +278,7 @@ int main(void) {
         test_parse_uint64();
         test_parse_boolean();
         test_format_seconds();
+        test_format_uint64();
         test_format_bytes();
         test_format_bandwidth();
         return 0;

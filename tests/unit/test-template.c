@@ -85,6 +85,50 @@ static void test_list_errors(void) {
         assert(!out);
 }
 
+/* One buffer, two templates, each rendered again with other values and the variables in another order: what
+ * is remembered between renderings (the parsed template, each placeholder's variable) must not leak into the
+ * next one. */
+static void test_buffer_reuse(void) {
+        static const char service[] = "## dropped\nA=@A@\nplain\nplain too\nB=@B@ @A@\n";
+        static const char slice[] = "S=@B@\n";
+        const TemplateVariable first[] = { { "A", "1" }, { "B", "2" } };
+        const TemplateVariable second[] = { { "B", "two" }, { "X", "x" }, { "A", NULL } };
+        const TemplateVariable third[] = { { "A", "a\tb" }, { "B", "3" } };
+        _cleanup_(template_buffer_done) TemplateBuffer b = {};
+        _cleanup_free_ char *bad = NULL;
+
+        assert(template_render_into(&b, service, first, 2, NULL) == 0);
+        assert(strcmp(b.data, "A=1\nplain\nplain too\nB=2 1\n") == 0 && b.size == strlen(b.data));
+        assert(template_render_into(&b, slice, first, 2, NULL) == 0);
+        assert(strcmp(b.data, "S=2\n") == 0);
+        assert(template_render_into(&b, service, second, 3, NULL) == 0);
+        assert(strcmp(b.data, "plain\nplain too\n") == 0);
+        assert(template_render_into(&b, slice, second, 3, NULL) == 0);
+        assert(strcmp(b.data, "S=two\n") == 0);
+        assert(template_render_into(&b, service, third, 2, &bad) == -EINVAL);
+        assert(bad && strcmp(bad, "A") == 0);
+        assert(template_render_into(&b, service, first, 2, NULL) == 0);
+        assert(strcmp(b.data, "A=1\nplain\nplain too\nB=2 1\n") == 0);
+}
+
+/* A placeholder left unreached when the variables change (its line was dropped before it) must not be looked
+ * up where it was under the old ones once it is reached again. */
+static void test_names_change(void) {
+        static const char template[] = "L=@U@ @X@\n";
+        static const char U[] = "U", X[] = "X", Y[] = "Y";
+        TemplateVariable old[] = { { X, "1" }, { U, "u" } };
+        TemplateVariable new[] = { { U, NULL }, { Y, "y" }, { X, "2" } };
+        _cleanup_(template_buffer_done) TemplateBuffer b = {};
+
+        assert(template_render_into(&b, template, old, 2, NULL) == 0);
+        assert(strcmp(b.data, "L=u 1\n") == 0);
+        assert(template_render_into(&b, template, new, 3, NULL) == 0);
+        assert(strcmp(b.data, "") == 0);
+        new[0].value = "v";
+        assert(template_render_into(&b, template, new, 3, NULL) == 0);
+        assert(strcmp(b.data, "L=v 2\n") == 0);
+}
+
 int main(void) {
         test_substitution();
         test_dropped_lines();
@@ -92,5 +136,7 @@ int main(void) {
         test_lists();
         test_errors();
         test_list_errors();
+        test_buffer_reuse();
+        test_names_change();
         return 0;
 }
