@@ -171,6 +171,21 @@ int output_dir_mount(const char *id, uint64_t size, uid_t uid, gid_t gid, bool w
         return with_tmp ? make_tmp(id) : 0;
 }
 
+/* A detached copy of the mount at path, which belongs to no namespace until attached: the only kind of mount
+ * that can move from one namespace to another. Private: a copy of a shared mount (the host's /run is shared,
+ * and so TMP_MOUNT_DIR) would join its peer group, and every analysis' /tmp would be a peer of every other's
+ * and the host's, each mount event there propagated to all of them; BindPaths= made them slaves. */
+static int detached_private_copy(const char *path) {
+        struct mount_attr attr = { .propagation = MS_PRIVATE };
+        _cleanup_close_ int fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        if (mount_setattr(fd, "", AT_EMPTY_PATH, &attr, sizeof(attr)) < 0)
+                return -errno;
+        return TAKE_FD(fd);
+}
+
 int output_dir_attach(int ns_fd, const char *id, bool with_tmp) {
         _cleanup_free_ char *output = strprintf("%s/%s", OUTPUT_MOUNT_DIR, id), *visible = strprintf("%s/%s", OUTPUT_DIR, id),
                             *tmp = strprintf("%s/%s/tmp", TMP_MOUNT_DIR, id), *var_tmp = strprintf("%s/%s/var-tmp", TMP_MOUNT_DIR, id);
@@ -178,18 +193,16 @@ int output_dir_attach(int ns_fd, const char *id, bool with_tmp) {
 
         if (!output || !visible || !tmp || !var_tmp)
                 return -ENOMEM;
-        /* Detached copies, which belong to no namespace until attached: the only kind of mount that can move
-         * from one namespace to another. */
-        output_fd = open_tree(AT_FDCWD, output, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        output_fd = detached_private_copy(output);
         if (output_fd < 0)
-                return -errno;
+                return output_fd;
         if (with_tmp) {
-                tmp_fd = open_tree(AT_FDCWD, tmp, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                tmp_fd = detached_private_copy(tmp);
                 if (tmp_fd < 0)
-                        return -errno;
-                var_tmp_fd = open_tree(AT_FDCWD, var_tmp, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+                        return tmp_fd;
+                var_tmp_fd = detached_private_copy(var_tmp);
                 if (var_tmp_fd < 0)
-                        return -errno;
+                        return var_tmp_fd;
         }
         if (setns(ns_fd, CLONE_NEWNS) < 0)
                 return -errno;
