@@ -38,6 +38,9 @@ testBatchJobOnN2WritesShareN1Reads() {
     id=$(as_user sbatch --parsable --wait -w n2 -o /dev/null --wrap "hostname >$file.tmp && mv $file.tmp $file")
     rc=$?
     assertEquals "sbatch --wait -w n2: status" 0 "$rc"
+    # sbatch --wait returns once the job's processes have ended; the controller may still say COMPLETING
+    # (the epilog and the node's release) for a moment: its final state is what is checked.
+    slurm_wait_job "$id" 30
     assertEquals "job $id: JobState" COMPLETED "$(slurm_job_field "$id" JobState)"
     assertEquals "job $id: NodeList" n2 "$(slurm_job_field "$id" NodeList)"
     assertEquals "$file read on n1" n2 "$(cat "$file" 2>&1)"
