@@ -4,7 +4,8 @@
  *
  * submit spools the request (spool/ID/) and starts the unit, whose runner (or, under a user's manager,
  * analysis-record prepare) checks and takes it; wait follows the output files the unit writes, once the unit
- * says they are this run's, and the unit until it is done, and reads the record the unit wrote; stop notes the cancel in the spool and queues a stop job. Where the service manager cannot be
+ * says they are this run's, and the unit until it is done, and reads the record the unit wrote; stop notes the
+ * cancel in the spool and queues a stop job. Where the service manager cannot be
  * reached, submit says BACKEND_UNREACHABLE when --fallback= names a backend to run the analysis instead. */
 
 #include <string.h>
