@@ -8,17 +8,52 @@
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# shellcheck source=../../tools/release-lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../tools/release-lib.sh"
+
+# Runs COMMAND... for the build directory BUILD as on a host of the build's release: here, or in that
+# release's tree (tools/release-env) for a build made there; BUILD and DIR (a destination) are visible to it.
+in_build_env() {
+    local build=$1 dir=$2 release
+    shift 2
+    release=$(build_release "$build")
+    if [[ $release == "$(host_release)" ]]; then
+        "$@"
+    else
+        "$(dirname "${BASH_SOURCE[0]}")/../../tools/release-env" "$release" --bind "$build" --bind "$dir" -- "$@"
+    fi
+}
+
 # Installs the build into DEST as a package would put it on disk.
 install_build() {
     local build=$1 dest=$2 no_build=$3 prefix
-    prefix=$(meson introspect --buildoptions "$build" |
+    mkdir -p "$dest"
+    prefix=$(in_build_env "$build" "$dest" meson introspect --buildoptions "$build" |
         python3 -c 'import json, sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"] == "prefix"))')
     [[ $prefix == /usr ]] || die "$build is configured with prefix '$prefix'; the VM needs 'meson setup --prefix=/usr'"
     if [[ $no_build == 0 ]]; then
-        meson compile -C "$build" >&2
+        in_build_env "$build" "$dest" meson compile -C "$build" >&2
     fi
-    meson install -C "$build" --no-rebuild --destdir "$dest" >"$dest.log" 2>&1 ||
+    in_build_env "$build" "$dest" meson install -C "$build" --no-rebuild --destdir "$dest" >"$dest.log" 2>&1 ||
         { cat "$dest.log" >&2; die "meson install failed"; }
+}
+
+# Prints the release a VM boots for BUILD (a meson build directory) or a .deb (when BUILD is empty):
+# WANTED if given, else the build's own release (tools/release-lib.sh build_release), else
+# $ANALYSIS_SANDBOX_VM_RELEASE, else this host's. A build cannot boot in another release's VM: its
+# binaries are linked against that release's libraries.
+vm_release() {
+    local build=$1 wanted=$2 release
+    if [[ -n $build ]]; then
+        release=$(build_release "$build")
+        if [[ -n $wanted && $wanted != "$release" ]]; then
+            die "$build was built for ${release:-this host}, not $wanted: build it for $wanted (tools/release-build $wanted DIR)"
+        fi
+    else
+        release=${wanted:-${ANALYSIS_SANDBOX_VM_RELEASE:-$(host_release)}}
+    fi
+    release_supported "$release" || die "no test VM for release '${release:-(this host is not Debian)}': use --release with one of ${supported_releases[*]}"
+    echo "$release"
 }
 
 # Installs the Debian package DEB into the root tree TREE as an image builder would: dpkg -i in a
