@@ -222,7 +222,35 @@ static int load_request(Request **ret, UnitState **ret_state) {
         return 0;
 }
 
-/* Tighter limits than the profile's go on a leaf cgroup of the unit, "payload", where the command runs.
+/* Tasks of the unit that are never the analysis': the supervisor (when there is one) and room for the
+ * control process systemd spawns into the unit to write the record. */
+#define SANDBOX_TASKS 2
+
+/* The payload's pids.max: the caller's, if tighter, and never more than the unit's less the sandbox's own
+ * tasks. Since systemd 254 the manager forks a control process (ExecStopPost=, the recorder) straight into
+ * the unit's cgroup (CLONE_INTO_CGROUP), which pids.max is charged for; and it starts ExecStopPost= as soon
+ * as the main process is gone, while a fork bomb's other processes are still dying. An analysis allowed the
+ * whole of the unit's pids.max would make that fork fail ("Failed to spawn executor": Result=resources and
+ * no record). Systemd 252 forked in its own cgroup and moved the child, which pids.max does not refuse.
+ * Returns 0 when nothing needs a limit (the unit has none and the caller asked for none). */
+static uint64_t payload_tasks_max(const char *unit, const Request *request, bool supervised) {
+        uint64_t unit_max, reserved = SANDBOX_TASKS + (supervised ? 1 : 0), max = 0;
+
+        if (cgroup_read_uint(unit, "pids.max", &unit_max) >= 0 && unit_max != UINT64_MAX)
+                max = unit_max > reserved ? unit_max - reserved : 1;
+        if (request && request->tasks_max > 0 && (max == 0 || request->tasks_max < max))
+                max = request->tasks_max;
+        return max;
+}
+
+/* Whether the payload leaf carries something the caller asked for (not only the room kept for the sandbox). */
+static bool payload_required(const Request *request, bool supervised) {
+        return supervised ||
+                (request && (request->memory_max > 0 || request->tasks_max > 0 || request->cpu_percent > 0));
+}
+
+/* Tighter limits than the profile's go on a leaf cgroup of the unit, "payload", where the command runs; so
+ * does the room kept for the sandbox's own tasks (payload_tasks_max()).
  *
  * Why here and not in systemd: for a template instance systemd 252 cannot take RuntimeMaxSec= at run time,
  * a drop-in needs root and a daemon-reload, and SetUnitProperties() would have to be granted to callers
@@ -233,11 +261,17 @@ static int load_request(Request **ret, UnitState **ret_state) {
 static int setup_payload_cgroup(const Request *request, bool supervised, char **ret_payload) {
         _cleanup_free_ char *unit = NULL, *payload = NULL, *supervisor = NULL;
         char controllers[256] = "", value[64];
+        uint64_t tasks_max;
         int r;
 
         r = cgroup_self_unit_path(&unit);
         if (r < 0)
                 return log_error_errno(r, "Cannot find this analysis' cgroup: %m");
+        tasks_max = payload_tasks_max(unit, request, supervised);
+        if (!payload_required(request, supervised) && tasks_max == 0) {
+                *ret_payload = NULL;
+                return 0;
+        }
         payload = strprintf("%s/payload", unit);
         supervisor = strprintf("%s/supervisor", unit);
         if (!payload || !supervisor)
@@ -251,11 +285,11 @@ static int setup_payload_cgroup(const Request *request, bool supervised, char **
         if (r < 0)
                 return log_error_errno(r, "Cannot move into %s: %m", supervised ? supervisor : payload);
 
-        if (request->memory_max > 0)
+        if (request && request->memory_max > 0)
                 strcat(controllers, "+memory ");
-        if (request->tasks_max > 0)
+        if (tasks_max > 0)
                 strcat(controllers, "+pids ");
-        if (request->cpu_percent > 0)
+        if (request && request->cpu_percent > 0)
                 strcat(controllers, "+cpu ");
         if (controllers[0]) {
                 controllers[strlen(controllers) - 1] = '\0';
@@ -263,19 +297,19 @@ static int setup_payload_cgroup(const Request *request, bool supervised, char **
                 if (r < 0)
                         return log_error_errno(r, "Cannot enable '%s' for %s: %m", controllers, payload);
         }
-        if (request->memory_max > 0) {
+        if (request && request->memory_max > 0) {
                 (void) snprintf(value, sizeof(value), "%" PRIu64, request->memory_max);
                 r = cgroup_write(payload, "memory.max", value);
                 if (r < 0)
                         return log_error_errno(r, "Cannot set memory.max of %s: %m", payload);
         }
-        if (request->tasks_max > 0) {
-                (void) snprintf(value, sizeof(value), "%" PRIu64, request->tasks_max);
+        if (tasks_max > 0) {
+                (void) snprintf(value, sizeof(value), "%" PRIu64, tasks_max);
                 r = cgroup_write(payload, "pids.max", value);
                 if (r < 0)
                         return log_error_errno(r, "Cannot set pids.max of %s: %m", payload);
         }
-        if (request->cpu_percent > 0) {
+        if (request && request->cpu_percent > 0) {
                 /* The same period systemd uses for CPUQuota=. */
                 (void) snprintf(value, sizeof(value), "%u 100000", request->cpu_percent * 1000);
                 r = cgroup_write(payload, "cpu.max", value);
@@ -501,6 +535,9 @@ int main(int argc, char *argv[]) {
                         log_oom();
                         return EXIT_EXEC;
                 }
+                if (setup_payload_cgroup(NULL, false, &payload) < 0)
+                        log_warning("Analysis '%s' runs without room kept in its cgroup for the recorder: a fork "
+                                    "bomb may cost its record.", strempty(id));
                 execv(command[0], command);
                 return fail(EXIT_EXEC, errno, "cannot execute %s: %m", command[0]);
         }
@@ -528,11 +565,12 @@ int main(int argc, char *argv[]) {
         }
 
         supervised = request->timeout_usec > 0 && state && request->timeout_usec < state->runtime_max_usec;
-        if (request->memory_max > 0 || request->tasks_max > 0 || request->cpu_percent > 0 || supervised) {
-                r = setup_payload_cgroup(request, supervised, &payload);
-                if (r < 0)
-                        return fail(EXIT_CGROUP, -r, "cannot apply the limits of this analysis to its cgroup: %m");
-        }
+        r = setup_payload_cgroup(request, supervised, &payload);
+        if (r < 0 && payload_required(request, supervised))
+                return fail(EXIT_CGROUP, -r, "cannot apply the limits of this analysis to its cgroup: %m");
+        if (r < 0)
+                log_warning("Analysis '%s' runs without room kept in its cgroup for the recorder: a fork bomb may "
+                            "cost its record.", strempty(id));
         if (supervised)
                 supervise(command, payload, request->timeout_usec, state->kill_grace_usec);
 

@@ -229,7 +229,8 @@ static bool cancel_requested(const AnalysisPaths *paths) {
                st.st_uid == dir_st.st_uid;
 }
 
-static void read_cgroup_figures(const char *cgroup, Record *r) {
+/* unit_cpu_percent: the unit's quota as it was before take_unit_cpu() lifted it. */
+static void read_cgroup_figures(const char *cgroup, uint64_t unit_cpu_percent, Record *r) {
         _cleanup_free_ char *payload = strprintf("%s/payload", cgroup);
         uint64_t v;
 
@@ -245,18 +246,17 @@ static void read_cgroup_figures(const char *cgroup, Record *r) {
                 r->usage.cpu_throttled_usec = v;
 
         /* The unit's own limits are the profile's, as systemd applied them (a percentage of RAM is already
-         * bytes here); a payload sub-cgroup carries tighter ones the caller asked for. */
+         * bytes here); a payload sub-cgroup carries tighter ones the caller asked for. Its pids.max is also
+         * lowered to keep room for the recorder (analysis-exec): the caller's tasks limit comes from the
+         * request instead. */
         if (cgroup_read_uint(cgroup, "memory.max", &v) >= 0)
                 r->profile_limits.memory_max = v;
         if (cgroup_read_uint(cgroup, "pids.max", &v) >= 0)
                 r->profile_limits.tasks_max = v;
-        if (cgroup_read_cpu_percent(cgroup, &v) >= 0)
-                r->profile_limits.cpu_quota_percent = v;
+        r->profile_limits.cpu_quota_percent = unit_cpu_percent;
         r->limits = r->profile_limits;
         if (payload && cgroup_read_uint(payload, "memory.max", &v) >= 0 && v < r->limits.memory_max)
                 r->limits.memory_max = v;
-        if (payload && cgroup_read_uint(payload, "pids.max", &v) >= 0 && v < r->limits.tasks_max)
-                r->limits.tasks_max = v;
         if (payload && cgroup_read_cpu_percent(payload, &v) >= 0 && v < r->limits.cpu_quota_percent)
                 r->limits.cpu_quota_percent = v;
         /* pids.events is not hierarchical in Debian 12's kernel (6.1), unlike memory.events: a fork refused by a
@@ -271,6 +271,17 @@ static void read_cgroup_figures(const char *cgroup, Record *r) {
         if (payload && cgroup_read_keyed(payload, "cpu.stat", "throttled_usec", &v) >= 0 &&
             r->usage.cpu_throttled_usec != RECORD_UNSET)
                 r->usage.cpu_throttled_usec += v;
+}
+
+/* The recorder runs in the analysis' cgroup (ExecStopPost=), under the analysis' CPU quota and weight, and
+ * must finish within the analysis' kill grace (TimeoutStopSec=): fifty analyses stopping at once on a slow
+ * host ran it past that, and the record was lost. Whatever the analysis had left is being killed by now, so
+ * the quota has nothing more to protect: lift it, and weigh the unit as much as anything in its slice. As
+ * root only (the unit's own files are root's, not the delegated account's); systemd writes them back when it
+ * next realizes the unit's cgroup, which is after it is gone or when a new instance starts. */
+static void take_unit_cpu(const char *cgroup) {
+        (void) cgroup_write(cgroup, "cpu.max", "max 100000");
+        (void) cgroup_write(cgroup, "cpu.weight", "10000");
 }
 
 static void set_exit(Record *r, const char *exit_code, const char *status) {
@@ -349,9 +360,18 @@ static int run_finish(const AnalysisPaths *paths) {
         _cleanup_(request_freep) Request *request = NULL;
         _cleanup_free_ char *cgroup = NULL;
         const char *service_result = getenv("SERVICE_RESULT");
+        uint64_t unit_cpu_percent = RECORD_UNSET;
         RunnerStatus runner;
         Record record;
         int r;
+
+        /* First of all; the profile's quota is read before it is lifted. */
+        if (cgroup_self_unit_path(&cgroup) >= 0) {
+                if (cgroup_read_cpu_percent(cgroup, &unit_cpu_percent) < 0)
+                        unit_cpu_percent = RECORD_UNSET;
+                if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
+                        take_unit_cpu(cgroup);
+        }
 
         record_init(&record);
         record.finished_at_usec = now_usec(CLOCK_REALTIME);
@@ -407,16 +427,18 @@ static int run_finish(const AnalysisPaths *paths) {
                 (void) snprintf(log_profile, sizeof(log_profile), "%s", record.profile);
         }
 
-        if (cgroup_self_unit_path(&cgroup) >= 0) {
+        if (cgroup) {
                 uint64_t runtime = record.profile_limits.runtime_max_usec;
 
-                read_cgroup_figures(cgroup, &record);
+                read_cgroup_figures(cgroup, unit_cpu_percent, &record);
                 record.profile_limits.runtime_max_usec = runtime;
                 record.limits.runtime_max_usec = runtime;
         }
         if (request) {
                 if (request->timeout_usec > 0 && request->timeout_usec < record.limits.runtime_max_usec)
                         record.limits.runtime_max_usec = request->timeout_usec;
+                if (request->tasks_max > 0 && request->tasks_max < record.limits.tasks_max)
+                        record.limits.tasks_max = request->tasks_max;
         }
 
         /* The Result systemd reports, refined by what only the cgroup and the runner know. */
