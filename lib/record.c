@@ -16,7 +16,17 @@ void record_init(Record *r) {
                 .exit_status = -1,
                 .limits = limits_unset,
                 .profile_limits = limits_unset,
-                .usage = { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, -1 },
+                .usage = {
+                        .runtime_usec = RECORD_UNSET,
+                        .cpu_usec = RECORD_UNSET,
+                        .sandbox_cpu_usec = RECORD_UNSET,
+                        .memory_peak = RECORD_UNSET,
+                        .oom_kills = RECORD_UNSET,
+                        .tasks_limit_hits = RECORD_UNSET,
+                        .cpu_throttled_usec = RECORD_UNSET,
+                        .disk_used = RECORD_UNSET,
+                        .disk_full = -1,
+                },
                 .started_at_usec = RECORD_UNSET,
                 .finished_at_usec = RECORD_UNSET,
                 .caller_uid = RECORD_UNSET,
@@ -109,6 +119,7 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_begin_object(w);
         json_field_seconds_or_null(w, "runtime_sec", r->usage.runtime_usec);
         json_field_seconds_or_null(w, "cpu_sec", r->usage.cpu_usec);
+        json_field_seconds_or_null(w, "sandbox_cpu_sec", r->usage.sandbox_cpu_usec);
         json_field_uint_or_null(w, "memory_peak", r->usage.memory_peak);
         json_field_uint_or_null(w, "oom_kills", r->usage.oom_kills);
         json_field_uint_or_null(w, "tasks_limit_hits", r->usage.tasks_limit_hits);
@@ -227,6 +238,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         usage = json_object_get(root, "usage");
         read_seconds(usage, "runtime_sec", &r.usage.runtime_usec);
         read_seconds(usage, "cpu_sec", &r.usage.cpu_usec);
+        read_seconds(usage, "sandbox_cpu_sec", &r.usage.sandbox_cpu_usec);
         read_uint(usage, "memory_peak", &r.usage.memory_peak);
         read_uint(usage, "oom_kills", &r.usage.oom_kills);
         read_uint(usage, "tasks_limit_hits", &r.usage.tasks_limit_hits);

@@ -27,7 +27,8 @@ typedef struct RecordLimits {
 
 typedef struct RecordUsage {
         uint64_t runtime_usec;
-        uint64_t cpu_usec;
+        uint64_t cpu_usec;              /* the analysis' own: its payload leaf where it has one */
+        uint64_t sandbox_cpu_usec;      /* the unit's less the analysis': runner, recorder, systemd-executor */
         uint64_t memory_peak;           /* bytes */
         uint64_t oom_kills;
         uint64_t tasks_limit_hits;      /* refused forks (pids.events max) */

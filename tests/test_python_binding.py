@@ -148,10 +148,11 @@ class RecordTest(unittest.TestCase):
     def test_output_and_disk(self):
         c = Completion.from_record({"id": "a", "result": "exit-code", "output_dir": "/r/a.output",
                                     "limits": {"disk_max": 1 << 30}, "profile_limits": {"disk_max": None},
-                                    "usage": {"disk_used": 4096, "disk_full": True}}, 1)
+                                    "usage": {"disk_used": 4096, "disk_full": True, "sandbox_cpu_sec": 0.25}}, 1)
         self.assertEqual((c.output_dir, c.limits.disk_max, c.profile_limits.disk_max), ("/r/a.output", 1 << 30, None),
                          "output_dir and disk_max from the record, null as None")
         self.assertEqual((c.usage.disk_used, c.usage.disk_full), (4096, True), "disk usage and the full flag")
+        self.assertEqual(c.usage.sandbox_cpu_sec, 0.25, "the sandbox's own CPU, apart from the analysis'")
         c = Completion.from_record({"id": "a", "result": "success", "output_dir": None,
                                     "usage": {"disk_used": None, "disk_full": 0}}, 0)
         self.assertEqual((c.output_dir, c.usage.disk_used, c.usage.disk_full), (None, None, None),

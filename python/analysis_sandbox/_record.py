@@ -41,7 +41,8 @@ class Limits:
 class Usage:
     """What an analysis used, from its cgroup; None where the record has no figure.
 
-    ``oom_kills`` counts processes the kernel killed at the memory limit, ``tasks_limit_hits`` forks
+    ``cpu_sec`` is the analysis' own CPU time, ``sandbox_cpu_sec`` the sandbox's around it (the runner,
+    the recorder, systemd's executor), None where it is not measured apart. ``oom_kills`` counts processes the kernel killed at the memory limit, ``tasks_limit_hits`` forks
     refused at the task limit, ``cpu_throttled_sec`` the time the CPU quota held it back.
     ``disk_used`` is the bytes in its output directory when it ended, ``disk_full`` True when that
     directory was full then (writes failed), False when it was not.
@@ -55,6 +56,7 @@ class Usage:
     cpu_throttled_sec: float | None = None
     disk_used: int | None = None
     disk_full: bool | None = None
+    sandbox_cpu_sec: float | None = None
 
     @classmethod
     def from_record(cls, value: Any) -> Usage:
@@ -63,6 +65,7 @@ class Usage:
             return cls()
         return cls(runtime_sec=_float(value.get("runtime_sec")),
                    cpu_sec=_float(value.get("cpu_sec")),
+                   sandbox_cpu_sec=_float(value.get("sandbox_cpu_sec")),
                    memory_peak=_int(value.get("memory_peak")),
                    oom_kills=_int(value.get("oom_kills")),
                    tasks_limit_hits=_int(value.get("tasks_limit_hits")),

@@ -21,7 +21,12 @@ static void base_record(Record *r, const char *result, const char *exit_code, in
         r->exit_status = status;
         r->signal = signal ? strdup(signal) : NULL;
         r->limits = r->profile_limits = (RecordLimits) { 2 * GiB, 100, 100, 1800 * UINT64_C(1000000), GiB };
-        r->usage = (RecordUsage) { 41 * UINT64_C(1000000), 3 * UINT64_C(1000000), 2 * GiB, 0, 0, 0, 0, 0 };
+        r->usage = (RecordUsage) {
+                .runtime_usec = 41 * UINT64_C(1000000),
+                .cpu_usec = 3 * UINT64_C(1000000),
+                .sandbox_cpu_usec = RECORD_UNSET,
+                .memory_peak = 2 * GiB,
+        };
 }
 
 static void expect_notes(Record *r, const char *want) {
@@ -201,8 +206,11 @@ static void test_round_trip(void) {
         r.output_dir = strdup("/var/lib/analysis-sandbox/results/a1.output");
         r.usage.disk_used = 4096;
         r.usage.disk_full = 1;
+        r.usage.cpu_usec = 1500000;
+        r.usage.sandbox_cpu_usec = 250000;
         assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
         assert(strstr(text, "\"disk_full\":true"));
+        assert(strstr(text, "\"cpu_sec\":1.500,\"sandbox_cpu_sec\":0.250,"));
         assert(strstr(text, "\"started_at\":\"2025-11-26T04:15:00.123Z\""));
         assert(strstr(text, "\"tasks_max\":null"));
         assert(strstr(text, "\"slurm_job_id\":null,\"node\":null"));
@@ -217,6 +225,7 @@ static void test_round_trip(void) {
         assert(back.limits.memory_max == 2 * GiB && back.limits.tasks_max == RECORD_UNSET);
         assert(back.limits.runtime_max_usec == 1800 * UINT64_C(1000000));
         assert(back.usage.runtime_usec == 41 * UINT64_C(1000000) && back.usage.oom_kills == 2);
+        assert(back.usage.cpu_usec == 1500000 && back.usage.sandbox_cpu_usec == 250000);
         assert(back.caller_uid == 1000);
         assert(strcmp(back.output_dir, r.output_dir) == 0);
         assert(back.limits.disk_max == GiB && back.usage.disk_used == 4096 && back.usage.disk_full == 1);
@@ -235,6 +244,7 @@ static void test_round_trip(void) {
         assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
         assert(record_parse_json(text, size, &back, &why) == 0);
         assert(back.slurm_job_id == 4242 && strcmp(back.node, "n2") == 0);
+        assert(strstr(text, "\"sandbox_cpu_sec\":null") && back.usage.sandbox_cpu_usec == RECORD_UNSET);
         assert(strcmp(back.slurm_tasks_limit, "best-effort") == 0);
         record_done(&r);
         record_done(&back);
