@@ -13,14 +13,18 @@ declare -A release_slurm=([trixie]=24.11 [bookworm]=22.05)
 # batch script since 23.02) are still to do.
 slurm_test_releases=(bookworm)
 
-# Returns 0 when the Slurm test cluster exists for RELEASE.
-slurm_test_release() {
-    local r
-    for r in "${slurm_test_releases[@]}"; do
-        [[ $1 == "$r" ]] && return 0
+# Returns 0 when WORD is one of the other arguments.
+word_in() {
+    local word=$1 w
+    shift
+    for w; do
+        [[ $word == "$w" ]] && return 0
     done
     return 1
 }
+
+# Returns 0 when the Slurm test cluster exists for RELEASE.
+slurm_test_release() { word_in "$1" "${slurm_test_releases[@]}"; }
 
 # Prints this host's Debian codename (from /etc/os-release, or ROOT/etc/os-release), or nothing when it is not Debian.
 host_release() {
@@ -35,13 +39,7 @@ host_release() {
 }
 
 # Returns 0 when RELEASE is one of supported_releases.
-release_supported() {
-    local r
-    for r in "${supported_releases[@]}"; do
-        [[ $1 == "$r" ]] && return 0
-    done
-    return 1
-}
+release_supported() { word_in "$1" "${supported_releases[@]}"; }
 
 # Prints the one supported release that is not RELEASE.
 other_release() {
