@@ -2,9 +2,11 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Turns the raw figures of one benchmark run into the markdown tables of bench/results.md, with each goal judged.
 #
-# Usage: report.py MACHINE.json [GENERATOR.json] [VM.json]
+# Usage: report.py MACHINE.json [GENERATOR.json] [VM.json] [LABEL=VM.json...]
 # Prints the markdown. MACHINE.json is written by bench/run, GENERATOR.json by bench/generator/run, VM.json by
-# the guest's bench/vm/bench.py; a part whose file is missing or empty is reported as not run.
+# the guest's bench/vm/bench.py; a part whose file is missing or empty is reported as not run. Each
+# LABEL=VM.json (bench/run --releases: one per Debian release, each from a boot of its own) adds a column
+# to the section that sets the releases' per-analysis rows side by side.
 
 import json
 import statistics
@@ -395,10 +397,65 @@ def diagnosis_section(vm):
     return out
 
 
+def releases_section(columns):
+    """The per-analysis rows of several VM runs side by side; each ratio is taken within its own run (boot)."""
+    out = ["## 6. Debian 13 and Debian 12 side by side (VM)", ""]
+
+    def overhead(vm, key):
+        samples = vm["overhead"]["methods"].get(key)
+        return median([s["wall_ms"] for s in samples]) if samples else None
+
+    def at_once(vm, key):
+        top = max(vm["throughput"], key=int)
+        batches = vm["throughput"][top].get(key)
+        return (top, median([max(s["wall_ms"] for s in b) for b in batches])) if batches else (top, None)
+
+    def first_byte(vm, key):
+        fb = vm.get("first_byte")
+        if not fb or key not in fb["methods"]:
+            return None
+        first = [s["first_ms"] for s in fb["methods"][key] if s["first_ms"] is not None]
+        return median(first) if first else None
+
+    def cell(value, base):
+        if value is None or base is None:
+            return "—"
+        return f"{ms(value)} ms ({ratio(value, base)})"
+
+    rows = []
+    top = at_once(columns[0][1], "analysis_run")[0]
+    specs = [
+        ("one trivial analysis: `analysis-run -q -- /bin/true`", lambda vm: overhead(vm, "analysis_run"),
+         lambda vm: overhead(vm, "systemd_run_same")),
+        ("the ExecStopPost floor: systemd-run with analysis@'s directives + `ExecStopPost=+/bin/true`",
+         lambda vm: overhead(vm, "systemd_run_stoppost"), lambda vm: overhead(vm, "systemd_run_same")),
+        (f"{top} at once, total wall: analysis-run", lambda vm: at_once(vm, "analysis_run")[1],
+         lambda vm: at_once(vm, "systemd_run_same")[1]),
+        (f"{top} at once, total wall: the ExecStopPost floor", lambda vm: at_once(vm, "systemd_run_stoppost")[1],
+         lambda vm: at_once(vm, "systemd_run_same")[1]),
+        ("time to the first byte: `analysis-run -q -- /bin/echo first`", lambda vm: first_byte(vm, "analysis_run"),
+         lambda vm: first_byte(vm, "systemd_run_same")),
+        ("the baseline itself: systemd-run --wait with analysis@'s directives", lambda vm: overhead(vm, "systemd_run_same"),
+         lambda vm: overhead(vm, "systemd_run_same")),
+    ]
+    for label, value, base in specs:
+        rows.append([label] + [cell(value(vm), base(vm)) for _, vm in columns])
+    out.append(table(["row"] + [name for name, _ in columns], rows))
+    out.append("")
+    out.append("Medians, each followed by its ratio to `systemd-run --wait` with analysis@'s directives measured in the "
+               "same boot (the first byte: `systemd-run --pipe` with them), so that a ratio compares like with like "
+               "although the releases ran one after the other. Each column is a full `bench/vm` run in a VM of that "
+               "release, with the build made in a tree of it.")
+    out.append("")
+    return out
+
+
 def main():
-    machine = load(sys.argv[1]) or {}
-    g = load(sys.argv[2]) if len(sys.argv) > 2 else None
-    vm = load(sys.argv[3]) if len(sys.argv) > 3 else None
+    args = [a for a in sys.argv[1:] if "=" not in a]
+    columns = [(a.split("=", 1)[0], load(a.split("=", 1)[1])) for a in sys.argv[1:] if "=" in a]
+    machine = load(args[0]) or {}
+    g = load(args[1]) if len(args) > 1 else None
+    vm = load(args[2]) if len(args) > 2 else None
     head = ["<!-- SPDX-License-Identifier: LGPL-2.1-or-later -->",
             "<!-- The latest benchmark figures, written by bench/run (bench/README.md says how); do not edit. -->",
             "# analysis-sandbox benchmarks", ""]
@@ -415,6 +472,8 @@ def main():
         out += diagnosis_section(vm)
     else:
         out += ["## 2.–5. VM parts", "", "Not run.", ""]
+    if columns and all(c for _, c in columns):
+        out += releases_section(columns)
     summary = ["## Goals", ""]
     summary.append(table(["goal", "met", "measured"], [[n, "yes" if m else "**no**", e] for n, m, e in goals]))
     summary.append("")
