@@ -268,7 +268,8 @@ class NotebookCommandTest(unittest.TestCase):
 
     def test_defaults(self):
         argv, workdir, output = notebook_command(self.dir / "sub" / "nb.ipynb")
-        self.assertEqual(argv, ["python3", "-m", "nbconvert", "--to", "notebook", "--execute", "--output-dir=.",
+        self.assertEqual(argv, ["python3", "-m", "nbconvert", "--to", "notebook", "--execute",
+                                "--ExecutePreprocessor.startup_timeout=600", "--output-dir=.",
                                 "--output=nb.nbconvert", "./nb.ipynb"], "nbconvert run in the notebook's directory")
         self.assertEqual((workdir, output), (str(self.dir / "sub"), str(self.dir / "sub" / "nb.nbconvert.ipynb")),
                          "beside the input, which is left as it was")

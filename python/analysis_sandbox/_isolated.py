@@ -16,6 +16,10 @@ from ._run import run
 # The command that executes a notebook: Debian's nbconvert (python3-nbconvert) for the python3 first in
 # our $PATH, which needs neither the jupyter front end nor the jupyter-nbconvert script installed.
 NBCONVERT = ["python3", "-m", "nbconvert"]
+# How long nbclient waits for the notebook's kernel to start: its default, 60 s, was too short in a busy
+# Debian 13 VM under emulation ("Kernel didn't respond in 60 seconds"). The analysis' own time limit bounds
+# the whole run anyway, the kernel's start included.
+KERNEL_STARTUP_TIMEOUT_SEC = 600
 
 # Results under which the command ended on its own: exited (with any status) or died of a signal that
 # no limit sent. timeout, oom-kill and cancelled are the sandbox's doing.
@@ -247,8 +251,9 @@ def notebook_command(notebook_path: StrPath, output_path: StrPath | None = None,
     source = os.path.relpath(notebook, workdir) if _inside(notebook, workdir) else notebook
     out_dir = os.path.relpath(os.path.dirname(output), workdir)
     # nbconvert adds the extension to --output itself.
-    argv = NBCONVERT + ["--to", "notebook", "--execute", f"--output-dir={out_dir}",
-                        f"--output={os.path.basename(output)[:-len('.ipynb')]}"]
+    argv = NBCONVERT + ["--to", "notebook", "--execute",
+                        f"--ExecutePreprocessor.startup_timeout={KERNEL_STARTUP_TIMEOUT_SEC}",
+                        f"--output-dir={out_dir}", f"--output={os.path.basename(output)[:-len('.ipynb')]}"]
     if allow_errors:
         argv.append("--allow-errors")
     # traitlets takes any word starting with "-" for an option: "./" keeps such a notebook name a file.
