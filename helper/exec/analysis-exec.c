@@ -228,10 +228,11 @@ static int load_request(Request **ret, UnitState **ret_state) {
 
 /* The payload's pids.max: the caller's, if tighter, and never more than the unit's less the sandbox's own
  * tasks. systemd 257 forks a control process (ExecStopPost=, the recorder) straight into the unit's cgroup
- * (CLONE_INTO_CGROUP, with systemd-executor since 255), which pids.max is charged for; and it starts ExecStopPost= as soon
- * as the main process is gone, while a fork bomb's other processes are still dying. An analysis allowed the
- * whole of the unit's pids.max would make that fork fail ("Failed to spawn executor": Result=resources and
- * no record). systemd 252 forked in its own cgroup and moved the child, which pids.max does not refuse.
+ * (CLONE_INTO_CGROUP, with systemd-executor since 255), which pids.max is charged for; and on a stop it
+ * starts ExecStopPost= as soon as the main process is gone, while a fork bomb's other processes still fork.
+ * An analysis allowed the whole of the unit's pids.max made that fork fail ("Failed to spawn executor":
+ * Result=resources and no record). systemd 252 forked in its own cgroup and moved the child, which pids.max
+ * does not refuse.
  * Returns 0 when nothing needs a limit (the unit has none and the caller asked for none). */
 static uint64_t payload_tasks_max(const char *unit, const Request *request, bool supervised) {
         uint64_t unit_max, reserved = SANDBOX_TASKS + (supervised ? 1 : 0), max = 0;
