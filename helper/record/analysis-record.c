@@ -312,6 +312,30 @@ static void take_unit_cpu(const char *cgroup, uint64_t unit_cpu_percent) {
         (void) cgroup_write(cgroup, "cpu.weight", "10000");
 }
 
+/* Kills every process left in the unit's leaves (the payload, the supervisor, any cgroup the analysis made),
+ * all but the recorder's own .control. On a stop, systemd starts ExecStopPost= once the main process is gone,
+ * and what the analysis left has had its SIGTERM; once the record is written nothing it does can count any
+ * more. systemd 257 left a fork bomb's last processes running after the unit had stopped ("remains running
+ * after unit stopped"), forking and taking the CPU of every analysis after it. cgroup.kill (Linux 5.14) kills
+ * a leaf whole, forks racing the kill included. */
+static void kill_leftovers(const char *cgroup) {
+        _cleanup_closedir_ DIR *d = opendir(cgroup);
+        struct dirent *de;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *leaf = NULL;
+
+                if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
+                    strcmp(de->d_name, ".control") == 0)
+                        continue;
+                leaf = strprintf("%s/%s", cgroup, de->d_name);
+                if (leaf)
+                        (void) cgroup_write(leaf, "cgroup.kill", "1");
+        }
+}
+
 static void set_exit(Record *r, const char *exit_code, const char *status) {
         uint64_t v;
 
@@ -502,6 +526,8 @@ static int run_finish(const AnalysisPaths *paths) {
         if (record.stderr_file)
                 (void) read_file_tail(record.stderr_file, RECORD_STDERR_TAIL_MAX, &record.stderr_tail);
         r = record_store(&record);
+        if (cgroup)
+                kill_leftovers(cgroup);
         if (r < 0)
                 log_analysis(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
                        strerror(-r));
