@@ -313,11 +313,13 @@ static void take_unit_cpu(const char *cgroup, uint64_t unit_cpu_percent) {
 }
 
 /* Kills every process left in the unit's leaves (the payload, the supervisor, any cgroup the analysis made),
- * all but the recorder's own .control. On a stop, systemd starts ExecStopPost= once the main process is gone,
- * and what the analysis left has had its SIGTERM; once the record is written nothing it does can count any
- * more. systemd 257 left a fork bomb's last processes running after the unit had stopped ("remains running
- * after unit stopped"), forking and taking the CPU of every analysis after it. cgroup.kill (Linux 5.14) kills
- * a leaf whole, forks racing the kill included. */
+ * all but the recorder's own .control, before the record is made: the counters stay. ExecStopPost= runs
+ * once the main process is gone: after a stop (systemctl stop, the time limit), what the analysis left has
+ * had its SIGTERM already; otherwise systemd has waited for the cgroup to empty and there is nothing left.
+ * What is left competes with the recorder for the unit's CPU (a fork bomb's last processes took it past
+ * KillGrace=), and systemd 257 left such processes running after the unit had stopped ("remains running
+ * after unit stopped"), taking the CPU of every analysis after them. cgroup.kill (Linux 5.14) kills a leaf
+ * whole, forks racing the kill included. */
 static void kill_leftovers(const char *cgroup) {
         _cleanup_closedir_ DIR *d = opendir(cgroup);
         struct dirent *de;
@@ -423,6 +425,7 @@ static int run_finish(const AnalysisPaths *paths) {
                         unit_cpu_percent = RECORD_UNSET;
                 if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
                         take_unit_cpu(cgroup, unit_cpu_percent);
+                kill_leftovers(cgroup);
         }
 
         record_init(&record);
@@ -526,8 +529,6 @@ static int run_finish(const AnalysisPaths *paths) {
         if (record.stderr_file)
                 (void) read_file_tail(record.stderr_file, RECORD_STDERR_TAIL_MAX, &record.stderr_tail);
         r = record_store(&record);
-        if (cgroup)
-                kill_leftovers(cgroup);
         if (r < 0)
                 log_analysis(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
                        strerror(-r));
