@@ -283,31 +283,11 @@ static void read_cgroup_figures(const char *cgroup, uint64_t unit_cpu_percent, R
 
 /* The recorder runs in the analysis' cgroup (ExecStopPost=, in its .control leaf), under the analysis' CPU
  * quota and weight, and must finish within the analysis' kill grace (TimeoutStopSec=): fifty analyses
- * stopping at once on a slow host ran it past that, and the record was lost. So the recorder takes the
- * unit's CPU: the analysis' quota moves down onto its payload leaf, which also gets the least weight beside
- * the recorder (what the analysis left, a fork bomb's last processes say, keeps its grace but not the
- * CPU the record needs), and the unit itself gets no quota and the most weight in its slice. As root only
- * (the unit's own files are root's, not the delegated account's); systemd writes them back when it next
- * realizes the unit's cgroup, which is after it is gone or when a new instance starts. Nothing is lifted
- * where the quota cannot be kept on the payload. */
-static void take_unit_cpu(const char *cgroup, uint64_t unit_cpu_percent) {
-        _cleanup_free_ char *payload = strprintf("%s/payload", cgroup);
-        uint64_t payload_percent;
-        char quota[64];
-
-        if (!payload || access(payload, F_OK) < 0)
-                return;
-        if (unit_cpu_percent != RECORD_UNSET) {
-                if (cgroup_write(cgroup, "cgroup.subtree_control", "+cpu") < 0)
-                        return;
-                if (cgroup_read_cpu_percent(payload, &payload_percent) < 0 || payload_percent > unit_cpu_percent) {
-                        (void) snprintf(quota, sizeof(quota), "%" PRIu64 " 100000", unit_cpu_percent * 1000);
-                        if (cgroup_write(payload, "cpu.max", quota) < 0)
-                                return;
-                }
-        } else if (cgroup_write(cgroup, "cgroup.subtree_control", "+cpu") < 0)
-                return;
-        (void) cgroup_write(payload, "cpu.weight", "1");
+ * stopping at once on a slow host ran it past that, and the record was lost. Once kill_leftovers() has run
+ * nothing of the analysis is left to hold back: lift the quota, and weigh the unit as much as anything in its
+ * slice. As root only (the unit's own files are root's, not the delegated account's); systemd writes them
+ * back when it next realizes the unit's cgroup, which is after it is gone or when a new instance starts. */
+static void take_unit_cpu(const char *cgroup) {
         (void) cgroup_write(cgroup, "cpu.max", "max 100000");
         (void) cgroup_write(cgroup, "cpu.weight", "10000");
 }
@@ -419,13 +399,13 @@ static int run_finish(const AnalysisPaths *paths) {
         Record record;
         int r;
 
-        /* First of all; the profile's quota is read before it is lifted. */
+        /* First of all, and the profile's quota read before it is lifted. */
         if (cgroup_self_unit_path(&cgroup) >= 0) {
                 if (cgroup_read_cpu_percent(cgroup, &unit_cpu_percent) < 0)
                         unit_cpu_percent = RECORD_UNSET;
-                if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
-                        take_unit_cpu(cgroup, unit_cpu_percent);
                 kill_leftovers(cgroup);
+                if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
+                        take_unit_cpu(cgroup);
         }
 
         record_init(&record);
