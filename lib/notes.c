@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "notes.h"
 #include "parse-value.h"
@@ -41,6 +42,16 @@ static void describe_usage(FILE *f, const Record *r) {
         fputc(')', f);
 }
 
+/* "2026-12-06 23:59:01 UTC" */
+static const char *format_utc(uint64_t usec, char *buf, size_t size) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (!gmtime_r(&t, &tm) || strftime(buf, size, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+                (void) snprintf(buf, size, "an unknown time");
+        return buf;
+}
+
 static bool result_is(const Record *r, const char *word) {
         return r->result && strcmp(r->result, word) == 0;
 }
@@ -50,6 +61,15 @@ static void compose_main_sentence(FILE *f, const Record *r) {
 
         if (r->error) {
                 fprintf(f, "Not run: %s.", r->error);
+                return;
+        }
+        if (result_is(r, "host-stopped")) {
+                char booted[64];
+
+                fputs("Lost: the host stopped while the analysis ran (a crash, a reset or a power loss)", f);
+                if (r->host_booted_at_usec != RECORD_UNSET)
+                        fprintf(f, " and booted again at %s", format_utc(r->host_booted_at_usec, booted, sizeof(booted)));
+                fputs("; how far it got is not known: see its output files.", f);
                 return;
         }
         if (result_is(r, "oom-kill")) {
@@ -101,8 +121,23 @@ static void compose_main_sentence(FILE *f, const Record *r) {
                 describe_runtime(f, r);
                 describe_usage(f, r);
                 fputc('.', f);
-        } else
+        } else if (r->reconstructed)
+                fprintf(f, "Ended: systemd reported '%s'.", strempty(r->result));
+        else
                 fprintf(f, "Not run: systemd reported '%s' before the analysis started.", strempty(r->result));
+}
+
+/* Said of every record its unit's recorder did not write: it is what was left to know, not the whole story. */
+static void compose_reconstructed_sentence(FILE *f, const Record *r) {
+        if (!r->reconstructed || strcmp(r->reconstructed, "unit-failed") != 0)
+                return;
+        fputs(" Its recorder could not finish (see journalctl -u ", f);
+        fputs(r->unit ?: "its unit", f);
+        fputs("): this record was rebuilt from what systemd kept", f);
+        if (r->usage.memory_peak == RECORD_UNSET || r->usage.oom_kills == RECORD_UNSET)
+                fputs(", without the figures only the analysis' cgroup had (its memory peak, OOM kills and refused "
+                      "forks)", f);
+        fputc('.', f);
 }
 
 /* Without systemd (analysis-run --fallback=rlimit) the limits are setrlimit() approximations of the cgroup
@@ -193,6 +228,7 @@ int notes_compose(const Record *r, char **ret) {
         if (!f)
                 return -ENOMEM;
         compose_main_sentence(f, r);
+        compose_reconstructed_sentence(f, r);
         /* systemd has no Result for the PID limit: a refused fork() shows only as the program's own error. */
         if (r->usage.tasks_limit_hits != RECORD_UNSET && r->usage.tasks_limit_hits > 0 && r->slurm_tasks_limit &&
             strcmp(r->slurm_tasks_limit, "best-effort") == 0) {

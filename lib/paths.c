@@ -54,7 +54,10 @@ int analysis_paths_get(RuntimeScope scope, AnalysisPaths *ret) {
         p.spool_dir = strprintf("%s/analysis-sandbox/spool", runtime);
         p.units_dir = strprintf("%s/analysis-sandbox/units", runtime);
         p.runner_dir = strprintf("%s/analysis-sandbox/runner", runtime);
-        if (!p.spool_dir || !p.units_dir || !p.runner_dir || !p.results_dir) {
+        /* results/ is STATE/analysis-sandbox/results: running/ is its sibling, on the same disk. */
+        p.running_dir = p.results_dir ? strprintf("%.*s/running", (int) (strrchr(p.results_dir, '/') - p.results_dir),
+                                                  p.results_dir) : NULL;
+        if (!p.spool_dir || !p.units_dir || !p.runner_dir || !p.results_dir || !p.running_dir) {
                 analysis_paths_done(&p);
                 return -ENOMEM;
         }
@@ -67,5 +70,6 @@ void analysis_paths_done(AnalysisPaths *p) {
         free(p->units_dir);
         free(p->runner_dir);
         free(p->results_dir);
+        free(p->running_dir);
         *p = (AnalysisPaths) {};
 }

@@ -9,11 +9,12 @@ typedef struct AnalysisPaths {
         char *units_dir;        /* what the unit itself keeps while it runs: units/ID/ (root-owned) */
         char *runner_dir;       /* RuntimeDirectory= of the runner: runner/ID/ (the analysis' account) */
         char *results_dir;      /* records and output: results/ID.json, ID.stdout, ID.stderr */
+        char *running_dir;      /* on disk beside results/: running/ID while an analysis is owed its record */
 } AnalysisPaths;
 
-/* Fills *ret for scope: below /run/analysis-sandbox and /var/lib/analysis-sandbox/results for the system,
- * below $XDG_RUNTIME_DIR/analysis-sandbox and $XDG_STATE_HOME/analysis-sandbox/results (default
- * ~/.local/state) for a user. Returns 0, -ENXIO when a user's directories are not known, or -ENOMEM. */
+/* Fills *ret for scope: below /run/analysis-sandbox and /var/lib/analysis-sandbox/{results,running} for the
+ * system, below $XDG_RUNTIME_DIR/analysis-sandbox and $XDG_STATE_HOME/analysis-sandbox/{results,running}
+ * (default ~/.local/state) for a user. Returns 0, -ENXIO when a user's directories are not known, or -ENOMEM. */
 int analysis_paths_get(RuntimeScope scope, AnalysisPaths *ret);
 
 /* Frees the fields. */

@@ -31,6 +31,7 @@ void record_init(Record *r) {
                 .finished_at_usec = RECORD_UNSET,
                 .caller_uid = RECORD_UNSET,
                 .slurm_job_id = RECORD_UNSET,
+                .host_booted_at_usec = RECORD_UNSET,
         };
 }
 
@@ -51,6 +52,7 @@ void record_done(Record *r) {
         free(r->stderr_tail);
         free(r->error);
         free(r->notes);
+        free(r->reconstructed);
         record_init(r);
 }
 
@@ -83,6 +85,31 @@ static void write_limits(JsonWriter *w, const char *key, const RecordLimits *l) 
         json_field_seconds_or_null(w, "runtime_max_sec", l->runtime_max_usec);
         json_field_uint_or_null(w, "disk_max", l->disk_max);
         json_end_object(w);
+}
+
+/* A reconstructed record names the figures nobody could tell any more, so that null there is never read as
+ * "none". */
+static void write_missing(JsonWriter *w, const Record *r) {
+        const struct {
+                const char *name;
+                bool missing;
+        } figures[] = {
+                { "runtime_sec",       r->usage.runtime_usec == RECORD_UNSET       },
+                { "cpu_sec",           r->usage.cpu_usec == RECORD_UNSET           },
+                { "memory_peak",       r->usage.memory_peak == RECORD_UNSET        },
+                { "oom_kills",         r->usage.oom_kills == RECORD_UNSET          },
+                { "tasks_limit_hits",  r->usage.tasks_limit_hits == RECORD_UNSET   },
+                { "cpu_throttled_sec", r->usage.cpu_throttled_usec == RECORD_UNSET },
+                { "disk_used",         r->usage.disk_used == RECORD_UNSET          },
+                { "exit_status",       !r->exit_code                               },
+        };
+
+        json_key(w, "missing");
+        json_begin_array(w);
+        for (size_t i = 0; i < ELEMENTSOF(figures); i++)
+                if (figures[i].missing)
+                        json_string(w, figures[i].name);
+        json_end_array(w);
 }
 
 void record_write_json_value(const Record *r, JsonWriter *w) {
@@ -146,6 +173,11 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_string(w, r->error);
         json_key(w, "notes");
         json_string(w, r->notes);
+        json_key(w, "reconstructed");
+        json_string(w, r->reconstructed);
+        if (r->reconstructed)
+                write_missing(w, r);
+        write_timestamp(w, "host_booted_at", r->host_booted_at_usec);
         json_end_object(w);
 }
 
@@ -226,6 +258,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (k >= 0) k = copy_string(root, "stderr_tail", &r.stderr_tail);
         if (k >= 0) k = copy_string(root, "error", &r.error);
         if (k >= 0) k = copy_string(root, "notes", &r.notes);
+        if (k >= 0) k = copy_string(root, "reconstructed", &r.reconstructed);
         if (k < 0) {
                 record_done(&r);
                 return k;

@@ -64,6 +64,11 @@ typedef struct Record {
         char *stderr_tail;
         char *error;            /* why the analysis could not be run as requested, or NULL */
         char *notes;
+        /* Who wrote the record, where the unit's own recorder could not: NULL (the recorder did), "unit-failed"
+         * (analysis-record complete, after the unit, from what systemd kept of it) or "host-stopped"
+         * (analysis-record recover, after the boot that followed a crash, a reset or a power loss). */
+        char *reconstructed;
+        uint64_t host_booted_at_usec;   /* "host-stopped": when the host booted again (CLOCK_REALTIME) */
 } Record;
 
 /* Sets every number to RECORD_UNSET (exit_status to -1) and every string to NULL. */

@@ -36,6 +36,10 @@ int unit_state_serialize(const UnitState *s, char **ret_data, size_t *ret_size) 
                 r = entry_append(&data, &size, "has_request", s->has_request ? "1" : "0");
         if (r >= 0 && s->error)
                 r = entry_append(&data, &size, "error", s->error);
+        if (r >= 0 && s->boot_id[0])
+                r = entry_append(&data, &size, "boot_id", s->boot_id);
+        if (r >= 0 && s->invocation_id[0])
+                r = entry_append(&data, &size, "invocation_id", s->invocation_id);
         if (r < 0)
                 return r;
         *ret_data = TAKE_PTR(data);
@@ -46,7 +50,7 @@ int unit_state_serialize(const UnitState *s, char **ret_data, size_t *ret_size) 
 int unit_state_parse(const char *data, size_t size, UnitState **ret, char **ret_reason) {
         _cleanup_strv_free_ char **entries = NULL;
         _cleanup_(unit_state_freep) UnitState *s = NULL;
-        const char *profile, *runtime, *grace, *started, *uid, *has_request, *error;
+        const char *profile, *runtime, *grace, *started, *uid, *has_request, *error, *boot_id, *invocation_id;
         uint64_t u;
         int r;
 
@@ -60,6 +64,8 @@ int unit_state_parse(const char *data, size_t size, UnitState **ret, char **ret_
         uid = entry_get(entries, "caller_uid");
         has_request = entry_get(entries, "has_request");
         error = entry_get(entries, "error");
+        boot_id = entry_get(entries, "boot_id");
+        invocation_id = entry_get(entries, "invocation_id");
         s = calloc(1, sizeof(UnitState));
         if (!s)
                 return -ENOMEM;
@@ -70,6 +76,13 @@ int unit_state_parse(const char *data, size_t size, UnitState **ret, char **ret_
                 return -EBADMSG;
         }
         s->caller_uid = u == UINT64_MAX ? (uid_t) -1 : (uid_t) u;
+        if ((boot_id && strlen(boot_id) >= sizeof(s->boot_id)) ||
+            (invocation_id && strlen(invocation_id) >= sizeof(s->invocation_id))) {
+                *ret_reason = strdup("malformed boot or invocation id in unit state");
+                return -EBADMSG;
+        }
+        (void) snprintf(s->boot_id, sizeof(s->boot_id), "%s", strempty(boot_id));
+        (void) snprintf(s->invocation_id, sizeof(s->invocation_id), "%s", strempty(invocation_id));
         s->has_request = strcmp(has_request, "1") == 0;
         s->profile = strdup(profile);
         s->error = error ? strdup(error) : NULL;

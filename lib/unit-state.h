@@ -20,6 +20,10 @@ typedef struct UnitState {
         uid_t caller_uid;               /* owner of the spooled request, (uid_t) -1 without one */
         bool has_request;               /* a validated request sits beside the state */
         char *error;                    /* why the spooled request was refused, or NULL */
+        /* Where the state is also the durable note that the analysis runs (running-mark.h): which boot and
+         * which run of the unit; empty where not known (a state written by an earlier version). */
+        char boot_id[33];
+        char invocation_id[33];
 } UnitState;
 
 int unit_state_serialize(const UnitState *s, char **ret_data, size_t *ret_size);

@@ -9,24 +9,49 @@
 #include "exit-status.h"
 #include "log.h"
 #include "record-file.h"
+#include "recover-watch.h"
 #include "spool.h"
 #include "unit-watch.h"
 
-static void on_done(UnitWatch *w, void *userdata) {
-        Ctl *c = userdata;
+typedef struct Follow {
+        Ctl *ctl;
+        const char *id;
+        UnitWatch *recover;     /* analysis-recover of a unit that failed, until it is done */
+} Follow;
 
-        (void) sd_event_exit(c->event, 0);
+static void on_recover_done(UnitWatch *w, void *userdata) {
+        Follow *f = userdata;
+
+        (void) sd_event_exit(f->ctl->event, 0);
+}
+
+/* A failed unit may have its record written (or completed) by analysis-recover: done once that is too. */
+static void on_done(UnitWatch *w, void *userdata) {
+        Follow *f = userdata;
+        int r;
+
+        if (!f->recover && recover_may_follow(unit_watch_properties(w)->active_state)) {
+                r = recover_watch_new(&f->recover, f->ctl->bus, f->id, on_recover_done, f);
+                if (r >= 0 && !unit_watch_is_done(f->recover))
+                        return;
+        }
+        (void) sd_event_exit(f->ctl->event, 0);
+}
+
+static bool follow_is_done(const Follow *f, const UnitWatch *w) {
+        return unit_watch_is_done(w) && (!f->recover || unit_watch_is_done(f->recover));
 }
 
 /* Follows unit until it is inactive or failed with no job. With stop, queues a stop job first (after the
  * matches, so its end cannot be missed). Leaves the unit's InvocationID in invocation. */
-static int follow_unit(Ctl *c, const char *unit, bool stop, char invocation[static 33]) {
+static int follow_unit(Ctl *c, const char *id, const char *unit, bool stop, char invocation[static 33]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(unit_watch_freep) UnitWatch *w = NULL;
+        _cleanup_(unit_watch_freep) UnitWatch *w = NULL, *recover = NULL;
         _cleanup_free_ char *what = NULL;
+        Follow f = { .ctl = c, .id = id };
         int r;
 
-        r = unit_watch_new(&w, c->bus, unit, on_done, c);
+        r = unit_watch_new(&w, c->bus, unit, on_done, &f);
         if (r < 0)
                 return log_error_errno(r, "Cannot watch %s: %m", unit), EXIT_SETUP_UNAVAILABLE;
         /* Keeps the unit, and so its InvocationID, loaded until the record is read. Refused to callers polkit
@@ -48,11 +73,11 @@ static int follow_unit(Ctl *c, const char *unit, bool stop, char invocation[stat
                 what = strprintf("read the state of %s", unit);
                 return ctl_bus_error(c, &error, r, what ?: unit);
         }
-        if (!unit_watch_is_done(w)) {
+        if (!follow_is_done(&f, w))
                 r = sd_event_loop(c->event);
-                if (r < 0)
-                        return log_error_errno(r, "Event loop failed: %m"), EXIT_SETUP_UNAVAILABLE;
-        }
+        recover = f.recover;
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m"), EXIT_SETUP_UNAVAILABLE;
         memcpy(invocation, unit_watch_properties(w)->invocation_id, 33);
         return 0;
 }
@@ -103,7 +128,7 @@ int verb_wait(Ctl *c, char **args) {
         if (r != 0)
                 return r;
         if (u.unit)
-                r = follow_unit(c, u.unit, false, invocation);
+                r = follow_unit(c, id, u.unit, false, invocation);
         else {
                 /* Not a unit here: an analysis submitted to another backend (Slurm) and not ended yet comes
                  * before a record here, which comes before that backend's record. */
@@ -191,5 +216,5 @@ int verb_stop(Ctl *c, char **args) {
         /* Noted first, so the record says it was cancelled even if the analysis exits cleanly on SIGTERM.
          * Only the caller who started it (or root) can; for others, a stop by SIGTERM still reads as one. */
         (void) spool_mark_cancelled(&c->paths, id);
-        return follow_unit(c, u.unit, true, invocation);
+        return follow_unit(c, id, u.unit, true, invocation);
 }

@@ -34,6 +34,7 @@
 #include "profile.h"
 #include "record-file.h"
 #include "record.h"
+#include "record-steps.h"
 #include "request.h"
 #include "result-access.h"
 #include "strv.h"
@@ -214,21 +215,6 @@ static bool load_runner_status(const AnalysisPaths *paths, RunnerStatus *ret) {
                 strcmp(ret->exit_code, "dumped") == 0);
 }
 
-/* Whether the caller asked for a stop: spool/ID/cancel, owned by whoever owns spool/ID. */
-static bool cancel_requested(const AnalysisPaths *paths) {
-        _cleanup_free_ char *dir = strprintf("%s/%s", paths->spool_dir, arg_id);
-        struct stat dir_st, st;
-        _cleanup_close_ int fd = -EBADF;
-
-        if (!dir)
-                return false;
-        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0 || fstat(fd, &dir_st) < 0)
-                return false;
-        return fstatat(fd, "cancel", &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode) &&
-               st.st_uid == dir_st.st_uid;
-}
-
 /* unit_cpu_percent: the unit's quota as it was before take_unit_cpu() lifted it. */
 static void read_cgroup_figures(const char *cgroup, uint64_t unit_cpu_percent, Record *r) {
         _cleanup_free_ char *payload = strprintf("%s/payload", cgroup);
@@ -318,78 +304,19 @@ static void kill_leftovers(const char *cgroup) {
         }
 }
 
-static void set_exit(Record *r, const char *exit_code, const char *status) {
-        uint64_t v;
-
-        free(r->exit_code);
-        free(r->signal);
-        r->exit_code = NULL;
-        r->signal = NULL;
-        r->exit_status = -1;
-        if (!exit_code || !status)
-                return;
-        r->exit_code = strdup(exit_code);
-        if (strcmp(exit_code, "exited") == 0) {
-                if (parse_uint64(status, &v) >= 0 && v <= 255)
-                        r->exit_status = (int64_t) v;
-        } else
-                r->signal = strdup(status);
-}
-
 static bool is_stop_signal(const char *signal) {
         return signal && (strcmp(signal, "TERM") == 0 || strcmp(signal, "INT") == 0 ||
                           strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
 }
 
-/* Writes the record into the results directory, whole or not at all. */
-static int record_store(Record *record) {
-        _cleanup_close_ int results_fd = open_dir(arg_results_dir);
-
-        if (results_fd < 0)
-                return results_fd;
-        return record_file_store(results_fd, arg_scope, record, NULL, NULL);
-}
-
-/* Measures the output directory and hands it to the caller: under the system manager the tmpfs is copied out
- * (and unmounted after the record is written); a user's analysis wrote into its results directory already. */
-static void collect_output(Record *record, bool ran) {
-        _cleanup_close_ int results_fd = open_dir(arg_results_dir);
-        _cleanup_free_ char *name = strprintf("%s.output", arg_id);
-        uid_t caller = record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1;
-        uint64_t size, used;
-        bool full;
-        int r;
-
-        if (results_fd < 0 || !name)
-                return;
-        if (arg_scope != RUNTIME_SCOPE_SYSTEM) {
-                _cleanup_close_ int fd = openat(results_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-
-                if (fd >= 0 && tree_size_at(fd, &used) >= 0) {
-                        record->usage.disk_used = used;
-                        record->output_dir = strprintf("%s/%s", arg_results_dir, name);
-                }
-                return;
-        }
-        r = output_dir_measure(arg_id, &size, &used, &full);
-        if (r >= 0) {
-                record->limits.disk_max = size;
-                record->usage.disk_used = used;
-                record->usage.disk_full = full;
-                /* An analysis refused before it ran wrote nothing: no directory to hand over. */
-                if (ran) {
-                        r = output_dir_hand_over(arg_id, results_fd, caller, NULL);
-                        if (r < 0)
-                                log_analysis(LOG_ERR, "Analysis '%s': cannot hand its output directory over to %s/%s: %s",
-                                             arg_id, arg_results_dir, name, strerror(-r));
-                        else
-                                record->output_dir = strprintf("%s/%s", arg_results_dir, name);
-                }
-        }
-}
-
 static int run_finish(const AnalysisPaths *paths) {
-        _cleanup_close_ int units_fd = -EBADF, spool_fd = -EBADF, id_fd = -EBADF;
+        const RecordTarget target = {
+                .paths = paths,
+                .id = arg_id,
+                .results_dir = arg_results_dir,
+                .scope = arg_scope,
+        };
+        _cleanup_close_ int units_fd = -EBADF, id_fd = -EBADF;
         _cleanup_(unit_state_freep) UnitState *state = NULL;
         _cleanup_(request_freep) Request *request = NULL;
         _cleanup_free_ char *cgroup = NULL;
@@ -415,7 +342,7 @@ static int run_finish(const AnalysisPaths *paths) {
         record.result = strdup(service_result ?: "unknown");
         /* Every analysis systemd runs has its own cgroup; analysis-run --fallback=rlimit writes "rlimit". */
         record.isolation = strdup("cgroup");
-        set_exit(&record, getenv("EXIT_CODE"), getenv("EXIT_STATUS"));
+        record_set_exit(&record, getenv("EXIT_CODE"), getenv("EXIT_STATUS"));
 
         units_fd = open_dir(paths->units_dir);
         if (units_fd >= 0)
@@ -485,14 +412,14 @@ static int run_finish(const AnalysisPaths *paths) {
                         if (!record.error)
                                 record.error = strdup(runner.error);
                 } else
-                        set_exit(&record, runner.exit_code, runner.status);
+                        record_set_exit(&record, runner.exit_code, runner.status);
         }
         /* An OOM kill of any process of the analysis, even a child while the main process exited 0,
          * decides the result: exit statuses such as 137 are never taken as proof either way. */
         if (record.usage.oom_kills != RECORD_UNSET && record.usage.oom_kills > 0) {
                 free(record.result);
                 record.result = strdup("oom-kill");
-        } else if (cancel_requested(paths) ||
+        } else if (record_cancel_requested(&target) ||
                    (strcmp(record.result, "success") == 0 && record.exit_code &&
                     strcmp(record.exit_code, "killed") == 0 && is_stop_signal(record.signal))) {
                 /* systemd counts SIGTERM and friends as a clean exit: that is a stop from outside. */
@@ -502,13 +429,14 @@ static int run_finish(const AnalysisPaths *paths) {
 
         /* The profile's Disk= even where a user's manager cannot enforce it: the notes then say so. */
         record.profile_limits.disk_max = arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
-        collect_output(&record, state && !state->error);
+        record_measure_output(&target, &record, state && !state->error);
 
-        record.stdout_file = strprintf("%s/%s.stdout", arg_results_dir, arg_id);
-        record.stderr_file = strprintf("%s/%s.stderr", arg_results_dir, arg_id);
-        if (record.stderr_file)
-                (void) read_file_tail(record.stderr_file, RECORD_STDERR_TAIL_MAX, &record.stderr_tail);
-        r = record_store(&record);
+        /* The record first: it takes a few small reads and one small write, where handing the output directory
+         * over takes as long as what the analysis left in it, and TimeoutStopSec= (the profile's KillGrace=)
+         * bounds this whole command. Should we be killed after this, the unit fails and analysis-recover
+         * (OnFailure=) hands the output over and releases the rest; should we be killed before, it writes the
+         * record from what systemd kept. */
+        r = record_store_final(&target, &record);
         if (r < 0)
                 log_analysis(LOG_ERR, "Analysis '%s': cannot write its record to %s: %s", arg_id, arg_results_dir,
                        strerror(-r));
@@ -516,19 +444,20 @@ static int run_finish(const AnalysisPaths *paths) {
                 /* Tagged ANALYSIS_ID= by the unit's LogExtraFields=, so the journal holds the outcome too. */
                 log_analysis(LOG_INFO, "Analysis '%s' (profile '%s') ended: %s", arg_id, strempty(record.profile),
                        strempty(record.notes));
+        if (r >= 0 && record.output_dir) {
+                int k = record_hand_over_output(&target, &record);
 
-        /* Only after the record: emptying the output tmpfs and /tmp takes as long as what the analysis left
-         * there, and TimeoutStopSec= bounds this whole command. Should we be killed here, analysisctl gc
-         * removes what is left. */
-        if (arg_scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
-                output_dir_unmount(arg_id);
-
-        /* Nothing of the request may outlive the analysis. */
-        spool_fd = open_dir(paths->spool_dir);
-        if (spool_fd >= 0)
-                (void) remove_flat_dir_at(spool_fd, arg_id);
-        if (units_fd >= 0)
-                (void) remove_flat_dir_at(units_fd, arg_id);
+                if (k < 0) {
+                        log_analysis(LOG_ERR, "Analysis '%s': cannot hand its output directory over to %s: %s", arg_id,
+                                     record.output_dir, strerror(-k));
+                        free(record.output_dir);
+                        record.output_dir = NULL;
+                        r = record_store_final(&target, &record);
+                }
+        }
+        /* Only with the record on disk: what the mark, the spool and the snapshot say is needed until then. */
+        if (r >= 0)
+                record_release(&target);
         record_done(&record);
         return r;
 }

@@ -15,6 +15,7 @@
 #include "macro.h"
 #include "output-dir.h"
 #include "result-access.h"
+#include "running-mark.h"
 #include "spool.h"
 #include "time-util.h"
 #include "tree-copy.h"
@@ -108,6 +109,19 @@ static int write_state(int units_fd, const UnitState *state) {
         if (r < 0)
                 return r;
         return write_file_atomic_at(units_fd, "state", data, size, 0640);
+}
+
+/* Notes on disk that this run of the unit is owed a record, before anything of the analysis runs: should the
+ * host stop under it, analysis-record recover writes the record at the next boot. Not a reason to refuse the
+ * analysis (a full disk fails its output files as well, and the record then says so): it only loses that. */
+static void note_running(const AnalysisPaths *paths, const char *id, UnitState *state) {
+        const char *invocation = getenv("INVOCATION_ID");
+
+        if (current_boot_id(state->boot_id) < 0)
+                state->boot_id[0] = '\0';
+        (void) snprintf(state->invocation_id, sizeof(state->invocation_id), "%s",
+                        invocation && strlen(invocation) == 32 ? invocation : "");
+        (void) running_mark_write(paths->running_dir, id, state);
 }
 
 /* The account the analysis runs as: whoever systemd made its runner's RuntimeDirectory= for, which is the
@@ -264,6 +278,7 @@ int analysis_prepare(const AnalysisPaths *paths, const PrepareOptions *o, uid_t 
         }
         if (refusal) {
                 state.error = refusal;
+                note_running(paths, o->id, &state);
                 (void) write_state(id_fd, &state);
                 *ret_reason = TAKE_PTR(refusal);
                 return -EPERM;
@@ -281,6 +296,7 @@ int analysis_prepare(const AnalysisPaths *paths, const PrepareOptions *o, uid_t 
                 }
                 state.has_request = true;
         }
+        note_running(paths, o->id, &state);
         r = write_state(id_fd, &state);
         if (r < 0)
                 *ret_reason = strprintf("cannot write %s/%s/state: %s", paths->units_dir, o->id, strerror(-r));

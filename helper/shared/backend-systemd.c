@@ -20,6 +20,7 @@
 #include "log.h"
 #include "output-follow.h"
 #include "paths.h"
+#include "recover-watch.h"
 #include "record-file.h"
 #include "spool.h"
 #include "unit-watch.h"
@@ -30,6 +31,7 @@ struct BackendAnalysis {
         sd_event *event;
         sd_bus *bus;
         UnitWatch *watch;
+        UnitWatch *recover;     /* analysis-recover of a unit that failed, until it is done */
         AnalysisPaths paths;
         char *id;
         char *unit;
@@ -49,6 +51,7 @@ static BackendAnalysis *systemd_free(BackendAnalysis *a) {
         output_follow_free(a->err);
         sd_event_source_disable_unref(a->fresh_watch);
         safe_close(a->fresh_watch_fd);
+        unit_watch_free(a->recover);
         unit_watch_free(a->watch);
         sd_bus_flush_close_unref(a->bus);
         sd_event_unref(a->event);
@@ -72,9 +75,24 @@ static int setup_error(const BackendAnalysis *a, const sd_bus_error *e, int r, c
         return EXIT_SETUP_UNAVAILABLE;
 }
 
-static void on_unit_done(UnitWatch *w, void *userdata) {
+static void on_recover_done(UnitWatch *w, void *userdata) {
         BackendAnalysis *a = userdata;
 
+        (void) sd_event_exit(a->event, 0);
+}
+
+/* A failed unit may have its record written (or completed) by analysis-recover: done once that is too. */
+static void on_unit_done(UnitWatch *w, void *userdata) {
+        BackendAnalysis *a = userdata;
+        int r;
+
+        if (!a->recover && recover_may_follow(unit_watch_properties(w)->active_state)) {
+                r = recover_watch_new(&a->recover, a->bus, a->id, on_recover_done, a);
+                if (r >= 0 && !unit_watch_is_done(a->recover))
+                        return;
+                if (r < 0)
+                        log_internal(LOG_DEBUG, r, "Cannot follow the recovery of %s, reading its record now: %m", a->id);
+        }
         (void) sd_event_exit(a->event, 0);
 }
 

@@ -28,6 +28,8 @@ int exit_status_from_record(const Record *r, int cancel_signal) {
 
         if (r->error)
                 return EXIT_SETUP_UNAVAILABLE;
+        if (result_is(r, "host-stopped"))
+                return EXIT_ANALYSIS_HOST_STOPPED;
         if (result_is(r, "oom-kill"))
                 return EXIT_ANALYSIS_OOM;
         if (result_is(r, "timeout"))

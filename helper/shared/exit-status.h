@@ -10,6 +10,7 @@ enum {
         EXIT_ANALYSIS_TIMEOUT        = 124,     /* ran past its time limit (as timeout(1)) */
         EXIT_ANALYSIS_OOM            = 125,     /* killed at its memory limit */
         EXIT_SIGNAL_BASE             = 128,     /* + signal number: killed by a signal (as the shell) */
+        EXIT_ANALYSIS_HOST_STOPPED   = 71,      /* the host stopped under it: crash, reset, power loss (EX_OSERR) */
 
         EXIT_SETUP_USAGE             = 64,      /* bad option or id (EX_USAGE) */
         EXIT_SETUP_ABOVE_PROFILE     = 65,      /* a limit above the profile's (EX_DATAERR) */

@@ -79,14 +79,18 @@ class Completion:
     """How one analysis ended (the counterpart of subprocess.CompletedProcess).
 
     ``returncode`` is analysis-run's exit status: the command's own status, 124 for its time limit, 125
-    for its memory limit, 128+N for signal N (also when it was cancelled). ``result`` is systemd's
-    Result word (``success``, ``exit-code``, ``signal``, ``core-dump``, ``timeout``, ``oom-kill``) or
-    ``cancelled``; ``completion_notes`` the sentences analysis-run prints. ``stdout`` and ``stderr`` are
+    for its memory limit, 128+N for signal N (also when it was cancelled), 71 when the host stopped under
+    it. ``result`` is systemd's Result word (``success``, ``exit-code``, ``signal``, ``core-dump``,
+    ``timeout``, ``oom-kill``), ``cancelled``, or ``host-stopped`` (a crash, reset or power loss while it
+    ran); ``completion_notes`` the sentences analysis-run prints. ``stdout`` and ``stderr`` are
     the analysis' output as bytes (``.decode()`` them for text), None when it could not be read.
     ``isolation`` is ``cgroup`` when a systemd unit ran the analysis, ``rlimit`` when analysis-run ran it
     itself (``fallback="rlimit"``, no service manager). ``output_dir`` is the analysis' output directory
     ($ANALYSIS_OUTPUT_DIR inside it), handed to the caller when it ended, or None. ``record`` is the
-    whole JSON record as a dict, for fields not lifted into attributes.
+    whole JSON record as a dict, for fields not lifted into attributes. ``reconstructed`` is None for a
+    record the analysis' unit wrote, ``unit-failed`` when its recorder could not finish and
+    analysis-recover wrote it from what systemd kept, ``host-stopped`` when it was written at the next
+    boot; ``missing`` then names the figures nobody could tell any more (their fields are None).
     """
 
     analysis_id: str
@@ -114,6 +118,8 @@ class Completion:
     stdout: bytes | None = dataclasses.field(default=None, repr=False)
     stderr: bytes | None = dataclasses.field(default=None, repr=False)
     record: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
+    reconstructed: str | None = None
+    missing: tuple[str, ...] = ()
 
     @property
     def succeeded(self) -> bool:
@@ -154,7 +160,9 @@ class Completion:
                    output_dir=_str(record.get("output_dir")),
                    stdout=stdout,
                    stderr=stderr,
-                   record=record)
+                   record=record,
+                   reconstructed=_str(record.get("reconstructed")),
+                   missing=tuple(m for m in record.get("missing") or () if isinstance(m, str)))
 
 
 def parse_record(data: bytes | str, *, source: str, returncode: int | None = None) -> dict[str, Any]:

@@ -189,6 +189,36 @@ static void test_notes_slurm(void) {
         expect_notes(&r, "Not run: Slurm job 17 ended as NODE_FAIL without writing a record.");
 }
 
+/* Records written where the unit's recorder could not (analysis-recover). */
+static void test_notes_reconstructed(void) {
+        Record r;
+
+        /* After a crash: the boot it came back in, and nothing made up. */
+        base_record(&r, "host-stopped", NULL, -1, NULL);
+        r.reconstructed = strdup("host-stopped");
+        r.host_booted_at_usec = 1765065541 * UINT64_C(1000000);
+        expect_notes(&r, "Lost: the host stopped while the analysis ran (a crash, a reset or a power loss) and booted "
+                         "again at 2025-12-06 23:59:01 UTC; how far it got is not known: see its output files.");
+
+        /* The recorder killed on systemd 252: no cgroup figures, and the notes say which are missing. */
+        base_record(&r, "success", "exited", 0, NULL);
+        r.unit = strdup("analysis@a1.service");
+        r.reconstructed = strdup("unit-failed");
+        r.usage.memory_peak = RECORD_UNSET;
+        r.usage.oom_kills = RECORD_UNSET;
+        expect_notes(&r, "Finished: exited with status 0 after 41 s (CPU 3 s). Its recorder could not finish (see "
+                         "journalctl -u analysis@a1.service): this record was rebuilt from what systemd kept, without "
+                         "the figures only the analysis' cgroup had (its memory peak, OOM kills and refused forks).");
+
+        /* A Result that names no exit: said as systemd said it, never as "not run". */
+        base_record(&r, "signal", NULL, -1, NULL);
+        r.unit = strdup("analysis@a1.service");
+        r.reconstructed = strdup("unit-failed");
+        r.usage.oom_kills = 0;
+        expect_notes(&r, "Ended: systemd reported 'signal'. Its recorder could not finish (see journalctl -u "
+                         "analysis@a1.service): this record was rebuilt from what systemd kept.");
+}
+
 static void test_round_trip(void) {
         _cleanup_free_ char *text = NULL, *why = NULL;
         size_t size = 0;
@@ -249,6 +279,25 @@ static void test_round_trip(void) {
         record_done(&r);
         record_done(&back);
 
+        /* A reconstructed record names what it lacks; an ordinary one has no such list. */
+        assert(!strstr(text, "\"missing\"") && strstr(text, "\"reconstructed\":null"));
+        base_record(&r, "host-stopped", NULL, -1, NULL);
+        r.reconstructed = strdup("host-stopped");
+        r.usage = (RecordUsage) { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET,
+                                  RECORD_UNSET, 4096, -1 };
+        r.host_booted_at_usec = 1765065541 * UINT64_C(1000000);
+        free(text);
+        text = NULL;
+        f = open_memstream(&text, &size);
+        assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(strstr(text, "\"reconstructed\":\"host-stopped\",\"missing\":[\"runtime_sec\",\"cpu_sec\",\"memory_peak\","
+                            "\"oom_kills\",\"tasks_limit_hits\",\"cpu_throttled_sec\",\"exit_status\"],"
+                            "\"host_booted_at\":\"2025-12-06T23:59:01.000Z\""));
+        assert(record_parse_json(text, size, &back, &why) == 0);
+        assert(strcmp(back.reconstructed, "host-stopped") == 0 && strcmp(back.result, "host-stopped") == 0);
+        record_done(&r);
+        record_done(&back);
+
         assert(record_parse_json("{\"id\":\"x\"}", 10, &back, &why) == -EBADMSG);
         free(why);
         why = NULL;
@@ -259,6 +308,7 @@ int main(void) {
         test_notes();
         test_notes_rlimit();
         test_notes_slurm();
+        test_notes_reconstructed();
         test_round_trip();
         return 0;
 }

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Steps of writing an analysis' record shared by analysis-record finish and analysis-recover. */
+
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs-util.h"
+#include "output-dir.h"
+#include "parse-value.h"
+#include "record-file.h"
+#include "record-steps.h"
+#include "running-mark.h"
+#include "tree-copy.h"
+
+static int open_dir(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        return fd < 0 ? -errno : fd;
+}
+
+void record_set_exit(Record *r, const char *exit_code, const char *status) {
+        uint64_t v;
+
+        free(r->exit_code);
+        free(r->signal);
+        r->exit_code = NULL;
+        r->signal = NULL;
+        r->exit_status = -1;
+        if (!exit_code || !status || !exit_code[0])
+                return;
+        r->exit_code = strdup(exit_code);
+        if (strcmp(exit_code, "exited") == 0) {
+                if (parse_uint64(status, &v) >= 0 && v <= 255)
+                        r->exit_status = (int64_t) v;
+        } else
+                r->signal = strdup(status);
+}
+
+bool record_cancel_requested(const RecordTarget *t) {
+        _cleanup_free_ char *dir = strprintf("%s/%s", t->paths->spool_dir, t->id);
+        struct stat dir_st, st;
+        _cleanup_close_ int fd = -EBADF;
+
+        if (!dir)
+                return false;
+        fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &dir_st) < 0)
+                return false;
+        return fstatat(fd, "cancel", &st, AT_SYMLINK_NOFOLLOW) >= 0 && S_ISREG(st.st_mode) &&
+               st.st_uid == dir_st.st_uid;
+}
+
+void record_measure_output(const RecordTarget *t, Record *record, bool ran) {
+        _cleanup_free_ char *name = strprintf("%s.output", t->id);
+        uint64_t size, used;
+        bool full;
+
+        if (!name)
+                return;
+        if (t->scope != RUNTIME_SCOPE_SYSTEM) {
+                _cleanup_close_ int results_fd = open_dir(t->results_dir);
+                _cleanup_close_ int fd = -EBADF;
+
+                if (results_fd >= 0)
+                        fd = openat(results_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd >= 0 && tree_size_at(fd, &used) >= 0) {
+                        record->usage.disk_used = used;
+                        record->output_dir = strprintf("%s/%s", t->results_dir, name);
+                }
+                return;
+        }
+        if (output_dir_measure(t->id, &size, &used, &full) < 0)
+                return;
+        record->limits.disk_max = size;
+        record->usage.disk_used = used;
+        record->usage.disk_full = full;
+        /* An analysis refused before it ran wrote nothing: no directory to hand over. */
+        if (ran)
+                record->output_dir = strprintf("%s/%s", t->results_dir, name);
+}
+
+int record_hand_over_output(const RecordTarget *t, const Record *record) {
+        _cleanup_close_ int results_fd = -EBADF;
+        uid_t caller = record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1;
+        uint64_t size, used;
+        bool full;
+
+        if (t->scope != RUNTIME_SCOPE_SYSTEM || !record->output_dir)
+                return 0;
+        /* Gone: handed over and unmounted already (by a recorder that stopped right after). */
+        if (output_dir_measure(t->id, &size, &used, &full) == -ENOENT)
+                return 0;
+        results_fd = open_dir(t->results_dir);
+        if (results_fd < 0)
+                return results_fd;
+        return output_dir_hand_over(t->id, results_fd, caller, NULL);
+}
+
+int record_store_final(const RecordTarget *t, Record *record) {
+        _cleanup_close_ int results_fd = -EBADF;
+        int r;
+
+        free(record->stdout_file);
+        free(record->stderr_file);
+        record->stdout_file = strprintf("%s/%s.stdout", t->results_dir, t->id);
+        record->stderr_file = strprintf("%s/%s.stderr", t->results_dir, t->id);
+        free(record->stderr_tail);
+        record->stderr_tail = NULL;
+        if (record->stderr_file)
+                (void) read_file_tail(record->stderr_file, RECORD_STDERR_TAIL_MAX, &record->stderr_tail);
+        results_fd = open_dir(t->results_dir);
+        if (results_fd < 0)
+                return results_fd;
+        /* Notes anew: a second store (the output directory could not be handed over) says so. */
+        free(record->notes);
+        record->notes = NULL;
+        r = record_file_store(results_fd, t->scope, record, NULL, NULL);
+        /* The rename on disk before anything that says the record is done (the running mark's removal). */
+        if (r >= 0 && fsync(results_fd) < 0)
+                r = -errno;
+        return r;
+}
+
+void record_release(const RecordTarget *t) {
+        _cleanup_close_ int spool_fd = -EBADF, units_fd = -EBADF;
+
+        /* Emptying the output tmpfs and /tmp takes as long as what the analysis left there. */
+        if (t->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)
+                output_dir_unmount(t->id);
+        /* Nothing of the request may outlive the analysis. */
+        spool_fd = open_dir(t->paths->spool_dir);
+        if (spool_fd >= 0)
+                (void) remove_flat_dir_at(spool_fd, t->id);
+        units_fd = open_dir(t->paths->units_dir);
+        if (units_fd >= 0)
+                (void) remove_flat_dir_at(units_fd, t->id);
+        (void) running_mark_remove(t->paths->running_dir, t->id);
+}

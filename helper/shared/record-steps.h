@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The steps of writing an analysis' record that the unit's own recorder (analysis-record finish) and the tools
+ * that stand in for it (analysis-recover) share: the exit, the output directory, the record file, and
+ * removing what the analysis left once its record is complete. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "paths.h"
+#include "record.h"
+#include "runtime-scope.h"
+
+typedef struct RecordTarget {
+        const AnalysisPaths *paths;
+        const char *id;
+        const char *results_dir;
+        RuntimeScope scope;
+} RecordTarget;
+
+/* Sets the record's exit from systemd's words: "exited" with a status, or "killed"/"dumped" with a signal. */
+void record_set_exit(Record *r, const char *exit_code, const char *status);
+
+/* Whether the caller asked for a stop: spool/ID/cancel, owned by whoever owns spool/ID. */
+bool record_cancel_requested(const RecordTarget *t);
+
+/* Measures the output directory and names it in the record where it is to be handed over (ran: the analysis
+ * ran, so there is something to hand over). Under a user's manager the analysis wrote into it directly. */
+void record_measure_output(const RecordTarget *t, Record *record, bool ran);
+
+/* Hands the output directory over to the caller, where the record names one and the system manager's tmpfs
+ * still holds it. Returns 0 (also when there is nothing to do) or a negative errno. */
+int record_hand_over_output(const RecordTarget *t, const Record *record);
+
+/* Reads the end of stderr into the record and writes the record into the results directory, whole or not at
+ * all. Returns 0 or a negative errno. */
+int record_store_final(const RecordTarget *t, Record *record);
+
+/* Once the record is complete: unmounts the output directory and /tmp, and removes the running mark, the spool
+ * entry and the unit's snapshot, in that order (the mark last of the durable, so that whatever stops us
+ * leaves the work for analysis-recover). */
+void record_release(const RecordTarget *t);
