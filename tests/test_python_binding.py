@@ -160,6 +160,14 @@ class RecordTest(unittest.TestCase):
         c = Completion.from_record({"id": "a", "result": "success", "usage": {"disk_full": False}}, 0)
         self.assertIs(c.usage.disk_full, False, "false is kept, not taken for missing")
 
+    def test_reconstructed(self):
+        c = Completion.from_record({"id": "a", "result": "host-stopped", "reconstructed": "host-stopped",
+                                    "missing": ["cpu_sec", 3, "memory_peak"]}, 71)
+        self.assertEqual((c.result, c.reconstructed, c.missing), ("host-stopped", "host-stopped", ("cpu_sec", "memory_peak")),
+                         "who wrote it in the unit's place, and the names of what it lacks")
+        c = Completion.from_record({"id": "a", "result": "success", "reconstructed": None, "missing": "cpu_sec"}, 0)
+        self.assertEqual((c.reconstructed, c.missing), (None, ()), "an ordinary record; a mistyped list is none")
+
     def test_not_records(self):
         for data in (b"", b"{", b"[]", b'{"id": "a"}', b'{"id": 1, "result": "success"}'):
             with self.assertRaises(sandbox.NoRecordError, msg=f"{data!r} is no record"):

@@ -11,6 +11,7 @@
 #include "analysis-id.h"
 #include "analysis-prepare.h"
 #include "bus-map.h"
+#include "cgroup-util.h"
 #include "entry-file.h"
 #include "journal-send.h"
 #include "log.h"
@@ -27,6 +28,7 @@
  * refused forks are kept before 259. */
 typedef struct UnitFacts {
         char *active_state;
+        char *control_group;
         uint64_t cpu_usage_nsec;
         uint64_t memory_peak;
         uint64_t memory_max;
@@ -37,6 +39,7 @@ typedef struct UnitFacts {
 
 static void unit_facts_done(UnitFacts *f) {
         free(f->active_state);
+        free(f->control_group);
 }
 
 static int read_unit_facts(RuntimeScope scope, const char *unit, UnitFacts *ret) {
@@ -51,6 +54,7 @@ static int read_unit_facts(RuntimeScope scope, const char *unit, UnitFacts *ret)
                 { "TasksMax",               BUS_MAP_U64,    FIELD(tasks_max)              },
                 { "CPUQuotaPerSecUSec",     BUS_MAP_U64,    FIELD(cpu_quota_per_sec_usec) },
                 { "ExecMainExitTimestamp",  BUS_MAP_U64,    FIELD(exec_main_exit_usec)    },
+                { "ControlGroup",           BUS_MAP_STRING, FIELD(control_group)          },
         };
 #undef FIELD
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -69,6 +73,22 @@ static int read_unit_facts(RuntimeScope scope, const char *unit, UnitFacts *ret)
                 return r;
         return bus_map_all_properties(bus, "org.freedesktop.systemd1", path, "org.freedesktop.systemd1.Service",
                                       service_map, ELEMENTSOF(service_map), ret, NULL);
+}
+
+/* systemd 257 leaves what survived the final SIGKILL of a unit running after the unit has stopped ("remains
+ * running after unit stopped"; a fork bomb's last forks, when the recorder never got to kill them): nothing of
+ * an analysis may outlive its unit, and the next analyses would share the CPU with it. */
+static void kill_remains(const UnitFacts *facts) {
+        _cleanup_free_ char *path = NULL;
+        uint64_t populated;
+
+        if (!facts->control_group || facts->control_group[0] != '/' || strstr(facts->control_group, "/.."))
+                return;
+        path = strprintf("/sys/fs/cgroup%s", facts->control_group);
+        if (!path || cgroup_read_keyed(path, "cgroup.events", "populated", &populated) < 0 || populated == 0)
+                return;
+        if (cgroup_write(path, "cgroup.kill", "1") >= 0)
+                log_notice("Killed what was left in %s after its unit had stopped.", path);
 }
 
 static bool state_is_running(const char *s) {
@@ -182,6 +202,7 @@ int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id)
                          facts.active_state);
                 return 0;
         }
+        kill_remains(&facts);
         /* The id was taken again meanwhile: that run owns the spool, the output and the mark. */
         if (state && state->invocation_id[0] && strcmp(state->invocation_id, invocation) != 0)
                 newer_run = true;

@@ -162,7 +162,7 @@ class Completion:
                    stderr=stderr,
                    record=record,
                    reconstructed=_str(record.get("reconstructed")),
-                   missing=tuple(m for m in record.get("missing") or () if isinstance(m, str)))
+                   missing=_names(record.get("missing")))
 
 
 def parse_record(data: bytes | str, *, source: str, returncode: int | None = None) -> dict[str, Any]:
@@ -178,6 +178,11 @@ def parse_record(data: bytes | str, *, source: str, returncode: int | None = Non
             not isinstance(record.get("result"), str):
         raise NoRecordError(f"{source}: not an analysis record (no id or result)", returncode=returncode)
     return record
+
+
+def _names(value: Any) -> tuple[str, ...]:
+    """A JSON list of strings as a tuple; anything else as ()."""
+    return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
 
 
 def _str(value: Any) -> str | None:
