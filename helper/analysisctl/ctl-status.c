@@ -103,7 +103,7 @@ static void print_tail(const char *path, const char *tail, unsigned lines) {
 
 static void print_human(const Status *s, const char *results_dir, unsigned lines) {
         uint64_t now = now_usec(CLOCK_REALTIME);
-        char a[32], b[32];
+        char a[32], b[32], c[32];
 
         char state[32];
 
@@ -162,7 +162,7 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
                 printf("%12s: runtime %s, peak memory %s, CPU %s\n", "Usage",
                        r->usage.runtime_usec == RECORD_UNSET ? "-" : format_duration(r->usage.runtime_usec, a, sizeof(a)),
                        r->usage.memory_peak == RECORD_UNSET ? "-" : format_bytes(r->usage.memory_peak, b, sizeof(b)),
-                       r->usage.cpu_usec == RECORD_UNSET ? "-" : format_duration(r->usage.cpu_usec, a, sizeof(a)));
+                       r->usage.cpu_usec == RECORD_UNSET ? "-" : format_duration(r->usage.cpu_usec, c, sizeof(c)));
                 if (r->caller_uid != RECORD_UNSET)
                         printf("%12s: %" PRIu64 "\n", "Caller UID", r->caller_uid);
                 if (r->slurm_job_id != RECORD_UNSET)
