@@ -5,6 +5,16 @@
 # with ". shunit2". The setUp/tearDown defined here record each test's outcome in $E2E_RESULTS (one
 # "ok NAME" or "not ok NAME" line, which the host prints) and undo what the test set up: units it
 # started are stopped and reset, profiles it wrote are removed and the manager reloaded.
+#
+# A suite that tests what the product does after a crash calls e2e_reset_host: the VM is reset hard
+# (sysrq b: no sync, no shutdown, a crash as far as the software in it is concerned) and the same disk
+# boots again (tests/vm/run-vm does that), and tests/vm/e2e/run runs the suite once more from the start,
+# with the results so far kept and E2E_RESETS one higher (0 on the first boot). Its tests decide by
+# E2E_RESETS what to do: a phase 1 test (E2E_RESETS 0) starts something and calls e2e_reset_host; a
+# phase 2 test (E2E_RESETS 1) checks what survived; each returns at once in the other phase. The test
+# that resets is recorded with what its asserts said up to the reset. Only the saved results and the
+# resume state are fsynced before the reset, never the whole system: whether the product's own files
+# survive is what such a suite tests. At most 4 resets per VM run.
 
 # shellcheck shell=bash
 # shellcheck disable=SC2034 # the variables are for the suites that source this file
@@ -19,6 +29,10 @@ E2E_SCRATCH=/run/analysis-e2e
 # The misbehaving analyses the suites run (the payload is readable by every account).
 E2E_ANALYSES=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/analyses
 : "${E2E_RESULTS:=/dev/null}"
+# How many times this VM run was reset by e2e_reset_host so far (tests/vm/e2e/run sets it).
+: "${E2E_RESETS:=0}"
+# Where e2e_reset_host keeps the results and the suite to resume across a reset: on the root disk.
+E2E_RESET_STATE=/var/lib/analysis-vm
 
 e2e_units=()
 e2e_files=()
@@ -122,6 +136,63 @@ e2e_sec() {
     awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000000 }'
 }
 
+# Records the running test's outcome in $E2E_RESULTS, with NOTE (if given) after its name.
+e2e_record_outcome() {
+    local note=${1:+ ($1)}
+    # shunit2 keeps the running test's outcome in __shunit_testSuccess (asserts and a non-zero return of
+    # the test set it). A test cut short by a signal (the suite's timeout) is a failure whatever
+    # that says; the trap names the signal in _shunit_name_.
+    if [[ ${_shunit_name_:-} == INT || ${_shunit_name_:-} == TERM ]]; then
+        echo "not ok ${_shunit_test_} (interrupted by SIG${_shunit_name_})" >>"$E2E_RESULTS"
+    elif [[ ${__shunit_testSuccess:-0} == "${SHUNIT_TRUE:-0}" ]]; then
+        echo "ok ${_shunit_test_}$note" >>"$E2E_RESULTS"
+    else
+        echo "not ok ${_shunit_test_}$note" >>"$E2E_RESULTS"
+    fi
+}
+
+# Resets the VM hard, as a crash would, from inside a test: saves the run's results with the test's
+# outcome so far and the suite to resume (E2E_SUITE, E2E_RESETS + 1) to $E2E_RESET_STATE, fsyncing
+# those files alone, says so on the console (the host boots the same disk again only for a reset a
+# suite asked for, never for a crash) and triggers sysrq b. Does not return; if the reset does not
+# happen, it fails the test and returns 1.
+e2e_reset_host() {
+    local resets=$((E2E_RESETS + 1)) saved=$E2E_RESET_STATE/saved-results
+    local suite=${E2E_SUITE:?e2e_reset_host needs E2E_SUITE (set by tests/vm/e2e/run)}
+    local out=${E2E_OUT:?e2e_reset_host needs E2E_OUT (set by tests/vm/e2e/run)}
+    if ! {
+        mkdir -p "$E2E_RESET_STATE" &&
+            rm -rf "$saved" "$E2E_RESET_STATE/resume" &&
+            cp -a "$out" "$saved" &&
+            # The test ends here in this boot: its outcome goes into the saved copy (the live file
+            # gets tearDown's if the reset does not happen).
+            E2E_RESULTS=$saved/${E2E_RESULTS#"$out"/} e2e_record_outcome "then hard reset $resets" &&
+            # The resume file last, renamed into place: it names a suite once its results are complete.
+            printf 'suite=%s\nresets=%d\n' "$suite" "$resets" >"$E2E_RESET_STATE/resume.new" &&
+            # coreutils' sync with arguments fsyncs just those files and directories. Not a global sync:
+            # it would write the product's unsynced files too and hide a missing fsync of its own. (An
+            # fsync on ext4 commits the file system's journal, other files' pending metadata with it.)
+            find "$saved" -print0 | xargs -0 sync -- &&
+            sync -- "$E2E_RESET_STATE/resume.new" &&
+            mv "$E2E_RESET_STATE/resume.new" "$E2E_RESET_STATE/resume" &&
+            sync -- "$E2E_RESET_STATE" "$(dirname "$E2E_RESET_STATE")"
+    }; then
+        rm -rf "$saved" "$E2E_RESET_STATE/resume" "$E2E_RESET_STATE/resume.new"
+        fail "could not save the results to $E2E_RESET_STATE before a hard reset"
+        return 1
+    fi
+    # To the console through the kernel log, at error level (<3>), which "quiet" still shows, and
+    # before the reset. tests/vm/run-vm counts these lines to tell a reset asked for from a crash.
+    echo "<3>analysis-vm: hard reset requested by $suite (reset $resets)" >/dev/kmsg
+    echo "NOTE: hard reset $resets requested"
+    echo b >/proc/sysrq-trigger
+    sleep 5
+    # Still here: the reset must not become a resume in a later boot.
+    rm -rf "$saved" "$E2E_RESET_STATE/resume"
+    fail "the hard reset (echo b >/proc/sysrq-trigger) did not happen"
+    return 1
+}
+
 setUp() {
     e2e_units=()
     e2e_files=()
@@ -137,16 +208,7 @@ tearDown() {
     # shunit2 2.1.8 (Debian 12's, the one in the image) calls tearDown once more from its EXIT
     # trap, after the last test, with no test running: nothing to record or undo then.
     [[ -n ${_shunit_test_:-} ]] || return 0
-    # It keeps the running test's outcome in __shunit_testSuccess (asserts and a non-zero return of
-    # the test set it). A test cut short by a signal (the suite's timeout) is a failure whatever
-    # that says; the trap names the signal in _shunit_name_.
-    if [[ ${_shunit_name_:-} == INT || ${_shunit_name_:-} == TERM ]]; then
-        echo "not ok ${_shunit_test_} (interrupted by SIG${_shunit_name_})" >>"$E2E_RESULTS"
-    elif [[ ${__shunit_testSuccess:-0} == "${SHUNIT_TRUE:-0}" ]]; then
-        echo "ok ${_shunit_test_}" >>"$E2E_RESULTS"
-    else
-        echo "not ok ${_shunit_test_}" >>"$E2E_RESULTS"
-    fi
+    e2e_record_outcome
 
     if declare -F e2e_tear_down >/dev/null; then
         e2e_tear_down
