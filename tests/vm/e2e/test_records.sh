@@ -113,6 +113,45 @@ ExecStopPost=/bin/sleep 60"
         assertFalse "no running mark left" "[ -e $RUNNING_DIR/rec2 ]"
 }
 
+# The record comes first: where handing a large output directory over outlasts the kill grace (1 s here, as
+# a slow host makes any grace too short), the recorder's record stands, analysis-recover finishes the hand-over,
+# and analysis-run returns only once the output is all there.
+testSlowHandOverIsFinishedByRecovery() {
+        local i rc pids=() n
+        e2e_write_profile e2eslow "[Profile]
+Description=Slow hand-over
+User=analysis-sandbox
+[Limits]
+Memory=256M
+CPU=100%
+Tasks=20
+Runtime=2min
+KillGrace=1s"
+        for i in 1 2 3; do
+                (cd "$WORK" && exec analysis-run -q -p e2eslow --id=slow$i -- /usr/bin/python3 -c '
+import os
+d = os.environ["ANALYSIS_OUTPUT_DIR"]
+for i in range(3000):
+    with open(f"{d}/part-{i:05}.csv", "w") as f:
+        f.write("x,y\n" * 20)
+') 2>"$SHUNIT_TMPDIR/slow$i.err" &
+                pids+=($!)
+        done
+        for i in 1 2 3; do
+                wait "${pids[$((i - 1))]}"
+                rc=$?
+                n=$(find "$RESULTS_DIR/slow$i.output" -name 'part-*.csv' 2>/dev/null | wc -l)
+                assertEquals "slow$i: exit status ($(cat "$SHUNIT_TMPDIR/slow$i.err"))" 0 "$rc"
+                assertEquals "slow$i: every file handed over when analysis-run returned" 3000 "$n"
+                assertEquals "slow$i: result" success "$(field slow$i result)"
+                assertNotEquals "slow$i: with the cgroup's figures" null "$(field slow$i usage.memory_peak)"
+                assertFalse "slow$i: no mark left" "[ -e $RUNNING_DIR/slow$i ]"
+                assertFalse "slow$i: output tmpfs unmounted" "mountpoint -q /run/analysis-sandbox/mounts/slow$i"
+                e2e_note "slow$i: unit $(e2e_prop analysis-e2eslow@slow$i.service Result), record by $(
+                        [[ $(field slow$i reconstructed) == null ]] && echo the recorder || echo analysis-recover)"
+        done
+}
+
 # While analyses run, a mark on disk says each is owed a record; the record removes it.
 testRunningMarkIsOnDiskWhileItRuns() {
         local i
