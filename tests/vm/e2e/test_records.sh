@@ -115,7 +115,8 @@ ExecStopPost=/bin/sleep 60"
 
 # The record comes first: where handing a large output directory over outlasts the kill grace (1 s here, as
 # a slow host makes any grace too short), the recorder's record stands, analysis-recover finishes the hand-over,
-# and analysis-run returns only once the output is all there.
+# and analysis-run returns only once the output is all there. (Under emulation a recorder of three at once
+# sometimes does not get as far as the record in 1 s: analysis-recover writes it then, which the notes say.)
 testSlowHandOverIsFinishedByRecovery() {
         local i rc pids=() n
         e2e_write_profile e2eslow "[Profile]
@@ -144,7 +145,8 @@ for i in range(3000):
                 assertEquals "slow$i: exit status ($(cat "$SHUNIT_TMPDIR/slow$i.err"))" 0 "$rc"
                 assertEquals "slow$i: every file handed over when analysis-run returned" 3000 "$n"
                 assertEquals "slow$i: result" success "$(field slow$i result)"
-                assertNotEquals "slow$i: with the cgroup's figures" null "$(field slow$i usage.memory_peak)"
+                assertEquals "slow$i: the record of this run" "$(e2e_prop analysis-e2eslow@slow$i.service InvocationID)" \
+                        "$(field slow$i invocation_id)"
                 assertFalse "slow$i: no mark left" "[ -e $RUNNING_DIR/slow$i ]"
                 assertFalse "slow$i: output tmpfs unmounted" "mountpoint -q /run/analysis-sandbox/mounts/slow$i"
                 e2e_note "slow$i: unit $(e2e_prop analysis-e2eslow@slow$i.service Result), record by $(
