@@ -445,15 +445,13 @@ static int run_finish(const AnalysisPaths *paths) {
                 log_analysis(LOG_INFO, "Analysis '%s' (profile '%s') ended: %s", arg_id, strempty(record.profile),
                        strempty(record.notes));
         if (r >= 0 && record.output_dir) {
-                int k = record_hand_over_output(&target, &record);
+                _cleanup_free_ char *output_dir = strdup(record.output_dir);
+                int k;
 
-                if (k < 0) {
+                r = record_hand_over_or_unname(&target, &record, &k);
+                if (k < 0)
                         log_analysis(LOG_ERR, "Analysis '%s': cannot hand its output directory over to %s: %s", arg_id,
-                                     record.output_dir, strerror(-k));
-                        free(record.output_dir);
-                        record.output_dir = NULL;
-                        r = record_store_final(&target, &record);
-                }
+                                     strempty(output_dir), strerror(-k));
         }
         /* Only with the record on disk: what the mark, the spool and the snapshot say is needed until then. */
         if (r >= 0)

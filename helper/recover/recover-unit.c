@@ -155,6 +155,23 @@ static void apply_limits(Record *record, const UnitFacts *facts, const UnitState
                 record->limits.runtime_max_usec = request->timeout_usec;
 }
 
+static int hand_over(const RecordTarget *t, Record *record) {
+        _cleanup_free_ char *output_dir = NULL;
+        int r, k;
+
+        if (!record->output_dir)
+                return 0;
+        output_dir = strdup(record->output_dir);
+        r = record_hand_over_or_unname(t, record, &k);
+        if (k < 0)
+                journal_log_analysis(LOG_ERR, RECOVER_IDENTIFIER, t->id, record->profile,
+                                     "Analysis '%s': cannot hand its output directory over to %s: %s", t->id,
+                                     strempty(output_dir), strerror(-k));
+        if (r < 0)
+                return log_error_errno(r, "Analysis '%s': cannot write its record: %m", t->id);
+        return 0;
+}
+
 int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id) {
         const RecordTarget target = { .paths = paths, .id = id, .results_dir = paths->results_dir, .scope = scope };
         const char *invocation = getenv("MONITOR_INVOCATION_ID"), *unit_env = getenv("MONITOR_UNIT");
@@ -212,17 +229,9 @@ int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id)
                 if (newer_run)
                         return 0;
                 /* The recorder wrote it and was stopped after: what it left is ours to finish. */
-                r = record_hand_over_output(&target, &existing);
-                if (r < 0) {
-                        journal_log_analysis(LOG_ERR, RECOVER_IDENTIFIER, id, existing.profile,
-                                             "Analysis '%s': cannot hand its output directory over to %s: %s", id,
-                                             existing.output_dir, strerror(-r));
-                        free(existing.output_dir);
-                        existing.output_dir = NULL;
-                        r = record_store_final(&target, &existing);
-                        if (r < 0)
-                                return log_error_errno(r, "Analysis '%s': cannot write its record: %m", id);
-                }
+                r = hand_over(&target, &existing);
+                if (r < 0)
+                        return r;
                 record_release(&target);
                 journal_log_analysis(LOG_INFO, RECOVER_IDENTIFIER, id, existing.profile,
                                      "Analysis '%s': finished handing over what its recorder left.", id);
@@ -284,18 +293,9 @@ int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id)
                              strempty(record.profile), strempty(record.notes));
         if (newer_run)
                 return 0;
-        if (record.output_dir) {
-                r = record_hand_over_output(&target, &record);
-                if (r < 0) {
-                        journal_log_analysis(LOG_ERR, RECOVER_IDENTIFIER, id, record.profile,
-                                             "Analysis '%s': cannot hand its output directory over to %s: %s", id,
-                                             record.output_dir, strerror(-r));
-                        free(record.output_dir);
-                        record.output_dir = NULL;
-                        if (record_store_final(&target, &record) < 0)
-                                return -EIO;
-                }
-        }
+        r = hand_over(&target, &record);
+        if (r < 0)
+                return r;
         record_release(&target);
         return 0;
 }

@@ -98,6 +98,15 @@ int record_hand_over_output(const RecordTarget *t, const Record *record) {
         return output_dir_hand_over(t->id, results_fd, caller, NULL);
 }
 
+int record_hand_over_or_unname(const RecordTarget *t, Record *record, int *ret_hand_over_error) {
+        *ret_hand_over_error = record_hand_over_output(t, record);
+        if (*ret_hand_over_error >= 0)
+                return 0;
+        free(record->output_dir);
+        record->output_dir = NULL;
+        return record_store_final(t, record);
+}
+
 int record_store_final(const RecordTarget *t, Record *record) {
         _cleanup_close_ int results_fd = -EBADF;
         int r;

@@ -31,6 +31,11 @@ void record_measure_output(const RecordTarget *t, Record *record, bool ran);
  * still holds it. Returns 0 (also when there is nothing to do) or a negative errno. */
 int record_hand_over_output(const RecordTarget *t, const Record *record);
 
+/* Hands the output directory over (record_hand_over_output()); where that fails, the record is stored again
+ * without naming it, as a record must not point at a directory that is not there. Sets *ret_hand_over_error to
+ * the hand-over's error (0 if none) for the caller to log. Returns 0, or the second store's negative errno. */
+int record_hand_over_or_unname(const RecordTarget *t, Record *record, int *ret_hand_over_error);
+
 /* Reads the end of stderr into the record and writes the record into the results directory, whole or not at
  * all. Returns 0 or a negative errno. */
 int record_store_final(const RecordTarget *t, Record *record);

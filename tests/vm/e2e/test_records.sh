@@ -97,6 +97,30 @@ ExecStopPost=/bin/sleep 60"
         assertEquals "analysisctl wait rec1b" 3 "$rc"
 }
 
+# The same under a user's own manager: the user's analysis-sandbox-recover@ writes the record in the user's
+# state directory.
+testUserManagerRecorderThatNeverFinishes() {
+        local uid home dir rc
+        uid=$(e2e_start_user_manager bob)
+        home=$(getent passwd bob | cut -d: -f6)
+        dir=$home/.config/systemd/user/analysis@.service.d
+        runuser -u bob -- mkdir -p "$dir" "$home/.config/analysis-sandbox/profiles"
+        printf '[Service]\nExecStopPost=\nExecStopPost=/bin/sleep 60\nTimeoutStopSec=2\n' \
+                | runuser -u bob -- tee "$dir/50-e2e-records.conf" >/dev/null
+        runuser -u bob -- env XDG_RUNTIME_DIR=/run/user/$uid systemctl --user daemon-reload
+        (cd / && runuser -u bob -- env XDG_RUNTIME_DIR=/run/user/$uid \
+                analysis-run --user -q --id=urec1 -- /bin/sh -c 'echo mine; exit 4') 2>"$SHUNIT_TMPDIR/urec1.err"
+        rc=$?
+        rm -rf "$dir"
+        runuser -u bob -- env XDG_RUNTIME_DIR=/run/user/$uid systemctl --user daemon-reload
+        assertEquals "analysis-run --user: the analysis' exit status ($(cat "$SHUNIT_TMPDIR/urec1.err"))" 4 "$rc"
+        assertEquals "reconstructed in bob's results" unit-failed \
+                "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reconstructed"])' \
+                        "$home/.local/state/analysis-sandbox/results/urec1.json" 2>&1)"
+        assertEquals "owned by bob" bob "$(stat -c %U "$home/.local/state/analysis-sandbox/results/urec1.json")"
+        assertFalse "no mark left" "[ -e $home/.local/state/analysis-sandbox/running/urec1 ]"
+}
+
 # A unit that fails after its recorder finished (a command after it times out) keeps the recorder's record:
 # analysis-recover changes nothing.
 testUnitFailingAfterTheRecordKeepsIt() {
