@@ -35,6 +35,8 @@ typedef struct UnitFacts {
         uint64_t tasks_max;
         uint64_t cpu_quota_per_sec_usec;
         uint64_t exec_main_exit_usec;
+        uint64_t active_enter_usec;
+        uint64_t runtime_max_usec;
 } UnitFacts;
 
 static void unit_facts_done(UnitFacts *f) {
@@ -46,6 +48,7 @@ static int read_unit_facts(RuntimeScope scope, const char *unit, UnitFacts *ret)
 #define FIELD(f) offsetof(UnitFacts, f)
         static const BusMapEntry unit_map[] = {
                 { "ActiveState",            BUS_MAP_STRING, FIELD(active_state)           },
+                { "ActiveEnterTimestamp",   BUS_MAP_U64,    FIELD(active_enter_usec)      },
         };
         static const BusMapEntry service_map[] = {
                 { "CPUUsageNSec",           BUS_MAP_U64,    FIELD(cpu_usage_nsec)         },
@@ -55,6 +58,7 @@ static int read_unit_facts(RuntimeScope scope, const char *unit, UnitFacts *ret)
                 { "CPUQuotaPerSecUSec",     BUS_MAP_U64,    FIELD(cpu_quota_per_sec_usec) },
                 { "ExecMainExitTimestamp",  BUS_MAP_U64,    FIELD(exec_main_exit_usec)    },
                 { "ControlGroup",           BUS_MAP_STRING, FIELD(control_group)          },
+                { "RuntimeMaxUSec",         BUS_MAP_U64,    FIELD(runtime_max_usec)       },
         };
 #undef FIELD
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
@@ -119,17 +123,36 @@ static UnitState *load_state(const AnalysisPaths *paths, const char *id, Request
         return state;
 }
 
+static bool is_stop_signal(const char *signal) {
+        return signal && (strcmp(signal, "TERM") == 0 || strcmp(signal, "INT") == 0 ||
+                          strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
+}
+
+/* Whether the unit's RuntimeMaxSec= had run out when its main process ended (it counts from activation). */
+static bool ran_out_of_time(const UnitFacts *f) {
+        return f->runtime_max_usec != UINT64_MAX && f->active_enter_usec > 0 && f->exec_main_exit_usec > 0 &&
+               f->exec_main_exit_usec != UINT64_MAX && f->exec_main_exit_usec >= f->active_enter_usec &&
+               f->exec_main_exit_usec - f->active_enter_usec >= f->runtime_max_usec;
+}
+
 /* The unit's Result names how the unit ended, which is the recorder's failure where the analysis itself
- * ended well: a recorder killed at the kill grace makes "timeout", one killed by a signal "signal". The
- * main process' own exit is the analysis' story then. */
-static const char *analysis_result(const char *unit_result, const char *exit_code, const char *exit_status) {
+ * ended otherwise: a recorder killed at the kill grace turns "success" into "timeout", one killed by a signal
+ * into "signal". The main process' own end is the analysis' story then: its exit; or, killed by a stop
+ * signal before its time limit, a stop from outside, as the recorder says "cancelled" of it. */
+static const char *analysis_result(const char *unit_result, const char *exit_code, const char *exit_status,
+                                   const UnitFacts *facts) {
         bool exited = exit_code && strcmp(exit_code, "exited") == 0;
+        bool killed = exit_code && strcmp(exit_code, "killed") == 0;
+        bool recorder_failure;
 
         if (!unit_result)
                 return "unknown";
-        if (exited && (strcmp(unit_result, "timeout") == 0 || strcmp(unit_result, "signal") == 0 ||
-                       strcmp(unit_result, "core-dump") == 0 || strcmp(unit_result, "exit-code") == 0))
+        recorder_failure = strcmp(unit_result, "timeout") == 0 || strcmp(unit_result, "signal") == 0 ||
+                           strcmp(unit_result, "core-dump") == 0 || strcmp(unit_result, "exit-code") == 0;
+        if (exited && recorder_failure)
                 return exit_status && strcmp(exit_status, "0") == 0 ? "success" : "exit-code";
+        if (killed && recorder_failure && is_stop_signal(exit_status) && !ran_out_of_time(facts))
+                return "cancelled";
         return unit_result;
 }
 
@@ -245,7 +268,7 @@ int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id)
         record.reconstructed = strdup("unit-failed");
         record_set_exit(&record, getenv("MONITOR_EXIT_CODE"), getenv("MONITOR_EXIT_STATUS"));
         record.result = strdup(analysis_result(getenv("MONITOR_SERVICE_RESULT"), getenv("MONITOR_EXIT_CODE"),
-                                               getenv("MONITOR_EXIT_STATUS")));
+                                               getenv("MONITOR_EXIT_STATUS"), &facts));
         if (newer_run)
                 unit_state_free(TAKE_PTR(state));
         if (state) {
