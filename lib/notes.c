@@ -129,14 +129,26 @@ static void compose_main_sentence(FILE *f, const Record *r) {
 
 /* Said of every record its unit's recorder did not write: it is what was left to know, not the whole story. */
 static void compose_reconstructed_sentence(FILE *f, const Record *r) {
+        const char *missing[3];
+        size_t n = 0;
+
         if (!r->reconstructed || strcmp(r->reconstructed, "unit-failed") != 0)
                 return;
         fputs(" Its recorder could not finish (see journalctl -u ", f);
         fputs(r->unit ?: "its unit", f);
         fputs("): this record was rebuilt from what systemd kept", f);
-        if (r->usage.memory_peak == RECORD_UNSET || r->usage.oom_kills == RECORD_UNSET)
-                fputs(", without the figures only the analysis' cgroup had (its memory peak, OOM kills and refused "
-                      "forks)", f);
+        /* Named one by one: systemd 257 keeps the memory peak, 252 does not. */
+        if (r->usage.memory_peak == RECORD_UNSET)
+                missing[n++] = "its memory peak";
+        if (r->usage.oom_kills == RECORD_UNSET)
+                missing[n++] = "OOM kills";
+        if (r->usage.tasks_limit_hits == RECORD_UNSET)
+                missing[n++] = "refused forks";
+        for (size_t i = 0; i < n; i++)
+                fprintf(f, "%s%s", i == 0 ? ", without what only the analysis' cgroup knew (" : i + 1 == n ? " and " : ", ",
+                        missing[i]);
+        if (n > 0)
+                fputc(')', f);
         fputc('.', f);
 }
 

@@ -206,9 +206,21 @@ static void test_notes_reconstructed(void) {
         r.reconstructed = strdup("unit-failed");
         r.usage.memory_peak = RECORD_UNSET;
         r.usage.oom_kills = RECORD_UNSET;
+        r.usage.tasks_limit_hits = RECORD_UNSET;
         expect_notes(&r, "Finished: exited with status 0 after 41 s (CPU 3 s). Its recorder could not finish (see "
                          "journalctl -u analysis@a1.service): this record was rebuilt from what systemd kept, without "
-                         "the figures only the analysis' cgroup had (its memory peak, OOM kills and refused forks).");
+                         "what only the analysis' cgroup knew (its memory peak, OOM kills and refused forks).");
+
+        /* On systemd 257 the memory peak is kept: it is not named as missing. */
+        base_record(&r, "oom-kill", "killed", -1, "KILL");
+        r.unit = strdup("analysis@a1.service");
+        r.reconstructed = strdup("unit-failed");
+        r.usage.oom_kills = RECORD_UNSET;
+        r.usage.tasks_limit_hits = RECORD_UNSET;
+        expect_notes(&r, "Killed: memory use reached the 2.0 GiB limit of profile 'default' (peak 2.0 GiB) after 41 s. "
+                         "Its recorder could not finish (see journalctl -u analysis@a1.service): this record was rebuilt "
+                         "from what systemd kept, without what only the analysis' cgroup knew (OOM kills and refused "
+                         "forks).");
 
         /* A Result that names no exit: said as systemd said it, never as "not run". */
         base_record(&r, "signal", NULL, -1, NULL);
