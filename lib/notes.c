@@ -66,7 +66,10 @@ static void compose_main_sentence(FILE *f, const Record *r) {
         if (result_is(r, "host-stopped")) {
                 char booted[64];
 
-                fputs("Lost: the host stopped while the analysis ran (a crash, a reset or a power loss)", f);
+                if (r->node)
+                        fprintf(f, "Lost: its node %s stopped while the analysis ran (Slurm: NODE_FAIL)", r->node);
+                else
+                        fputs("Lost: the host stopped while the analysis ran (a crash, a reset or a power loss)", f);
                 if (r->host_booted_at_usec != RECORD_UNSET)
                         fprintf(f, " and booted again at %s", format_utc(r->host_booted_at_usec, booted, sizeof(booted)));
                 fputs("; how far it got is not known: see its output files.", f);

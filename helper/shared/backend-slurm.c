@@ -547,16 +547,24 @@ static bool state_is_alive(const char *state) {
 static int write_vanished_record(BackendAnalysis *a) {
         _cleanup_free_ char *marker = strprintf("%s/cancel", a->id);
         Record *r = &a->skeleton;
+        bool node_failed;
 
         /* Cancelled by another process of ours (analysisctl stop --no-block, the first analysis-run) too. */
         if (marker && faccessat(a->user_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
                 a->cancelled = true;
         r->finished_at_usec = now_usec(CLOCK_REALTIME);
         free(r->result);
-        r->result = strdup(a->cancelled ? "cancelled" : "resources");
+        /* Slurm's word for a job whose node stopped under it (crashed, reset, lost): as for a host that stopped
+         * under a unit (analysis-recover), with an exit status of its own. */
+        node_failed = !a->cancelled && a->gone_state && strcmp(a->gone_state, "NODE_FAIL") == 0;
+        r->result = strdup(a->cancelled ? "cancelled" : node_failed ? "host-stopped" : "resources");
         if (!r->result)
                 return -ENOMEM;
-        if (!a->cancelled) {
+        if (node_failed) {
+                r->reconstructed = strdup("host-stopped");
+                if (!r->reconstructed)
+                        return -ENOMEM;
+        } else if (!a->cancelled) {
                 r->error = a->gone_state
                         ? strprintf("Slurm job %" PRIu64 " ended as %s without writing a record (its node failed, it was "
                                     "cancelled, or its runner was killed)", a->job_id, a->gone_state)

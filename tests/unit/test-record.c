@@ -200,6 +200,16 @@ static void test_notes_reconstructed(void) {
         expect_notes(&r, "Lost: the host stopped while the analysis ran (a crash, a reset or a power loss) and booted "
                          "again at 2025-12-06 23:59:01 UTC; how far it got is not known: see its output files.");
 
+        /* A Slurm job whose node failed. */
+        base_record(&r, "host-stopped", NULL, -1, NULL);
+        r.reconstructed = strdup("host-stopped");
+        r.isolation = strdup("slurm");
+        r.node = strdup("n2");
+        r.slurm_job_id = 17;
+        expect_notes(&r, "Lost: its node n2 stopped while the analysis ran (Slurm: NODE_FAIL); how far it got is not "
+                         "known: see its output files. It ran as Slurm job 17 on node n2, as the caller rather than "
+                         "the profile's account; its task limit was not enforced.");
+
         /* The recorder killed on systemd 252: no cgroup figures, and the notes say which are missing. */
         base_record(&r, "success", "exited", 0, NULL);
         r.unit = strdup("analysis@a1.service");
