@@ -23,7 +23,8 @@ oneTimeSetUp() {
 }
 
 # The analysis runs through analysis-run on n2 (n1 is busy with a blocker); n2 dies; analysis-run ends with
-# a record saying its job ended as NODE_FAIL, from squeue, asked about once a minute.
+# a record saying its node stopped under it (the job ended as NODE_FAIL, from squeue, asked about once a
+# minute), exit status 71.
 testNodePoweredOffMidJob() {
     local id t0 t state node_state last_node='' last_job='' timeline=() timeout blocker pid rc=''
     timeout=$(scontrol show config | sed -n 's/^SlurmdTimeout *= *\([0-9]*\).*/\1/p')
@@ -76,11 +77,12 @@ testNodePoweredOffMidJob() {
         rc=$?
     fi
     e2e_note "analysis-run after n1 said crash: $(slurm_diff "$t0" "$(slurm_now)") s, status ${rc:-still running}"
-    assertEquals "analysis-run's status (stderr: $(cat "$SHUNIT_TMPDIR/crash.err"))" 69 "$rc"
-    assertContains "the record says why" "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["error"])' "$USER_DIR/crash1.json" 2>&1)" \
-        "Slurm job $id ended as NODE_FAIL without writing a record"
+    # As for a host that stopped under a unit: result host-stopped, an exit status of its own (71).
+    assertEquals "analysis-run's status (stderr: $(cat "$SHUNIT_TMPDIR/crash.err"))" 71 "$rc"
+    assertEquals "the record's result" host-stopped "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["result"])' "$USER_DIR/crash1.json" 2>&1)"
+    assertEquals "written in the job's place" host-stopped "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["reconstructed"])' "$USER_DIR/crash1.json" 2>&1)"
     assertEquals "the record names the node" n2 "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["node"])' "$USER_DIR/crash1.json" 2>&1)"
-    assertContains "notes" "$(cat "$SHUNIT_TMPDIR/crash.err")" "ended as NODE_FAIL"
+    assertContains "notes" "$(cat "$SHUNIT_TMPDIR/crash.err")" "Lost: its node n2 stopped while the analysis ran (Slurm: NODE_FAIL)"
     scancel "$blocker"
 }
 
