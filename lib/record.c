@@ -212,6 +212,24 @@ static void read_seconds(const JsonValue *o, const char *key, uint64_t *ret) {
                 *ret = v;
 }
 
+/* The inverse of write_timestamp(): "2026-11-26T04:15:00.123Z". */
+static void read_timestamp(const JsonValue *o, const char *key, uint64_t *ret) {
+        const char *s = json_string_value(json_object_get(o, key)), *end;
+        unsigned ms = 0;
+        struct tm tm = {};
+        time_t t;
+
+        if (!s)
+                return;
+        end = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (!end || (end[0] == '.' && sscanf(end, ".%3u", &ms) != 1) || !strchr(end, 'Z'))
+                return;
+        t = timegm(&tm);
+        if (t < 0)
+                return;
+        *ret = (uint64_t) t * 1000000 + (uint64_t) ms * 1000;
+}
+
 static void read_limits(const JsonValue *o, RecordLimits *l) {
         read_uint(o, "memory_max", &l->memory_max);
         read_uint(o, "cpu_quota_percent", &l->cpu_quota_percent);
@@ -281,6 +299,9 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (status && status->type == JSON_BOOLEAN)
                 r.usage.disk_full = status->boolean;
         read_uint(root, "caller_uid", &r.caller_uid);
+        read_timestamp(root, "started_at", &r.started_at_usec);
+        read_timestamp(root, "finished_at", &r.finished_at_usec);
+        read_timestamp(root, "host_booted_at", &r.host_booted_at_usec);
         read_uint(root, "slurm_job_id", &r.slurm_job_id);
         *ret = r;
         return 0;

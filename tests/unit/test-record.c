@@ -279,6 +279,7 @@ static void test_round_trip(void) {
         assert(back.usage.runtime_usec == 41 * UINT64_C(1000000) && back.usage.oom_kills == 2);
         assert(back.usage.cpu_usec == 1500000 && back.usage.sandbox_cpu_usec == 250000);
         assert(back.caller_uid == 1000);
+        assert(back.started_at_usec == 1764130500123000 && back.finished_at_usec == RECORD_UNSET);
         assert(strcmp(back.output_dir, r.output_dir) == 0);
         assert(back.limits.disk_max == GiB && back.usage.disk_used == 4096 && back.usage.disk_full == 1);
         assert(back.slurm_job_id == RECORD_UNSET && !back.node && !back.slurm_tasks_limit);
