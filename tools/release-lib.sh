@@ -8,10 +8,9 @@ supported_releases=(trixie bookworm)
 declare -A release_version=([trixie]=13 [bookworm]=12)
 declare -A release_systemd=([trixie]=257 [bookworm]=252)
 declare -A release_slurm=([trixie]=24.11 [bookworm]=22.05)
-# The releases the two-VM Slurm test cluster (tests/vm/slurm) is built for. Debian 13's (Slurm 24.11) is
-# not there yet: its image, its slurm.conf and the suites' 24.11 paths (scancel --batch signals only the
-# batch script since 23.02) are still to do.
-slurm_test_releases=(bookworm)
+# The releases the two-VM Slurm test cluster (tests/vm/slurm) is built for: Debian 12 (Slurm 22.05) and
+# Debian 13 (Slurm 24.11); tests/vm/RELEASES.md says what differs between the two.
+slurm_test_releases=(bookworm trixie)
 
 # Returns 0 when WORD is one of the other arguments.
 word_in() {

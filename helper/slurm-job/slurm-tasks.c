@@ -139,9 +139,10 @@ int slurm_tasks_init(SlurmTasks *t, uint64_t tasks_max) {
         if (!slash)
                 return 0;
         t->job_cgroup = TAKE_PTR(path);
-        /* Our Prolog's number, not just any: a pids.max of the site's own would hold the job to something else. */
+        /* Our Prolog's number, not just any: a pids.max of the site's own would hold the job to something else.
+         * The Prolog adds Slurm's own tasks, which it knows by the Slurm version: one of two numbers. */
         t->exact = tasks_max != UINT64_MAX && cgroup_read_uint(t->job_cgroup, "pids.max", &max) >= 0 &&
-                   max == tasks_max + SLURM_TASKS_OVERHEAD;
+                   (max == tasks_max + SLURM_TASKS_OVERHEAD || max == tasks_max + SLURM_TASKS_OVERHEAD_2302);
         return 0;
 }
 

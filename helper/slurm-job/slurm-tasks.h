@@ -10,7 +10,7 @@
 typedef struct SlurmTasks {
         char *job_cgroup;       /* .../job_N, or NULL when we are not in a Slurm job's cgroup */
         uint64_t tasks_max;
-        bool exact;             /* the kernel holds the job to pids.max = tasks_max + SLURM_TASKS_OVERHEAD */
+        bool exact;             /* the kernel holds the job to pids.max = tasks_max + our Prolog's overhead */
         bool stopped;           /* best effort: we stopped the analysis at the limit */
         uint64_t peak;          /* best effort: the most tasks of the analysis counted */
         sd_event_source *timer;

@@ -30,6 +30,10 @@ Runtime=10min
 KillGrace=3s
 Disk=10M
 EOF
+    # The same with a short Runtime=: a job whose slurmstepd died under pids.max ends at Slurm's time limit
+    # (Runtime= plus a minute), not 11 minutes later.
+    sed 's/^Runtime=.*/Runtime=1min/' /etc/analysis-sandbox/profiles/slurmlimits.ini \
+        >/etc/analysis-sandbox/profiles/slurmpids.ini
     systemctl daemon-reload
 }
 
@@ -117,18 +121,23 @@ for pid in children:
 testTasksExactWithProlog() {
     local forked failed job env_file
     printf '%s\n' "$FORKER" >"$SLURM_WORK/forker.py"
-    run_alice --backend=slurm -p slurmlimits --tasks=20 --id=pids-exact -- python3 "$SLURM_WORK/forker.py" 2
+    local spare=0
+    # Slurm 23.02 and later: the Prolog leaves 3 tasks spare for slurmstepd's threads (meson.build), and Slurm's
+    # own tasks were 31 in a batch job where the Prolog counts the 32 of an srun step: the analysis may take 4
+    # more (measured on 24.11: 23 children).
+    [[ $(sinfo -V) == *\ 2[0-2].* ]] || spare=4
+    run_alice --backend=slurm -p slurmpids --tasks=20 --id=pids-exact -- python3 "$SLURM_WORK/forker.py" 2
     assertEquals "status (stderr: $(cat "$ERR"))" 0 "$RC"
     forked=$(sed -n 's/^forked \([0-9]*\) failed.*/\1/p' "$OUT")
     failed=$(sed -n 's/.* failed \([0-9]*\)$/\1/p' "$OUT")
     job=$(record_field pids-exact '["slurm_job_id"]')
-    e2e_note "--tasks=20 with the Prolog: $(cat "$OUT"); tasks_limit_hits $(record_field pids-exact '["usage"]["tasks_limit_hits"]')"
+    e2e_note "--tasks=20 with the Prolog: $(cat "$OUT"); tasks_limit_hits $(record_field pids-exact '["usage"]["tasks_limit_hits"]'); $(journalctl -q -t analysis-sandbox-prolog -o cat | grep "job $job:" | tail -n1)"
     # python itself is one of the 20: at most 19 children; Slurm's own tasks may vary by one or two.
-    assertTrue "forks refused past the limit (forked '$forked')" "[[ -n '$forked' && $forked -le 19 && $forked -ge 14 ]]"
-    assertTrue "refusals seen by the analysis ('$failed')" "[[ -n '$failed' && $failed -ge 81 ]]"
+    assertTrue "forks refused past the limit (forked '$forked')" "[[ -n '$forked' && $forked -le $((19 + spare)) && $forked -ge 14 ]]"
+    assertTrue "refusals seen by the analysis ('$failed')" "[[ -n '$failed' && $failed -ge $((81 - spare)) ]]"
     assertEquals "slurm_tasks_limit" exact "$(record_field pids-exact '["slurm_tasks_limit"]')"
     assertEquals "limits.tasks_max" 20 "$(record_field pids-exact '["limits"]["tasks_max"]')"
-    assertTrue "tasks_limit_hits from pids.events" "[[ $(record_field pids-exact '["usage"]["tasks_limit_hits"]') -ge 81 ]]"
+    assertTrue "tasks_limit_hits from pids.events" "[[ $(record_field pids-exact '["usage"]["tasks_limit_hits"]') -ge $((81 - spare)) ]]"
     assertContains "notes" "$(cat "$ERR")" "its limit of 20 tasks was enforced by the kernel"
     assertContains "notes: the refused forks" "$(cat "$ERR")" "It hit the limit of 20 tasks"
     # What slurmd gave the Prolog (node/prolog keeps it): the comment, without asking slurmctld.
