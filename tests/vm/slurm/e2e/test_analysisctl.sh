@@ -268,7 +268,9 @@ testGc() {
     assertFalse "old1: everything removed ($(echo "$USER_DIR"/old1*))" "compgen -G '$USER_DIR/old1*'"
     assertTrue "new1 kept" "[[ -e $USER_DIR/new1.json && -e $USER_DIR/new1.stdout ]]"
     assertTrue "run1, without a record, kept" "[[ -d $USER_DIR/run1 ]]"
-    as_user analysisctl stop --no-block run1 >/dev/null 2>&1
+    # Clean-up, not a check (testStopRunning checks stop): its status must not decide this test's outcome,
+    # which shunit2 takes from the last command (it failed once on Debian 12 with every assertion passed).
+    as_user analysisctl stop --no-block run1 >/dev/null 2>&1 || true
 }
 
 testPythonBinding() {
