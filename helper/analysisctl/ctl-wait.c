@@ -16,7 +16,7 @@
 typedef struct Follow {
         Ctl *ctl;
         const char *id;
-        UnitWatch *recover;     /* analysis-recover of a unit that failed, until it is done */
+        RecoverWatch *recover;  /* analysis-recover of a unit that failed, until it is done */
 } Follow;
 
 static void on_recover_done(UnitWatch *w, void *userdata) {
@@ -31,22 +31,23 @@ static void on_done(UnitWatch *w, void *userdata) {
         int r;
 
         if (!f->recover && recover_may_follow(unit_watch_properties(w)->active_state)) {
-                r = recover_watch_new(&f->recover, f->ctl->bus, f->id, on_recover_done, f);
-                if (r >= 0 && !unit_watch_is_done(f->recover))
+                r = recover_watch_new(&f->recover, f->ctl->bus, f->ctl->event, f->id, on_recover_done, f);
+                if (r >= 0 && !recover_watch_is_done(f->recover))
                         return;
         }
         (void) sd_event_exit(f->ctl->event, 0);
 }
 
 static bool follow_is_done(const Follow *f, const UnitWatch *w) {
-        return unit_watch_is_done(w) && (!f->recover || unit_watch_is_done(f->recover));
+        return unit_watch_is_done(w) && (!f->recover || recover_watch_is_done(f->recover));
 }
 
 /* Follows unit until it is inactive or failed with no job. With stop, queues a stop job first (after the
  * matches, so its end cannot be missed). Leaves the unit's InvocationID in invocation. */
 static int follow_unit(Ctl *c, const char *id, const char *unit, bool stop, char invocation[static 33]) {
         _cleanup_(sd_bus_error_free) sd_bus_error error = SD_BUS_ERROR_NULL;
-        _cleanup_(unit_watch_freep) UnitWatch *w = NULL, *recover = NULL;
+        _cleanup_(unit_watch_freep) UnitWatch *w = NULL;
+        _cleanup_(recover_watch_freep) RecoverWatch *recover = NULL;
         _cleanup_free_ char *what = NULL;
         Follow f = { .ctl = c, .id = id };
         int r;

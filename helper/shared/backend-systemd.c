@@ -31,7 +31,7 @@ struct BackendAnalysis {
         sd_event *event;
         sd_bus *bus;
         UnitWatch *watch;
-        UnitWatch *recover;     /* analysis-recover of a unit that failed, until it is done */
+        RecoverWatch *recover;  /* analysis-recover of a unit that failed, until it is done */
         AnalysisPaths paths;
         char *id;
         char *unit;
@@ -51,7 +51,7 @@ static BackendAnalysis *systemd_free(BackendAnalysis *a) {
         output_follow_free(a->err);
         sd_event_source_disable_unref(a->fresh_watch);
         safe_close(a->fresh_watch_fd);
-        unit_watch_free(a->recover);
+        recover_watch_free(a->recover);
         unit_watch_free(a->watch);
         sd_bus_flush_close_unref(a->bus);
         sd_event_unref(a->event);
@@ -87,8 +87,8 @@ static void on_unit_done(UnitWatch *w, void *userdata) {
         int r;
 
         if (!a->recover && recover_may_follow(unit_watch_properties(w)->active_state)) {
-                r = recover_watch_new(&a->recover, a->bus, a->id, on_recover_done, a);
-                if (r >= 0 && !unit_watch_is_done(a->recover))
+                r = recover_watch_new(&a->recover, a->bus, a->event, a->id, on_recover_done, a);
+                if (r >= 0 && !recover_watch_is_done(a->recover))
                         return;
                 if (r < 0)
                         log_internal(LOG_DEBUG, r, "Cannot follow the recovery of %s, reading its record now: %m", a->id);

@@ -5,13 +5,23 @@
 #pragma once
 
 #include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
 
 #include "unit-watch.h"
+
+typedef struct RecoverWatch RecoverWatch;
 
 /* Whether an analysis unit that ended in active_state may still have its record written by analysis-recover. */
 bool recover_may_follow(const char *active_state);
 
 /* Follows the recovery of analysis id over bus: done is called once it is inactive or failed with no job, at
  * once if it is so already (systemd queues its job before it says that the analysis unit failed, so a
- * recovery is never missed). Returns 0 or a negative errno. */
-int recover_watch_new(UnitWatch **ret, sd_bus *bus, const char *id, UnitWatchDone done, void *userdata);
+ * recovery is never missed). Besides the unit's signals, its state is read again every second on event: a
+ * caller must never wait for ever on a signal that went astray. Returns 0 or a negative errno. */
+int recover_watch_new(RecoverWatch **ret, sd_bus *bus, sd_event *event, const char *id, UnitWatchDone done,
+                      void *userdata);
+
+bool recover_watch_is_done(const RecoverWatch *w);
+
+RecoverWatch *recover_watch_free(RecoverWatch *w);
+DEFINE_TRIVIAL_CLEANUP_FUNC(RecoverWatch *, recover_watch_free);
