@@ -301,6 +301,13 @@ int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id)
         if (facts.memory_peak != UINT64_MAX)
                 record.usage.memory_peak = facts.memory_peak;
         apply_limits(&record, &facts, state, request);
+        /* A time limit tighter than the profile's (--timeout) is the runner's to enforce, and the note it left
+         * of doing so was in its runtime directory, which went with the unit: that it ran as long tells. */
+        if (request && request->timeout_usec > 0 && strcmp(record.result, "oom-kill") != 0 &&
+            record.usage.runtime_usec != RECORD_UNSET && record.usage.runtime_usec >= request->timeout_usec) {
+                free(record.result);
+                record.result = strdup("timeout");
+        }
         if (strcmp(record.result, "oom-kill") != 0 && !newer_run && record_cancel_requested(&target)) {
                 free(record.result);
                 record.result = strdup("cancelled");

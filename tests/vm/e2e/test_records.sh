@@ -95,6 +95,12 @@ ExecStopPost=/bin/sleep 60"
         timeout 20 analysisctl wait rec1b >/dev/null 2>&1
         rc=$?
         assertEquals "analysisctl wait rec1b" 3 "$rc"
+        # A tighter time limit is the runner's: its note of it went with the unit, the runtime tells.
+        (cd "$WORK" && exec analysis-run -q -p e2erec --timeout=2s --id=rec1c -- /bin/sleep 30) 2>"$SHUNIT_TMPDIR/rec1c.err"
+        rc=$?
+        assertEquals "analysis-run --timeout=2s: 124 ($(cat "$SHUNIT_TMPDIR/rec1c.err"))" 124 "$rc"
+        assertEquals "rec1c: result" timeout "$(field rec1c result)"
+        assertEquals "rec1c: reconstructed" unit-failed "$(field rec1c reconstructed)"
 }
 
 # The same under a user's own manager: the user's analysis-sandbox-recover@ writes the record in the user's
