@@ -304,11 +304,6 @@ static void kill_leftovers(const char *cgroup) {
         }
 }
 
-static bool is_stop_signal(const char *signal) {
-        return signal && (strcmp(signal, "TERM") == 0 || strcmp(signal, "INT") == 0 ||
-                          strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
-}
-
 static int run_finish(const AnalysisPaths *paths) {
         const RecordTarget target = {
                 .paths = paths,
@@ -421,7 +416,7 @@ static int run_finish(const AnalysisPaths *paths) {
                 record.result = strdup("oom-kill");
         } else if (record_cancel_requested(&target) ||
                    (strcmp(record.result, "success") == 0 && record.exit_code &&
-                    strcmp(record.exit_code, "killed") == 0 && is_stop_signal(record.signal))) {
+                    strcmp(record.exit_code, "killed") == 0 && record_is_stop_signal(record.signal))) {
                 /* systemd counts SIGTERM and friends as a clean exit: that is a stop from outside. */
                 free(record.result);
                 record.result = strdup("cancelled");

@@ -123,11 +123,6 @@ static UnitState *load_state(const AnalysisPaths *paths, const char *id, Request
         return state;
 }
 
-static bool is_stop_signal(const char *signal) {
-        return signal && (strcmp(signal, "TERM") == 0 || strcmp(signal, "INT") == 0 ||
-                          strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
-}
-
 /* Whether the unit's RuntimeMaxSec= had run out when its main process ended (it counts from activation). */
 static bool ran_out_of_time(const UnitFacts *f) {
         return f->runtime_max_usec != UINT64_MAX && f->active_enter_usec > 0 && f->exec_main_exit_usec > 0 &&
@@ -151,7 +146,7 @@ static const char *analysis_result(const char *unit_result, const char *exit_cod
                            strcmp(unit_result, "core-dump") == 0 || strcmp(unit_result, "exit-code") == 0;
         if (exited && recorder_failure)
                 return exit_status && strcmp(exit_status, "0") == 0 ? "success" : "exit-code";
-        if (killed && recorder_failure && is_stop_signal(exit_status) && !ran_out_of_time(facts))
+        if (killed && recorder_failure && record_is_stop_signal(exit_status) && !ran_out_of_time(facts))
                 return "cancelled";
         return unit_result;
 }

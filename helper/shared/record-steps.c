@@ -38,6 +38,11 @@ void record_set_exit(Record *r, const char *exit_code, const char *status) {
                 r->signal = strdup(status);
 }
 
+bool record_is_stop_signal(const char *signal) {
+        return signal && (strcmp(signal, "TERM") == 0 || strcmp(signal, "INT") == 0 ||
+                          strcmp(signal, "HUP") == 0 || strcmp(signal, "PIPE") == 0);
+}
+
 bool record_cancel_requested(const RecordTarget *t) {
         _cleanup_free_ char *dir = strprintf("%s/%s", t->paths->spool_dir, t->id);
         struct stat dir_st, st;

@@ -20,6 +20,9 @@ typedef struct RecordTarget {
 /* Sets the record's exit from systemd's words: "exited" with a status, or "killed"/"dumped" with a signal. */
 void record_set_exit(Record *r, const char *exit_code, const char *status);
 
+/* Whether a signal is one systemd counts as a clean exit (TERM, INT, HUP, PIPE): a stop from outside. */
+bool record_is_stop_signal(const char *signal);
+
 /* Whether the caller asked for a stop: spool/ID/cancel, owned by whoever owns spool/ID. */
 bool record_cancel_requested(const RecordTarget *t);
 
