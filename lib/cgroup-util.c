@@ -129,3 +129,26 @@ int cgroup_write(const char *dir, const char *file, const char *value) {
                 return -errno;
         return (size_t) k == n ? 0 : -EIO;
 }
+
+int cgroup_read_io_bytes(const char *dir, uint64_t *ret_read, uint64_t *ret_written) {
+        char buf[8192];
+        uint64_t rbytes = 0, wbytes = 0;
+        char *save = NULL;
+        int r;
+
+        r = read_small_file(dir, "io.stat", buf, sizeof(buf));
+        if (r < 0)
+                return r;
+        /* One line per device: "8:0 rbytes=N wbytes=N rios=N wios=N dbytes=N dios=N". */
+        for (char *word = strtok_r(buf, " \n", &save); word; word = strtok_r(NULL, " \n", &save)) {
+                uint64_t v;
+
+                if (strncmp(word, "rbytes=", 7) == 0 && parse_uint64(word + 7, &v) >= 0)
+                        rbytes += v;
+                else if (strncmp(word, "wbytes=", 7) == 0 && parse_uint64(word + 7, &v) >= 0)
+                        wbytes += v;
+        }
+        *ret_read = rbytes;
+        *ret_written = wbytes;
+        return 0;
+}

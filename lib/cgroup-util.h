@@ -23,3 +23,7 @@ int cgroup_read_cpu_percent(const char *dir, uint64_t *ret);
 
 /* Writes value to dir/file. Returns 0 or a negative errno. */
 int cgroup_write(const char *dir, const char *file, const char *value);
+
+/* Adds up rbytes= and wbytes= of every device in io.stat. Returns 0, or a negative errno (-ENOENT without the
+ * io controller). */
+int cgroup_read_io_bytes(const char *dir, uint64_t *ret_read, uint64_t *ret_written);

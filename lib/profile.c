@@ -57,6 +57,8 @@ static const ConfigKey global_keys[_GLOBAL_KEY_MAX] = {
         [GLOBAL_BACKEND_DEFAULT]        = { "Backend", "Default",         VALUE_BACKEND, 0, "systemd", NONE },
         [GLOBAL_SLURM_SHARED_DIRECTORY] = { "Slurm",   "SharedDirectory", VALUE_PATH,    0, NULL,      NONE },
         [GLOBAL_SLURM_PARTITION]        = { "Slurm",   "Partition",       VALUE_NAME,    0, NULL,      NONE },
+        /* How often analysis-sampler samples every running analysis; 0 turns sampling off. */
+        [GLOBAL_RECORDS_SAMPLE_INTERVAL] = { "Records", "SampleInterval", VALUE_TIMESPAN, SETTING_ALLOW_ZERO, "1s", NONE },
 };
 
 const ConfigSchema profile_schema = { profile_keys, ELEMENTSOF(profile_keys) };
@@ -182,6 +184,20 @@ int global_config_load(char * const *files, GlobalConfig **ret, ConfigError *err
         }
         *ret = TAKE_PTR(c);
         return 0;
+}
+
+int global_config_find_and_load(RuntimeScope scope, GlobalConfig **ret, ConfigError *error) {
+        _cleanup_strv_free_ char **profile_dirs = NULL, **dirs = NULL, **files = NULL, **warnings = NULL;
+        int r;
+
+        r = profile_search_dirs(scope, &profile_dirs);
+        if (r >= 0)
+                r = global_config_search_dirs(profile_dirs, &dirs);
+        if (r >= 0)
+                r = config_files_find(dirs, "analysis-sandbox.conf", &files, &warnings);
+        if (r < 0)
+                return r;
+        return global_config_load(files, ret, error);
 }
 
 GlobalConfig *global_config_free(GlobalConfig *c) {

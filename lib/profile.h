@@ -48,6 +48,7 @@ typedef enum GlobalKey {
         GLOBAL_BACKEND_DEFAULT,
         GLOBAL_SLURM_SHARED_DIRECTORY,
         GLOBAL_SLURM_PARTITION,
+        GLOBAL_RECORDS_SAMPLE_INTERVAL,
         _GLOBAL_KEY_MAX,
         _GLOBAL_KEY_INVALID = -EINVAL,
 } GlobalKey;
@@ -98,6 +99,10 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Profile *, profile_free);
 /* Loads the global configuration from files (may be empty). Returns 0 with *ret set, or a negative errno with
  * *error set. */
 int global_config_load(char * const *files, GlobalConfig **ret, ConfigError *error);
+
+/* Finds analysis-sandbox.conf and its drop-ins for scope (profile-search.c) and loads them as
+ * global_config_load() does; directories that cannot be read are passed over. */
+int global_config_find_and_load(RuntimeScope scope, GlobalConfig **ret, ConfigError *error);
 
 GlobalConfig *global_config_free(GlobalConfig *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(GlobalConfig *, global_config_free);

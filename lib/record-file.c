@@ -12,6 +12,7 @@
 #include "notes.h"
 #include "record-file.h"
 #include "result-access.h"
+#include "samples.h"
 
 int record_file_load(const char *results_dir, const char *id, Record *ret, char **ret_json, size_t *ret_size,
                      char **ret_reason) {
@@ -94,4 +95,21 @@ int record_file_store(int results_fd, RuntimeScope scope, Record *record, char *
         if (ret_size)
                 *ret_size = size;
         return 0;
+}
+
+int record_file_store_samples(int results_fd, RuntimeScope scope, const Record *record, const Samples *samples) {
+        StoreAccess access = {
+                .scope = scope,
+                .caller = record->caller_uid != RECORD_UNSET ? (uid_t) record->caller_uid : (uid_t) -1,
+        };
+        _cleanup_free_ char *data = NULL, *name = strprintf("%s" RECORD_SAMPLES_SUFFIX, record->id);
+        size_t size;
+        int r;
+
+        if (!name)
+                return -ENOMEM;
+        r = samples_format(samples, &data, &size);
+        if (r < 0)
+                return r;
+        return write_file_atomic_full_at(results_fd, name, data, size, 0600, restrict_to_caller, &access);
 }

@@ -6,6 +6,10 @@
 
 #include "record.h"
 #include "runtime-scope.h"
+#include "samples.h"
+
+/* The samples file beside ID.json. */
+#define RECORD_SAMPLES_SUFFIX ".samples.csv"
 
 /* Largest record read; records are a few KiB (the stderr tail is bounded). */
 #define RECORD_FILE_MAX (1024 * 1024)
@@ -20,3 +24,7 @@ int record_file_load(const char *results_dir, const char *id, Record *ret, char 
  * (result_access_restrict()). Returns 0 (with the JSON text and its size, if ret_json is not NULL) or a
  * negative errno. */
 int record_file_store(int results_fd, RuntimeScope scope, Record *record, char **ret_json, size_t *ret_size);
+
+/* Writes samples as ID.samples.csv beside the record in results_fd, atomically and as private as the record
+ * (the same owner, mode and ACL). Returns 0 or a negative errno. */
+int record_file_store_samples(int results_fd, RuntimeScope scope, const Record *record, const Samples *samples);

@@ -52,6 +52,8 @@ void record_done(Record *r) {
         free(r->stderr_tail);
         free(r->error);
         free(r->notes);
+        free(r->samples_file);
+        free(r->samples_missing);
         free(r->reconstructed);
         record_init(r);
 }
@@ -173,6 +175,10 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_string(w, r->error);
         json_key(w, "notes");
         json_string(w, r->notes);
+        json_key(w, "samples");
+        json_string(w, r->samples_file);
+        json_key(w, "samples_missing");
+        json_string(w, r->samples_missing);
         json_key(w, "reconstructed");
         json_string(w, r->reconstructed);
         if (r->reconstructed)
@@ -276,6 +282,8 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         if (k >= 0) k = copy_string(root, "stderr_tail", &r.stderr_tail);
         if (k >= 0) k = copy_string(root, "error", &r.error);
         if (k >= 0) k = copy_string(root, "notes", &r.notes);
+        if (k >= 0) k = copy_string(root, "samples", &r.samples_file);
+        if (k >= 0) k = copy_string(root, "samples_missing", &r.samples_missing);
         if (k >= 0) k = copy_string(root, "reconstructed", &r.reconstructed);
         if (k < 0) {
                 record_done(&r);

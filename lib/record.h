@@ -64,6 +64,8 @@ typedef struct Record {
         char *stderr_tail;
         char *error;            /* why the analysis could not be run as requested, or NULL */
         char *notes;
+        char *samples_file;     /* its usage over time (samples.h), beside the record, or NULL */
+        char *samples_missing;  /* without samples_file: why there are none, in a sentence */
         /* Who wrote the record, where the unit's own recorder could not: NULL (the recorder did), "unit-failed"
          * (analysis-record complete, after the unit, from what systemd kept of it) or "host-stopped"
          * (analysis-record recover, after the boot that followed a crash, a reset or a power loss). */

@@ -278,6 +278,9 @@ int samples_parse(const char *data, size_t size, Samples *ret, char **ret_reason
                         s.n_allocated = n;
                 }
                 r = sample_row_parse(text, &s.rows[s.n_rows]);
+                /* A last row without its newline is one cut short (a crash while appending): left out. */
+                if (r < 0 && !nl)
+                        break;
                 if (r < 0) {
                         samples_done(&s);
                         if (ret_reason)

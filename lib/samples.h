@@ -14,6 +14,9 @@
 #define SAMPLES_MAGIC "# analysis-sandbox samples v1"
 #define SAMPLES_HEADER "time_sec,span_sec,memory_bytes,cpu_sec,cpu_throttled_sec,tasks,read_bytes,written_bytes,events"
 
+/* SampleInterval='s default (analysis-sandbox.conf). */
+#define SAMPLES_DEFAULT_INTERVAL_USEC UINT64_C(1000000)
+
 /* Past this many rows, neighbours are merged pairwise: 30 days at 1 s end as 2048 to 4096 rows of 16 to 32
  * min, about 250 KiB. */
 #define SAMPLES_ROWS_MAX 4096

@@ -426,6 +426,16 @@ static int run_finish(const AnalysisPaths *paths) {
         record.profile_limits.disk_max = arg_disk_max > 0 ? arg_disk_max : RECORD_UNSET;
         record_measure_output(&target, &record, state && !state->error);
 
+        /* The samples before the record, which names them: they never hold it back (a failure is noted in it). */
+        {
+                CgroupCounters final;
+                bool have_final = cgroup && cgroup_counters_read(cgroup, &final) >= 0;
+
+                r = record_store_samples(&target, have_final ? &final : NULL, &record);
+                if (r < 0)
+                        log_analysis(LOG_WARNING, "Analysis '%s': %s.", arg_id, strempty(record.samples_missing));
+        }
+
         /* The record first: it takes a few small reads and one small write, where handing the output directory
          * over takes as long as what the analysis left in it, and TimeoutStopSec= (the profile's KillGrace=)
          * bounds this whole command. Should we be killed after this, the unit fails and analysis-recover

@@ -58,6 +58,7 @@ static int recover_one(const AnalysisPaths *paths, RuntimeScope scope, const cha
                 record.error = strdup(mark->error);
         /* Under a user's manager the output directory is on disk, and what the analysis wrote is there. */
         record_measure_output(&target, &record, !mark->error);
+        (void) record_store_samples(&target, NULL, &record);
         r = record_store_final(&target, &record);
         if (r < 0)
                 return log_error_errno(r, "Analysis '%s': cannot write its record to %s: %m", id, paths->results_dir);

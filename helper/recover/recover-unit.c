@@ -310,6 +310,7 @@ int recover_unit(const AnalysisPaths *paths, RuntimeScope scope, const char *id)
         if (!newer_run)
                 record_measure_output(&target, &record, state && !state->error);
 
+        (void) record_store_samples(&target, NULL, &record);
         r = record_store_final(&target, &record);
         if (r < 0)
                 return log_error_errno(r, "Analysis '%s': cannot write its record to %s: %m", id, paths->results_dir);

@@ -9,9 +9,11 @@
 #include "fs-util.h"
 #include "output-dir.h"
 #include "parse-value.h"
+#include "profile.h"
 #include "record-file.h"
 #include "record-steps.h"
 #include "running-mark.h"
+#include "samples-file.h"
 #include "tree-copy.h"
 
 static int open_dir(const char *path) {
@@ -151,4 +153,115 @@ void record_release(const RecordTarget *t) {
         if (units_fd >= 0)
                 (void) remove_flat_dir_at(units_fd, t->id);
         (void) running_mark_remove(t->paths->running_dir, t->id);
+}
+
+/* SampleInterval= of analysis-sandbox.conf; its default where the file cannot be read. */
+static uint64_t sample_interval_usec(RuntimeScope scope) {
+        _cleanup_(global_config_freep) GlobalConfig *config = NULL;
+        _cleanup_(config_error_clear) ConfigError error = {};
+
+        if (global_config_find_and_load(scope, &config, &error) < 0 ||
+            !config->settings[GLOBAL_RECORDS_SAMPLE_INTERVAL].set)
+                return SAMPLES_DEFAULT_INTERVAL_USEC;
+        return config->settings[GLOBAL_RECORDS_SAMPLE_INTERVAL].number;
+}
+
+/* The difference, or zero where the rows already hold more (the CPU figures moved to the payload leaf). */
+static uint64_t unsampled(uint64_t final, uint64_t sampled) {
+        if (final == SAMPLE_UNSET)
+                return SAMPLE_UNSET;
+        if (sampled == SAMPLE_UNSET)
+                return final;
+        return final > sampled ? final - sampled : 0;
+}
+
+/* The last row: from the sampler's last row to the end, as the counters at the end tell, with the limits hit
+ * that only the record knows (the time limit, a full disk) and those the sampler missed. */
+static int add_last_row(Samples *s, const CgroupCounters *final, const Record *record) {
+        SampleRow total, last;
+        uint64_t before = s->n_rows > 0 ? s->rows[s->n_rows - 1].time_usec : 0;
+        unsigned events = 0;
+
+        samples_total(s, &total);
+        if (record->usage.oom_kills != RECORD_UNSET && record->usage.oom_kills > 0)
+                events |= SAMPLE_EVENT_OOM_KILL;
+        if (record->usage.tasks_limit_hits != RECORD_UNSET && record->usage.tasks_limit_hits > 0)
+                events |= SAMPLE_EVENT_FORK_REFUSED;
+        events &= ~total.events;
+        if (record->result && strcmp(record->result, "timeout") == 0)
+                events |= SAMPLE_EVENT_TIMEOUT;
+        if (record->usage.disk_full > 0)
+                events |= SAMPLE_EVENT_DISK_FULL;
+
+        if (!final || record->started_at_usec == RECORD_UNSET || record->finished_at_usec == RECORD_UNSET) {
+                /* Nothing measured after the last row: the marks go on it. */
+                if (s->n_rows > 0)
+                        s->rows[s->n_rows - 1].events |= events;
+                return 0;
+        }
+        sample_row_init(&last);
+        last.time_usec = MAX(record->finished_at_usec > record->started_at_usec
+                                     ? record->finished_at_usec - record->started_at_usec : 0,
+                             before);
+        last.span_usec = last.time_usec - before;
+        /* memory.peak above every row: the peak fell between two samples, most likely in the climb that ended
+         * it; the row where it is kept is then this one. */
+        if (final->memory_peak != SAMPLE_UNSET &&
+            (total.memory_bytes == SAMPLE_UNSET || final->memory_peak > total.memory_bytes))
+                last.memory_bytes = final->memory_peak;
+        else
+                last.memory_bytes = final->memory_current;
+        last.cpu_usec = unsampled(final->cpu_usec, total.cpu_usec);
+        last.cpu_throttled_usec = unsampled(final->cpu_throttled_usec, total.cpu_throttled_usec);
+        last.read_bytes = unsampled(final->read_bytes, total.read_bytes);
+        last.written_bytes = unsampled(final->written_bytes, total.written_bytes);
+        last.events = events;
+        return samples_append(s, &last);
+}
+
+int record_store_samples(const RecordTarget *t, const CgroupCounters *final, Record *record) {
+        _cleanup_free_ char *dir = strprintf("%s/%s", t->paths->units_dir, t->id), *why = NULL, *head = NULL;
+        _cleanup_close_ int dir_fd = -EBADF, results_fd = -EBADF;
+        _cleanup_(samples_done) Samples s = {};
+        int r;
+
+        free(record->samples_file);
+        free(record->samples_missing);
+        record->samples_file = record->samples_missing = NULL;
+        if (!dir)
+                return -ENOMEM;
+        dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        r = dir_fd < 0 ? -errno : samples_inflight_take(dir_fd, &s, &why);
+        if (r == -ENOENT) {
+                uint64_t interval = sample_interval_usec(t->scope);
+
+                if (interval == 0) {
+                        record->samples_missing = strdup("sampling is off (SampleInterval=0 in analysis-sandbox.conf)");
+                        return 0;
+                }
+                if (!final) {
+                        record->samples_missing = strdup("no samples of it were found");
+                        return 0;
+                }
+                /* Ended before the sampler's first look: the last row alone. */
+                r = samples_head_format(t->id, record->profile, interval, &head);
+                if (r < 0)
+                        return r;
+                head[strcspn(head, "\n")] = '\0';
+                s.comment = TAKE_PTR(head);
+        } else if (r < 0) {
+                record->samples_missing = strprintf("its samples could not be read: %s", why ?: strerror(-r));
+                return r;
+        }
+        r = add_last_row(&s, final, record);
+        if (r >= 0) {
+                results_fd = open_dir(t->results_dir);
+                r = results_fd < 0 ? results_fd : record_file_store_samples(results_fd, t->scope, record, &s);
+        }
+        if (r < 0) {
+                record->samples_missing = strprintf("its samples could not be stored: %s", strerror(-r));
+                return r;
+        }
+        record->samples_file = strprintf("%s/%s" RECORD_SAMPLES_SUFFIX, t->results_dir, t->id);
+        return 0;
 }

@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 
+#include "cgroup-sample.h"
 #include "paths.h"
 #include "record.h"
 #include "runtime-scope.h"
@@ -47,3 +48,10 @@ int record_store_final(const RecordTarget *t, Record *record);
  * entry and the unit's snapshot, in that order (the mark last of the durable, so that whatever stops us
  * leaves the work for analysis-recover). */
 void record_release(const RecordTarget *t);
+
+/* Takes the samples analysis-sampler kept while the analysis ran (units/ID/samples.csv), adds the last row (from
+ * final, the cgroup's counters as the analysis ended, where known) with the limits hit that the record knows,
+ * and stores them beside the record, as private as it, naming them in record->samples_file. Where there are
+ * none, or they cannot be stored, record->samples_missing says why: the record never waits on them. Returns 0,
+ * or a negative errno for the caller to log. */
+int record_store_samples(const RecordTarget *t, const CgroupCounters *final, Record *record);

@@ -283,6 +283,30 @@ static void test_round_trip(void) {
         assert(strcmp(back.output_dir, r.output_dir) == 0);
         assert(back.limits.disk_max == GiB && back.usage.disk_used == 4096 && back.usage.disk_full == 1);
         assert(back.slurm_job_id == RECORD_UNSET && !back.node && !back.slurm_tasks_limit);
+        assert(strstr(text, "\"samples\":null,\"samples_missing\":null"));
+        record_done(&r);
+        record_done(&back);
+
+        /* Samples beside the record, or why there are none. */
+        base_record(&r, "success", "exited", 0, NULL);
+        r.samples_file = strdup("/var/lib/analysis-sandbox/results/a1.samples.csv");
+        free(text);
+        text = NULL;
+        f = open_memstream(&text, &size);
+        assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(strstr(text, "\"samples\":\"/var/lib/analysis-sandbox/results/a1.samples.csv\",\"samples_missing\":null"));
+        assert(record_parse_json(text, size, &back, &why) == 0);
+        assert(strcmp(back.samples_file, r.samples_file) == 0 && !back.samples_missing);
+        record_done(&back);
+        free(r.samples_file);
+        r.samples_file = NULL;
+        r.samples_missing = strdup("sampling is off (SampleInterval=0 in analysis-sandbox.conf)");
+        free(text);
+        text = NULL;
+        f = open_memstream(&text, &size);
+        assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(record_parse_json(text, size, &back, &why) == 0);
+        assert(!back.samples_file && strcmp(back.samples_missing, r.samples_missing) == 0);
         record_done(&r);
         record_done(&back);
 
