@@ -26,7 +26,7 @@
  * without a running unit is an orphan. */
 #define SPOOL_ORPHAN_AGE_USEC (10 * 60 * USEC_PER_SEC)
 
-static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr", ".output" };
+static const char * const result_suffixes[] = { ".json", ".stdout", ".stderr", ".output", ".samples.csv" };
 
 static uint64_t mtime_usec(const struct stat *st) {
         return (uint64_t) st->st_mtim.tv_sec * USEC_PER_SEC + (uint64_t) st->st_mtim.tv_nsec / 1000;

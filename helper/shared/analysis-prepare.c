@@ -144,7 +144,8 @@ static int analysis_account(const AnalysisPaths *paths, const char *id, uid_t *r
 
 static int prepare_results(int results_fd, const PrepareOptions *o, uid_t caller) {
         _cleanup_free_ char *stdout_name = strprintf("%s.stdout", o->id), *stderr_name = strprintf("%s.stderr", o->id),
-                            *record_name = strprintf("%s.json", o->id), *output_name = strprintf("%s.output", o->id);
+                            *record_name = strprintf("%s.json", o->id), *output_name = strprintf("%s.output", o->id),
+                            *samples_name = strprintf("%s.samples.csv", o->id);
         int r;
 
         if (!stdout_name || !stderr_name || !record_name || !output_name)
@@ -157,6 +158,8 @@ static int prepare_results(int results_fd, const PrepareOptions *o, uid_t caller
         if (r < 0)
                 return r;
         if (unlinkat(results_fd, record_name, 0) < 0 && errno != ENOENT)
+                return -errno;
+        if (samples_name && unlinkat(results_fd, samples_name, 0) < 0 && errno != ENOENT)
                 return -errno;
         r = tree_remove_at(results_fd, output_name);
         if (r < 0)

@@ -994,7 +994,7 @@ static void note_mtime(int dir_fd, const char *name, uint64_t *newest) {
 }
 
 static int slurm_gc(const BackendConfig *config, uint64_t cutoff_usec, unsigned *ret_removed) {
-        static const char * const suffixes[] = { "", ".json", ".stdout", ".stderr", ".output" };
+        static const char * const suffixes[] = { "", ".json", ".stdout", ".stderr", ".output", ".samples.csv" };
         _cleanup_free_ char *dir = NULL;
         _cleanup_closedir_ DIR *d = NULL;
         _cleanup_strv_free_ char **stale = NULL;
