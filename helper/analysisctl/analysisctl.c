@@ -29,6 +29,7 @@ static const Verb verbs[] = {
         { "notes",    1, 1, verb_notes    },
         { "gc",       0, 0, verb_gc       },
         { "profiles", 0, 0, verb_profiles },
+        { "plot",     1, 1, verb_plot     },
 };
 
 static void help(void) {
@@ -41,7 +42,8 @@ static void help(void) {
                "  stop ID               Stop an analysis gracefully; its record says cancelled\n"
                "  notes ID              Show the record of a finished analysis\n"
                "  gc --older-than=SPAN  Remove records and output older than SPAN\n"
-               "  profiles              Show every profile as it takes effect, and where it comes from\n\n"
+               "  profiles              Show every profile as it takes effect, and where it comes from\n"
+               "  plot ID -o FILE.svg   Draw an ended analysis' memory and CPU over time against its limits\n\n"
                "Options:\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
@@ -51,7 +53,8 @@ static void help(void) {
                "  -q --quiet            Print less: no summary for wait, no header for list\n"
                "     --no-block         stop: do not wait for the analysis to end\n"
                "  -n --lines=N          status: lines of output to show (default: 10)\n"
-               "     --older-than=SPAN  gc: age of the records to remove, such as 30d\n\n"
+               "     --older-than=SPAN  gc: age of the records to remove, such as 30d\n"
+               "  -o --output=FILE      plot: the SVG file to write (- for standard output)\n\n"
                "See analysisctl(1).\n",
                program_invocation_short_name);
 }
@@ -70,12 +73,13 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                 { "no-block",   no_argument,       NULL, ARG_NO_BLOCK   },
                 { "lines",      required_argument, NULL, 'n'            },
                 { "older-than", required_argument, NULL, ARG_OLDER_THAN },
+                { "output",     required_argument, NULL, 'o'            },
                 {}
         };
         uint64_t n;
         int opt;
 
-        while ((opt = getopt_long(argc, argv, "hqn:", options, NULL)) >= 0)
+        while ((opt = getopt_long(argc, argv, "hqn:o:", options, NULL)) >= 0)
                 switch (opt) {
                 case 'h':
                         help();
@@ -102,6 +106,9 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                         if (parse_uint64(optarg, &n) < 0 || n > 10000)
                                 return log_error_errno(EINVAL, "Invalid --lines '%s': expected 0 to 10000.", optarg);
                         c->lines = (unsigned) n;
+                        break;
+                case 'o':
+                        c->output = optarg;
                         break;
                 case ARG_OLDER_THAN:
                         if (parse_timespan(optarg, &c->older_than_usec) < 0 ||

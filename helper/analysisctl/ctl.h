@@ -26,6 +26,7 @@ typedef struct Ctl {
         bool no_block;
         unsigned lines;
         uint64_t older_than_usec;       /* 0: not given */
+        const char *output;             /* plot: -o FILE, "-" for stdout */
         sd_event *event;
         sd_bus *bus;
         AnalysisPaths paths;
@@ -70,3 +71,4 @@ int verb_stop(Ctl *c, char **args);
 int verb_notes(Ctl *c, char **args);
 int verb_gc(Ctl *c, char **args);
 int verb_profiles(Ctl *c, char **args);
+int verb_plot(Ctl *c, char **args);

@@ -1,0 +1,120 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Tests analysisctl plot on the host: an ended analysis' samples drawn as SVG from a results directory. The SVG
+# renders with rsvg-convert (librsvg2-bin) into a PNG of the size asked for, and the memory and CPU curves
+# follow the samples: the points of each <path> are read back and must be the rows, scaled. Needs ANALYSISCTL
+# from meson.
+
+oneTimeSetUp() {
+        export XDG_RUNTIME_DIR=$SHUNIT_TMPDIR/runtime XDG_STATE_HOME=$SHUNIT_TMPDIR/state
+        results=$XDG_STATE_HOME/analysis-sandbox/results
+        mkdir -p "$XDG_RUNTIME_DIR" "$results"
+        # 40 rows climbing by 3 MiB a second to the 128 MiB limit, an OOM kill in the last; CPU around half a CPU.
+        python3 - "$results/plot1.samples.csv" <<'PY'
+import sys
+with open(sys.argv[1], "w") as f:
+    f.write("# analysis-sandbox samples v1 id=plot1 profile=tool interval=1s\n")
+    f.write("time_sec,span_sec,memory_bytes,cpu_sec,cpu_throttled_sec,tasks,read_bytes,written_bytes,events\n")
+    for i in range(1, 41):
+        mem = min(i * 3 << 20, 128 << 20)
+        cpu = 0.4 + (i % 5) * 0.05
+        events = "oom-kill" if i == 40 else ""
+        f.write(f"{i}.000,1.000,{mem},{cpu:.6f},0.100000,{1 + i % 3},0,4096,{events}\n")
+PY
+        record_with plot1 '"samples":"'"$results"'/plot1.samples.csv","samples_missing":null'
+        record_with plot2 '"samples":null,"samples_missing":"sampling is off (SampleInterval=0 in analysis-sandbox.conf)"'
+}
+
+# Writes the record of analysis ID with FIELDS (the samples ones) in the results directory.
+record_with() {
+        cat >"$results/$1.json" <<J
+{"id":"$1","unit":"analysis-tool@$1.service","profile":"tool","result":"oom-kill","exit_code":"killed","exit_status":null,"signal":"KILL","limits":{"memory_max":134217728,"cpu_quota_percent":50,"tasks_max":32,"runtime_max_sec":300.000},"profile_limits":{"memory_max":536870912,"cpu_quota_percent":50,"tasks_max":32,"runtime_max_sec":300.000},"usage":{"runtime_sec":40.000,"cpu_sec":20.000,"memory_peak":134217728,"oom_kills":1},"started_at":"2026-11-26T07:00:00.000Z","finished_at":"2026-11-26T07:00:40.000Z","caller_uid":1000,"notes":"Killed.",$2}
+J
+}
+
+# Runs analysisctl; leaves $rc, $stdout and $stderr.
+ctl() {
+        "$ANALYSISCTL" "$@" >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        rc=$?
+        stdout=$(cat "$SHUNIT_TMPDIR/stdout")
+        stderr=$(cat "$SHUNIT_TMPDIR/stderr")
+}
+
+test_plot_writes_an_svg() {
+        ctl --user plot plot1 -o "$SHUNIT_TMPDIR/plot1.svg"
+        assertEquals "exit status ($stderr)" 0 "$rc"
+        assertContains "says what it wrote" "$stdout" "40 samples of analysis plot1"
+        assertContains "the id in the title" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" "Analysis plot1 (profile tool)"
+        assertContains "memory axis with its unit" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" "Memory (MiB)"
+        assertContains "time axis with its unit" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" "Time since the analysis started (s)"
+        assertContains "the memory limit line" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" 'class="limit" data-label="memory limit"'
+        assertContains "the CPU quota line" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" 'class="limit" data-label="CPU quota"'
+        assertContains "the OOM kill marked" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" 'class="mark" data-label="oom-kill"'
+        ctl --user plot plot1 -o -
+        assertEquals "-o -: standard output" "$(cat "$SHUNIT_TMPDIR/plot1.svg")" "$stdout"
+}
+
+test_svg_renders() {
+        if ! command -v rsvg-convert >/dev/null; then
+                startSkipping
+                echo "SKIP: rsvg-convert missing (librsvg2-bin; tools/install-deps installs it)"
+        fi
+        "$ANALYSISCTL" --user -q plot plot1 -o "$SHUNIT_TMPDIR/r.svg"
+        rsvg-convert -w 800 -o "$SHUNIT_TMPDIR/r.png" "$SHUNIT_TMPDIR/r.svg" 2>"$SHUNIT_TMPDIR/rsvg.err"
+        assertEquals "rsvg-convert renders it ($(cat "$SHUNIT_TMPDIR/rsvg.err"))" 0 $?
+        # The PNG's width and height from its IHDR chunk.
+        size=$(python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read(24); print(d[:8] == b"\x89PNG\r\n\x1a\n" and "%dx%d" % struct.unpack(">II", d[16:24]))' "$SHUNIT_TMPDIR/r.png")
+        assertEquals "an 800 px wide PNG" 800x560 "$size"
+        assertTrue "not empty ($(stat -c %s "$SHUNIT_TMPDIR/r.png") bytes)" "[ $(stat -c %s "$SHUNIT_TMPDIR/r.png") -gt 10000 ]"
+}
+
+# The curves' points, read back from the SVG, are the samples in order, under one linear scale per axis.
+test_curves_follow_the_samples() {
+        "$ANALYSISCTL" --user -q plot plot1 -o "$SHUNIT_TMPDIR/c.svg"
+        out=$(python3 - "$SHUNIT_TMPDIR/c.svg" "$results/plot1.samples.csv" <<'PY'
+import csv, re, sys
+svg = open(sys.argv[1]).read()
+rows = list(csv.DictReader(l for l in open(sys.argv[2]) if not l.startswith("#")))
+def points(label):
+    m = re.search(r'<path class="line" data-label="%s"[^>]* d="([^"]*)"' % re.escape(label), svg)
+    return [tuple(map(float, p.split(","))) for p in re.findall(r"[-\d.]+,[-\d.]+", m.group(1))]
+def follows(pts, xs, ys):
+    if len(pts) != len(xs):
+        return "%d points for %d rows" % (len(pts), len(xs))
+    # pixel = a + b * value, from the first and last point; every point must agree to half a pixel
+    for axis, values in ((0, xs), (1, ys)):
+        i, j = 0, len(values) - 1
+        while values[j] == values[i]:
+            j -= 1
+        b = (pts[j][axis] - pts[i][axis]) / (values[j] - values[i])
+        a = pts[i][axis] - b * values[i]
+        for p, v in zip(pts, values):
+            if abs(a + b * v - p[axis]) > 0.5:
+                return "axis %d: %s is not at %.2f" % (axis, p, a + b * v)
+    return "ok"
+t = [float(r["time_sec"]) for r in rows]
+print("memory", follows(points("memory in use"), t, [float(r["memory_bytes"]) for r in rows]))
+print("cpu", follows(points("CPU used"), t, [float(r["cpu_sec"]) / float(r["span_sec"]) for r in rows]))
+PY
+)
+        assertContains "the memory curve follows the samples" "$out" "memory ok"
+        assertContains "the CPU curve follows the samples" "$out" "cpu ok"
+}
+
+test_plot_errors() {
+        ctl --user plot plot2 -o "$SHUNIT_TMPDIR/p2.svg"
+        assertEquals "no samples: exit status" 1 "$rc"
+        assertContains "no samples: says why" "$stderr" "sampling is off"
+        ctl --user plot plot1
+        assertEquals "without -o: exit status" 64 "$rc"
+        ctl --user plot nosuch -o "$SHUNIT_TMPDIR/x.svg"
+        assertEquals "no record: exit status" 4 "$rc"
+        chmod 000 "$results/plot1.samples.csv"
+        if [ "$(id -u)" -ne 0 ]; then
+                ctl --user plot plot1 -o "$SHUNIT_TMPDIR/x.svg"
+                assertEquals "samples not readable: exit status" 77 "$rc"
+        fi
+        chmod 600 "$results/plot1.samples.csv"
+}
+
+. shunit2
