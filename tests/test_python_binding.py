@@ -168,6 +168,31 @@ class RecordTest(unittest.TestCase):
         c = Completion.from_record({"id": "a", "result": "success", "reconstructed": None, "missing": "cpu_sec"}, 0)
         self.assertEqual((c.reconstructed, c.missing), (None, ()), "an ordinary record; a mistyped list is none")
 
+    def test_samples(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "a.samples.csv")
+            with open(path, "w") as f:
+                f.write("# analysis-sandbox samples v1 id=a profile=default interval=1s\n"
+                        "time_sec,span_sec,memory_bytes,cpu_sec,cpu_throttled_sec,tasks,read_bytes,written_bytes,events\n"
+                        "1.000,1.000,1048576,0.500000,0.000000,2,0,4096,\n"
+                        "1.500,0.500,2097152,0.250000,0.100000,,,,oom-kill;timeout\n")
+            c = Completion.from_record({"id": "a", "result": "oom-kill", "samples": path, "samples_missing": None}, 125)
+            self.assertEqual(c.samples_file, path)
+            rows = c.samples
+            self.assertEqual(len(rows), 2, "one Sample per row")
+            self.assertEqual((rows[0].time_sec, rows[0].memory_bytes, rows[0].cpus, rows[0].tasks, rows[0].events),
+                             (1.0, 1048576, 0.5, 2, ()))
+            self.assertEqual((rows[1].tasks, rows[1].read_bytes, rows[1].cpus, rows[1].events),
+                             (None, None, 0.5, ("oom-kill", "timeout")), "empty fields are None, events split")
+            with open(path, "w") as f:
+                f.write("time_sec,span_sec\n")
+            with self.assertRaises(ValueError, msg="no magic line"):
+                sandbox.read_samples(path)
+        c = Completion.from_record({"id": "a", "result": "success", "samples": None,
+                                    "samples_missing": "sampling is off (SampleInterval=0 in analysis-sandbox.conf)"}, 0)
+        self.assertIsNone(c.samples, "none named")
+        self.assertIn("SampleInterval=0", c.samples_missing)
+
     def test_not_records(self):
         for data in (b"", b"{", b"[]", b'{"id": "a"}', b'{"id": 1, "result": "success"}'):
             with self.assertRaises(sandbox.NoRecordError, msg=f"{data!r} is no record"):

@@ -48,7 +48,7 @@ from ._isolated import (
     run_post_process_isolated,
     run_tool_isolated,
 )
-from ._record import Completion, Limits, Usage
+from ._record import Completion, Limits, Sample, Usage, read_samples
 from ._run import run, start, stop, wait
 
 __all__ = [
@@ -64,11 +64,13 @@ __all__ = [
     "NoRecordError",
     "NoSuchAnalysisError",
     "PermissionDeniedError",
+    "Sample",
     "UnavailableError",
     "UnknownProfileError",
     "Usage",
     "UsageError",
     "isolated_run",
+    "read_samples",
     "run",
     "run_notebook_isolated",
     "run_post_process_isolated",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import datetime
 import json
@@ -75,6 +76,59 @@ class Usage:
 
 
 @dataclasses.dataclass(frozen=True)
+class Sample:
+    """One row of an analysis' samples file (analysis-run(1), SAMPLES): its usage over one span of time.
+
+    ``time_sec`` is the end of the span in seconds since the analysis started, ``span_sec`` its length;
+    ``memory_bytes`` the highest memory in use seen in it, ``tasks`` the most tasks; ``cpu_sec``,
+    ``cpu_throttled_sec``, ``read_bytes`` and ``written_bytes`` what it used in the span. None where the
+    file has no figure. ``events`` names the limits hit in the span: ``oom-kill``, ``fork-refused``,
+    ``timeout``, ``disk-full``.
+    """
+
+    time_sec: float
+    span_sec: float
+    memory_bytes: int | None = None
+    cpu_sec: float | None = None
+    cpu_throttled_sec: float | None = None
+    tasks: int | None = None
+    read_bytes: int | None = None
+    written_bytes: int | None = None
+    events: tuple[str, ...] = ()
+
+    @property
+    def cpus(self) -> float | None:
+        """CPU seconds per second in the span (1.0: one whole CPU), None when unknown."""
+        if self.cpu_sec is None or self.span_sec <= 0:
+            return None
+        return self.cpu_sec / self.span_sec
+
+
+SAMPLES_MAGIC = "# analysis-sandbox samples v1"
+
+
+def read_samples(path: str) -> list[Sample]:
+    """Reads a samples file (``Completion.samples_file``) into its rows, oldest first.
+
+    Raises OSError when it cannot be read and ValueError when it is not a samples file of version 1.
+    """
+    with open(path, encoding="utf-8", newline="") as f:
+        first = f.readline()
+        if not first.startswith(SAMPLES_MAGIC):
+            raise ValueError(f"{path}: not an analysis-sandbox samples file (v1)")
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return [Sample(time_sec=float(r["time_sec"]), span_sec=float(r["span_sec"]),
+                       memory_bytes=_opt(int, r.get("memory_bytes")),
+                       cpu_sec=_opt(float, r.get("cpu_sec")),
+                       cpu_throttled_sec=_opt(float, r.get("cpu_throttled_sec")),
+                       tasks=_opt(int, r.get("tasks")),
+                       read_bytes=_opt(int, r.get("read_bytes")),
+                       written_bytes=_opt(int, r.get("written_bytes")),
+                       events=tuple(e for e in (r.get("events") or "").split(";") if e))
+                for r in rows]
+
+
+@dataclasses.dataclass(frozen=True)
 class Completion:
     """How one analysis ended (the counterpart of subprocess.CompletedProcess).
 
@@ -91,6 +145,8 @@ class Completion:
     record the analysis' unit wrote, ``unit-failed`` when its recorder could not finish and
     analysis-recover wrote it from what systemd kept, ``host-stopped`` when it was written at the next
     boot; ``missing`` then names the figures nobody could tell any more (their fields are None).
+    ``samples_file`` is its usage over time beside the record (None without; ``samples_missing`` then
+    says why), and ``samples`` reads it as a list of :class:`Sample` (None without).
     """
 
     analysis_id: str
@@ -120,6 +176,16 @@ class Completion:
     record: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False)
     reconstructed: str | None = None
     missing: tuple[str, ...] = ()
+    samples_file: str | None = None
+    samples_missing: str | None = None
+
+    @property
+    def samples(self) -> list[Sample] | None:
+        """The samples file's rows (read anew on each access), or None when the record names none.
+
+        For a plot: ``t = [s.time_sec for s in done.samples]; plt.plot(t, [s.memory_bytes for s in done.samples])``.
+        """
+        return read_samples(self.samples_file) if self.samples_file else None
 
     @property
     def succeeded(self) -> bool:
@@ -162,7 +228,9 @@ class Completion:
                    stderr=stderr,
                    record=record,
                    reconstructed=_str(record.get("reconstructed")),
-                   missing=_names(record.get("missing")))
+                   missing=_names(record.get("missing")),
+                   samples_file=_str(record.get("samples")),
+                   samples_missing=_str(record.get("samples_missing")))
 
 
 def parse_record(data: bytes | str, *, source: str, returncode: int | None = None) -> dict[str, Any]:
@@ -183,6 +251,11 @@ def parse_record(data: bytes | str, *, source: str, returncode: int | None = Non
 def _names(value: Any) -> tuple[str, ...]:
     """A JSON list of strings as a tuple; anything else as ()."""
     return tuple(v for v in value if isinstance(v, str)) if isinstance(value, list) else ()
+
+
+def _opt(kind, text: str | None):
+    """A CSV field as kind (int or float), None when empty."""
+    return kind(text) if text else None
 
 
 def _str(value: Any) -> str | None:
