@@ -359,3 +359,33 @@ void samples_done(Samples *s) {
         free(s->rows);
         *s = (Samples) {};
 }
+
+bool samples_row_due(const SampleRow *pending, uint64_t interval_usec, unsigned level) {
+        return pending->events != 0 || pending->span_usec + interval_usec / 2 >= (interval_usec << level);
+}
+
+int samples_builder_flush(SamplesBuilder *b) {
+        size_t before = b->samples.n_rows;
+        int r;
+
+        if (!b->have_pending)
+                return 0;
+        r = samples_append(&b->samples, &b->pending);
+        if (r < 0)
+                return r;
+        b->have_pending = false;
+        if (b->samples.n_rows <= before)
+                b->level++;
+        return 0;
+}
+
+int samples_builder_add(SamplesBuilder *b, const SampleRow *row) {
+        if (b->have_pending)
+                sample_row_merge(&b->pending, row);
+        else
+                b->pending = *row;
+        b->have_pending = true;
+        if (!samples_row_due(&b->pending, b->interval_usec, b->level))
+                return 0;
+        return samples_builder_flush(b);
+}

@@ -88,3 +88,24 @@ void samples_total(const Samples *s, SampleRow *ret);
 
 /* Frees the rows and the comment. */
 void samples_done(Samples *s);
+
+/* Rows made in memory from samples taken every interval, as the sampler writes them into its file: a row
+ * spans interval << level, and each time the rows are merged pairwise the level goes up by one. */
+typedef struct SamplesBuilder {
+        Samples samples;
+        uint64_t interval_usec;
+        unsigned level;
+        SampleRow pending;
+        bool have_pending;
+} SamplesBuilder;
+
+/* Folds the row of one sample in; a row is added once the samples pending span a whole row (or one hit a
+ * limit). Returns 0 or -ENOMEM. */
+int samples_builder_add(SamplesBuilder *b, const SampleRow *row);
+
+/* Adds what is pending as a last, shorter row. Returns 0 or -ENOMEM. */
+int samples_builder_flush(SamplesBuilder *b);
+
+/* Whether the pending row of a level is due: it spans interval << level, within half an interval (samples
+ * are taken on a tick that drifts a little against the analysis' clock), or it marks a limit hit. */
+bool samples_row_due(const SampleRow *pending, uint64_t interval_usec, unsigned level);

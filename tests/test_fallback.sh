@@ -141,6 +141,8 @@ test_record_fields_and_notes() {
         assertEquals "unit: none" null "$(field "$json" unit)"
         assertEquals "profile" default "$(field "$json" profile)"
         assertEquals "isolation" rlimit "$(field "$json" isolation)"
+        assertEquals "no samples" null "$(field "$json" samples)"
+        assertContains "and why" "$(field "$json" samples_missing)" "no cgroup to sample"
         assertTrue "invocation_id is 32 hex digits: $(field "$json" invocation_id)" \
                 "[[ '$(field "$json" invocation_id)' =~ ^[0-9a-f]{32}$ ]]"
         assertEquals "limits.memory_max (--memory)" 50331648 "$(field "$json" limits.memory_max)"

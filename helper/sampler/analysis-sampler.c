@@ -268,8 +268,7 @@ static void tracked_sample(const AnalysisPaths *paths, Tracked *t, uint64_t inte
         else
                 t->pending = row;
         t->have_pending = true;
-        /* Half an interval's slack: ticks drift a little against the analysis' own clock. */
-        if (t->pending.span_usec + interval / 2 < (interval << t->level) && !t->pending.events)
+        if (!samples_row_due(&t->pending, interval, t->level))
                 return;
         r = tracked_flush(paths, t);
         if (r == -ESTALE || r == -ENOENT)

@@ -364,8 +364,12 @@ int fallback_run(const FallbackProfile *p, const FallbackRequest *req, sd_event 
         if (r < 0)
                 return log_error_errno(r, "Cannot make an invocation id: %m"), EXIT_SETUP_UNAVAILABLE;
         record.invocation_id = strdup(invocation_id);
+        /* No cgroup to read, and no one to read it while the command runs but this process, which only waits:
+         * the record says so rather than guess from /proc. */
+        record.samples_missing = strdup("without systemd (--fallback=rlimit) there is no cgroup to sample: no usage "
+                                        "over time");
         if (!record.id || !record.profile || !record.isolation || !record.stdout_file || !record.stderr_file ||
-            !record.invocation_id)
+            !record.invocation_id || !record.samples_missing)
                 return log_oom(), EXIT_SETUP_UNAVAILABLE;
         record.caller_uid = getuid();
         record.profile_limits = p->limits;

@@ -28,8 +28,10 @@
 #include "fs-util.h"
 #include "log.h"
 #include "parse-value.h"
+#include "profile.h"
 #include "record-file.h"
 #include "request.h"
+#include "slurm-samples.h"
 #include "slurm-tasks.h"
 #include "strv.h"
 #include "thread-env.h"
@@ -72,6 +74,17 @@ static void read_cgroup(Record *record) {
                         record->result = strdup("oom-kill");
                 }
         }
+}
+
+/* SampleInterval= of the node's analysis-sandbox.conf; its default where the file cannot be read. */
+static uint64_t sample_interval_usec(void) {
+        _cleanup_(global_config_freep) GlobalConfig *config = NULL;
+        _cleanup_(config_error_clear) ConfigError error = {};
+
+        if (global_config_find_and_load(RUNTIME_SCOPE_SYSTEM, &config, &error) < 0 ||
+            !config->settings[GLOBAL_RECORDS_SAMPLE_INTERVAL].set)
+                return SAMPLES_DEFAULT_INTERVAL_USEC;
+        return config->settings[GLOBAL_RECORDS_SAMPLE_INTERVAL].number;
 }
 
 static int read_inputs(int dir_fd, const char *dir, const char *id, Record *ret_record, Request **ret_request) {
@@ -117,6 +130,7 @@ static int run(const char *dir, const char *id, uint64_t kill_grace_usec) {
         _cleanup_(sd_event_unrefp) sd_event *event = NULL;
         RlimitOutcome outcome = {};
         _cleanup_(slurm_tasks_done) SlurmTasks tasks = {};
+        _cleanup_(slurm_samples_done) SlurmSamples samples = {};
         const char *job = getenv("SLURM_JOB_ID"), *node = getenv("SLURMD_NODENAME");
         struct passwd *pw = getpwuid(getuid());
         char host[256];
@@ -186,6 +200,17 @@ static int run(const char *dir, const char *id, uint64_t kill_grace_usec) {
                         return log_error_errno(r, "Cannot watch the tasks of analysis %s: %m", id);
         }
 
+        /* Sampled from here on, on this process' event loop, as analysis-sampler samples a local analysis. */
+        {
+                _cleanup_free_ char *cgroup = NULL;
+
+                if (step_cgroup(&cgroup) >= 0) {
+                        r = slurm_samples_start(&samples, event, cgroup, sample_interval_usec());
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot sample analysis %s: %m", id);
+                }
+        }
+
         r = rlimit_run(event, &(RlimitSpec) {
                                 .argv = request->argv,
                                 .environment = env,
@@ -225,6 +250,10 @@ static int run(const char *dir, const char *id, uint64_t kill_grace_usec) {
                 if (fd >= 0 && tree_size_at(fd, &used) >= 0)
                         record.usage.disk_used = used;
         }
+        /* The samples before the record, which names them; a failure is said in the record, never fatal. */
+        r = slurm_samples_finish(&samples, dir_fd, dir, &record);
+        if (r < 0)
+                log_warning_errno(r, "Cannot store the samples of analysis %s in %s: %m", id, dir);
         r = record_file_store(dir_fd, RUNTIME_SCOPE_USER, &record, NULL, NULL);
         if (r < 0)
                 return log_error_errno(r, "Cannot write the record of analysis %s to %s: %m", id, dir);

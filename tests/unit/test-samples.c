@@ -164,11 +164,32 @@ static void test_bounded(void) {
         samples_done(&s);
 }
 
+/* The builder: rows of one interval until the first merge, then of two, ...; the last partial row flushed. */
+static void test_builder(void) {
+        SamplesBuilder b = { .interval_usec = SEC };
+
+        for (uint64_t i = 1; i <= SAMPLES_ROWS_MAX + 4; i++) {
+                SampleRow row = row_at(i, i, 1);
+
+                assert(samples_builder_add(&b, &row) == 0);
+        }
+        assert(b.level == 1);
+        /* 4097 made 2049 rows (an odd last alone), 4098 and 4099 one of two seconds, 4100 is pending. */
+        assert(b.samples.n_rows == SAMPLES_ROWS_MAX / 2 + 2);
+        assert(b.samples.rows[b.samples.n_rows - 1].span_usec == 2 * SEC);
+        assert(b.have_pending);
+        assert(samples_builder_flush(&b) == 0);
+        assert(b.samples.rows[b.samples.n_rows - 1].span_usec == SEC);
+        assert(b.samples.rows[b.samples.n_rows - 1].time_usec == (SAMPLES_ROWS_MAX + 4) * SEC);
+        samples_done(&b.samples);
+}
+
 int main(void) {
         test_row_round_trip();
         test_unknown_events_ignored();
         test_merge();
         test_file_round_trip();
         test_bounded();
+        test_builder();
         return 0;
 }
