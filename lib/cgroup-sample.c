@@ -8,7 +8,11 @@
 #include "cgroup-util.h"
 #include "macro.h"
 
-static uint64_t read_or_unset(int r, uint64_t v) {
+/* One number of a cgroup file, SAMPLE_UNSET when it cannot be read. key: NULL for a file of one number. */
+static uint64_t read_figure(const char *cgroup, const char *file, const char *key) {
+        uint64_t v;
+        int r = key ? cgroup_read_keyed(cgroup, file, key, &v) : cgroup_read_uint(cgroup, file, &v);
+
         return r >= 0 ? v : SAMPLE_UNSET;
 }
 
@@ -32,15 +36,15 @@ int cgroup_counters_read(const char *unit_cgroup, CgroupCounters *ret) {
         r = cgroup_read_uint(unit_cgroup, "memory.current", &v);
         if (r == -ENOENT || r == -ENODEV)
                 return -ENOENT;
-        c.memory_current = read_or_unset(r, v);
-        c.memory_peak = read_or_unset(cgroup_read_uint(unit_cgroup, "memory.peak", &v), v);
-        c.tasks = read_or_unset(cgroup_read_uint(unit_cgroup, "pids.current", &v), v);
-        c.oom_kills = read_or_unset(cgroup_read_keyed(unit_cgroup, "memory.events", "oom_kill", &v), v);
-        c.fork_refusals = read_or_unset(cgroup_read_keyed(unit_cgroup, "pids.events", "max", &v), v);
-        c.cpu_throttled_usec = read_or_unset(cgroup_read_keyed(unit_cgroup, "cpu.stat", "throttled_usec", &v), v);
+        c.memory_current = r >= 0 ? v : SAMPLE_UNSET;
+        c.memory_peak = read_figure(unit_cgroup, "memory.peak", NULL);
+        c.tasks = read_figure(unit_cgroup, "pids.current", NULL);
+        c.oom_kills = read_figure(unit_cgroup, "memory.events", "oom_kill");
+        c.fork_refusals = read_figure(unit_cgroup, "pids.events", "max");
+        c.cpu_throttled_usec = read_figure(unit_cgroup, "cpu.stat", "throttled_usec");
         r = cgroup_read_io_bytes(unit_cgroup, &v, &w);
-        c.read_bytes = read_or_unset(r, v);
-        c.written_bytes = read_or_unset(r, w);
+        c.read_bytes = r >= 0 ? v : SAMPLE_UNSET;
+        c.written_bytes = r >= 0 ? w : SAMPLE_UNSET;
 
         c.payload = stat(payload, &st) >= 0 && S_ISDIR(st.st_mode) &&
                     cgroup_read_keyed(payload, "cpu.stat", "usage_usec", &v) >= 0;
@@ -51,7 +55,7 @@ int cgroup_counters_read(const char *unit_cgroup, CgroupCounters *ret) {
                 if (cgroup_read_keyed(payload, "pids.events", "max", &v) >= 0)
                         c.fork_refusals = add_known(c.fork_refusals, v);
         } else
-                c.cpu_usec = read_or_unset(cgroup_read_keyed(unit_cgroup, "cpu.stat", "usage_usec", &v), v);
+                c.cpu_usec = read_figure(unit_cgroup, "cpu.stat", "usage_usec");
         *ret = c;
         return 0;
 }

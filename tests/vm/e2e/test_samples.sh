@@ -157,8 +157,7 @@ testPrivacyIsTheRecords() {
         assertTrue "the member reads them" "runuser -u smpmember -- head -n 1 $RESULTS_DIR/smp3.samples.csv"
         assertFalse "another user does not" "runuser -u nobody -- head -n 1 $RESULTS_DIR/smp3.samples.csv 2>/dev/null"
         # analysisctl gc removes them with the record.
-        touch -d '40 days ago' "$RESULTS_DIR/smp3.json" "$RESULTS_DIR/smp3.samples.csv" "$RESULTS_DIR/smp3.stdout" \
-                "$RESULTS_DIR/smp3.stderr"
+        touch -h -d '40 days ago' "$RESULTS_DIR"/smp3.*
         analysisctl gc --older-than=30d >/dev/null 2>&1
         assertFalse "gc removed the record" "[ -e $RESULTS_DIR/smp3.json ]"
         assertFalse "gc removed the samples" "[ -e $RESULTS_DIR/smp3.samples.csv ]"
