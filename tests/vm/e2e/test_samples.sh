@@ -117,6 +117,12 @@ while True:
         assertTrue "memory climbs ($mem_first_half, then $mem_second_half)" "[ $mem_second_half -gt $mem_first_half ]"
         assertTrue "up to the limit ($mem_max of 134217728)" "[ $mem_max -ge $((134217728 * 8 / 10)) ]"
         assertContains "an oom-kill mark at the end" "$last_events" oom-kill
+        # The picture of it, drawn by analysisctl plot, brought back with the results (README shows one).
+        if [[ -n ${E2E_OUT:-} ]]; then
+                analysisctl plot smp1 -o "$E2E_OUT/samples-smp1.svg" >/dev/null
+                assertEquals "analysisctl plot" 0 $?
+                cp "$RESULTS_DIR/smp1.samples.csv" "$RESULTS_DIR/smp1.json" "$E2E_OUT/" 2>/dev/null
+        fi
         if python3 -c 'import pandas' 2>/dev/null; then
                 assertEquals "pandas reads it" "$rows" \
                         "$(python3 -c "import pandas, sys; print(len(pandas.read_csv(sys.argv[1], comment='#')))" \
