@@ -2,18 +2,137 @@
 /* One look at an analysis' cgroup for its samples: the counters, and the row between two looks. */
 
 #include <errno.h>
-#include <sys/stat.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cgroup-sample.h"
-#include "cgroup-util.h"
 #include "macro.h"
+#include "parse-value.h"
 
-/* One number of a cgroup file, SAMPLE_UNSET when it cannot be read. key: NULL for a file of one number. */
-static uint64_t read_figure(const char *cgroup, const char *file, const char *key) {
+/* The files read per sample: the unit's, then the payload leaf's. */
+enum {
+        FILE_MEMORY_CURRENT,
+        FILE_MEMORY_PEAK,
+        FILE_PIDS_CURRENT,
+        FILE_MEMORY_EVENTS,
+        FILE_PIDS_EVENTS,
+        FILE_CPU_STAT,
+        FILE_IO_STAT,
+        _FILE_UNIT_MAX,
+        FILE_PAYLOAD_CPU_STAT = _FILE_UNIT_MAX,
+        FILE_PAYLOAD_PIDS_EVENTS,
+        _FILE_MAX,
+};
+
+static const char * const file_names[_FILE_MAX] = {
+        [FILE_MEMORY_CURRENT]      = "memory.current",
+        [FILE_MEMORY_PEAK]         = "memory.peak",
+        [FILE_PIDS_CURRENT]        = "pids.current",
+        [FILE_MEMORY_EVENTS]       = "memory.events",
+        [FILE_PIDS_EVENTS]         = "pids.events",
+        [FILE_CPU_STAT]            = "cpu.stat",
+        [FILE_IO_STAT]             = "io.stat",
+        [FILE_PAYLOAD_CPU_STAT]    = "cpu.stat",
+        [FILE_PAYLOAD_PIDS_EVENTS] = "pids.events",
+};
+
+_Static_assert(_FILE_MAX == ELEMENTSOF(((CgroupFiles *) NULL)->fds), "CgroupFiles holds every file");
+
+void cgroup_files_init(CgroupFiles *f) {
+        *f = (CgroupFiles) { .dir_fd = -EBADF, .payload_fd = -EBADF };
+        for (size_t i = 0; i < ELEMENTSOF(f->fds); i++)
+                f->fds[i] = -EBADF;
+}
+
+int cgroup_files_open(CgroupFiles *f, const char *unit_cgroup) {
+        cgroup_files_init(f);
+        f->dir_fd = open(unit_cgroup, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        return f->dir_fd < 0 ? -errno : 0;
+}
+
+void cgroup_files_close(CgroupFiles *f) {
+        for (size_t i = 0; i < ELEMENTSOF(f->fds); i++)
+                f->fds[i] = safe_close(f->fds[i]);
+        f->payload_fd = safe_close(f->payload_fd);
+        f->dir_fd = safe_close(f->dir_fd);
+}
+
+/* File i's text into buf; -ENOENT where the cgroup (or the controller) has no such file. */
+static int read_file(CgroupFiles *f, unsigned i, char *buf, size_t size) {
+        int dir = i >= _FILE_UNIT_MAX ? f->payload_fd : f->dir_fd;
+        ssize_t n;
+
+        if (dir < 0)
+                return -ENOENT;
+        if (f->fds[i] < 0) {
+                f->fds[i] = openat(dir, file_names[i], O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (f->fds[i] < 0)
+                        return -errno;
+        }
+        /* cgroup files are seq_files: a read at offset 0 makes their text anew. */
+        n = pread(f->fds[i], buf, size - 1, 0);
+        if (n < 0)
+                return -errno;
+        buf[n] = '\0';
+        return 0;
+}
+
+/* "123\n" or "max" (SAMPLE_UNSET) */
+static uint64_t text_uint(const char *text) {
+        char copy[DECIMAL_UINT64_MAX];
+        size_t n = strcspn(text, " \n");
         uint64_t v;
-        int r = key ? cgroup_read_keyed(cgroup, file, key, &v) : cgroup_read_uint(cgroup, file, &v);
 
-        return r >= 0 ? v : SAMPLE_UNSET;
+        if (n == 0 || n >= sizeof(copy))
+                return SAMPLE_UNSET;
+        memcpy(copy, text, n);
+        copy[n] = '\0';
+        return parse_uint64(copy, &v) >= 0 && v != SAMPLE_UNSET ? v : SAMPLE_UNSET;
+}
+
+/* The value of "key N" in a flat keyed file. */
+static uint64_t text_keyed(const char *text, const char *key) {
+        size_t n = strlen(key);
+
+        for (const char *line = text; line && *line;) {
+                const char *nl = strchr(line, '\n');
+
+                if (strncmp(line, key, n) == 0 && line[n] == ' ')
+                        return text_uint(line + n + 1);
+                line = nl ? nl + 1 : NULL;
+        }
+        return SAMPLE_UNSET;
+}
+
+static uint64_t figure(CgroupFiles *f, unsigned i, const char *key) {
+        char buf[1024];
+
+        if (read_file(f, i, buf, sizeof(buf)) < 0)
+                return SAMPLE_UNSET;
+        return key ? text_keyed(buf, key) : text_uint(buf);
+}
+
+/* rbytes= and wbytes= of every device in io.stat, added up. */
+static void io_bytes(CgroupFiles *f, uint64_t *ret_read, uint64_t *ret_written) {
+        char buf[8192];
+        uint64_t r = 0, w = 0;
+
+        *ret_read = *ret_written = SAMPLE_UNSET;
+        if (read_file(f, FILE_IO_STAT, buf, sizeof(buf)) < 0)
+                return;
+        for (const char *p = buf; *p; p++) {
+                uint64_t v;
+
+                if (p != buf && p[-1] != ' ')
+                        continue;
+                if (strncmp(p, "rbytes=", 7) == 0 && (v = text_uint(p + 7)) != SAMPLE_UNSET)
+                        r += v;
+                else if (strncmp(p, "wbytes=", 7) == 0 && (v = text_uint(p + 7)) != SAMPLE_UNSET)
+                        w += v;
+        }
+        *ret_read = r;
+        *ret_written = w;
 }
 
 static uint64_t add_known(uint64_t a, uint64_t b) {
@@ -24,40 +143,47 @@ static uint64_t add_known(uint64_t a, uint64_t b) {
         return a + b;
 }
 
-int cgroup_counters_read(const char *unit_cgroup, CgroupCounters *ret) {
-        _cleanup_free_ char *payload = strprintf("%s/payload", unit_cgroup);
+int cgroup_files_read(CgroupFiles *f, CgroupCounters *ret) {
         CgroupCounters c = {};
-        uint64_t v = 0, w = 0;
-        struct stat st;
+        char buf[64];
         int r;
 
-        if (!payload)
-                return -ENOMEM;
-        r = cgroup_read_uint(unit_cgroup, "memory.current", &v);
+        r = read_file(f, FILE_MEMORY_CURRENT, buf, sizeof(buf));
+        /* A removed cgroup's open files read ENODEV. */
         if (r == -ENOENT || r == -ENODEV)
                 return -ENOENT;
-        c.memory_current = r >= 0 ? v : SAMPLE_UNSET;
-        c.memory_peak = read_figure(unit_cgroup, "memory.peak", NULL);
-        c.tasks = read_figure(unit_cgroup, "pids.current", NULL);
-        c.oom_kills = read_figure(unit_cgroup, "memory.events", "oom_kill");
-        c.fork_refusals = read_figure(unit_cgroup, "pids.events", "max");
-        c.cpu_throttled_usec = read_figure(unit_cgroup, "cpu.stat", "throttled_usec");
-        r = cgroup_read_io_bytes(unit_cgroup, &v, &w);
-        c.read_bytes = r >= 0 ? v : SAMPLE_UNSET;
-        c.written_bytes = r >= 0 ? w : SAMPLE_UNSET;
+        c.memory_current = r >= 0 ? text_uint(buf) : SAMPLE_UNSET;
+        c.memory_peak = figure(f, FILE_MEMORY_PEAK, NULL);
+        c.tasks = figure(f, FILE_PIDS_CURRENT, NULL);
+        c.oom_kills = figure(f, FILE_MEMORY_EVENTS, "oom_kill");
+        c.fork_refusals = figure(f, FILE_PIDS_EVENTS, "max");
+        c.cpu_throttled_usec = figure(f, FILE_CPU_STAT, "throttled_usec");
+        io_bytes(f, &c.read_bytes, &c.written_bytes);
 
-        c.payload = stat(payload, &st) >= 0 && S_ISDIR(st.st_mode) &&
-                    cgroup_read_keyed(payload, "cpu.stat", "usage_usec", &v) >= 0;
+        /* The payload leaf appears once the runner made it: looked for until then. */
+        if (f->payload_fd < 0)
+                f->payload_fd = openat(f->dir_fd, "payload", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        c.cpu_usec = figure(f, FILE_PAYLOAD_CPU_STAT, "usage_usec");
+        c.payload = c.cpu_usec != SAMPLE_UNSET;
         if (c.payload) {
-                c.cpu_usec = v;
-                if (cgroup_read_keyed(payload, "cpu.stat", "throttled_usec", &v) >= 0)
-                        c.cpu_throttled_usec = add_known(c.cpu_throttled_usec, v);
-                if (cgroup_read_keyed(payload, "pids.events", "max", &v) >= 0)
-                        c.fork_refusals = add_known(c.fork_refusals, v);
+                c.cpu_throttled_usec = add_known(c.cpu_throttled_usec,
+                                                 figure(f, FILE_PAYLOAD_CPU_STAT, "throttled_usec"));
+                c.fork_refusals = add_known(c.fork_refusals, figure(f, FILE_PAYLOAD_PIDS_EVENTS, "max"));
         } else
-                c.cpu_usec = read_figure(unit_cgroup, "cpu.stat", "usage_usec");
+                c.cpu_usec = figure(f, FILE_CPU_STAT, "usage_usec");
         *ret = c;
         return 0;
+}
+
+int cgroup_counters_read(const char *unit_cgroup, CgroupCounters *ret) {
+        CgroupFiles f;
+        int r;
+
+        r = cgroup_files_open(&f, unit_cgroup);
+        if (r >= 0)
+                r = cgroup_files_read(&f, ret);
+        cgroup_files_close(&f);
+        return r == -ENOTDIR ? -ENOENT : r;
 }
 
 /* now - prev, or now where the counter went down or prev did not know it. */

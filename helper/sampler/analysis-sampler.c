@@ -14,6 +14,7 @@
 #include <getopt.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -42,6 +43,8 @@ typedef struct Tracked {
         char *cgroup;
         char *head;                     /* the file's first two lines */
         uint64_t started_at_usec;       /* CLOCK_REALTIME */
+        CgroupFiles files;              /* its cgroup's files, open from the first sample on */
+        int state_fd;                   /* its state directory (units/ID), where the samples file is */
         CgroupCounters prev;
         bool have_prev;
         SampleRow pending;              /* samples not yet written: rows span interval << level */
@@ -56,6 +59,8 @@ static Tracked *tracked;
 static size_t n_tracked;
 
 static void tracked_done(Tracked *t) {
+        cgroup_files_close(&t->files);
+        t->state_fd = safe_close(t->state_fd);
         free(t->id);
         free(t->profile);
         free(t->cgroup);
@@ -178,6 +183,9 @@ static int tracked_start(const AnalysisPaths *paths, Tracked *t, uint64_t interv
         dir_fd = open_state_dir(paths, t->id);
         if (dir_fd < 0)
                 return dir_fd;
+        r = cgroup_files_open(&t->files, t->cgroup);
+        if (r < 0)
+                return r;
         r = entry_file_read_at(dir_fd, "state", geteuid(), &data, &size, &why);
         if (r >= 0)
                 r = unit_state_parse(data, size, &state, &why);
@@ -209,20 +217,19 @@ static int tracked_start(const AnalysisPaths *paths, Tracked *t, uint64_t interv
                 };
                 t->have_prev = true;
         }
+        t->state_fd = TAKE_FD(dir_fd);
         return 0;
 }
 
 /* Writes the pending row; past SAMPLES_ROWS_MAX rows the file is rewritten with neighbours merged, and later
  * rows span twice as long: each sample costs O(1) on average, and the file stays bounded. */
-static int tracked_flush(const AnalysisPaths *paths, Tracked *t) {
-        _cleanup_close_ int dir_fd = -EBADF;
+static int tracked_flush(Tracked *t) {
         char text[SAMPLE_ROW_TEXT_MAX];
+        int dir_fd = t->state_fd;
         size_t n;
         int r;
 
-        dir_fd = open_state_dir(paths, t->id);
-        if (dir_fd < 0)
-                return dir_fd;
+        /* Kept open: once its recorder has removed the directory, creating the file in it fails (ENOENT). */
         n = sample_row_format(&t->pending, text);
         r = samples_inflight_append(dir_fd, t->head, text, n);
         if (r < 0)
@@ -245,13 +252,13 @@ static int tracked_flush(const AnalysisPaths *paths, Tracked *t) {
         return 0;
 }
 
-static void tracked_sample(const AnalysisPaths *paths, Tracked *t, uint64_t interval) {
+static void tracked_sample(Tracked *t, uint64_t interval) {
         CgroupCounters now;
         SampleRow row;
         uint64_t realtime = now_usec(CLOCK_REALTIME);
         int r;
 
-        if (cgroup_counters_read(t->cgroup, &now) < 0)
+        if (cgroup_files_read(&t->files, &now) < 0)
                 return;
         now.time_usec = realtime > t->started_at_usec ? realtime - t->started_at_usec : 0;
         if (t->have_prev && t->prev.oom_kills == SAMPLE_UNSET) {
@@ -270,7 +277,7 @@ static void tracked_sample(const AnalysisPaths *paths, Tracked *t, uint64_t inte
         t->have_pending = true;
         if (!samples_row_due(&t->pending, interval, t->level))
                 return;
-        r = tracked_flush(paths, t);
+        r = tracked_flush(t);
         if (r == -ESTALE || r == -ENOENT)
                 t->done = true;
         else if (r < 0)
@@ -289,7 +296,8 @@ static Tracked *tracked_find_or_add(const char *id, const char *cgroup) {
                 return NULL;
         tracked = t;
         t = &tracked[n_tracked];
-        *t = (Tracked) { .id = strdup(id), .cgroup = strdup(cgroup) };
+        *t = (Tracked) { .id = strdup(id), .cgroup = strdup(cgroup), .state_fd = -EBADF };
+        cgroup_files_init(&t->files);
         if (!t->id || !t->cgroup) {
                 tracked_done(t);
                 return NULL;
@@ -337,9 +345,10 @@ static size_t scan(const AnalysisPaths *paths, const char *root, uint64_t interv
                                 free(t->head);
                                 free(t->profile);
                                 t->head = t->profile = NULL;
+                                cgroup_files_close(&t->files);
                                 continue;
                         }
-                        tracked_sample(paths, t, interval);
+                        tracked_sample(t, interval);
                 }
         }
         /* Forget the analyses whose cgroup is gone. */
@@ -384,6 +393,15 @@ int main(int argc, char *argv[]) {
         if (interval == 0) {
                 log_info("Sampling is off (SampleInterval=0 in analysis-sandbox.conf).");
                 return EXIT_SUCCESS;
+        }
+        /* A dozen files stay open per running analysis: the soft limit of 1024 would cap them at about 80. */
+        {
+                struct rlimit rl;
+
+                if (getrlimit(RLIMIT_NOFILE, &rl) >= 0 && rl.rlim_cur < rl.rlim_max) {
+                        rl.rlim_cur = rl.rlim_max;
+                        (void) setrlimit(RLIMIT_NOFILE, &rl);
+                }
         }
         r = analysis_paths_get(arg_scope, &paths);
         if (r < 0) {
