@@ -389,23 +389,23 @@ static void write_panel(const SvgChart *c, size_t p, const Frame *fr, bool last,
                 fputs("\"/>\n", f);
         }
 
-        /* The legend, top right, on a box of its own so that the lines under it do not hide its words. */
+        /* The legend, top left (curves that climb to a limit end top right), on a box of its own so that the lines under it do not hide its words. */
         for (size_t i = 0; i < c->n_lines; i++)
                 n_legend += (size_t) c->lines[i].panel == p;
         if (n_legend > 0)
                 fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"188\" height=\"%.1f\" fill=\"white\" "
                            "fill-opacity=\"0.85\" stroke=\"#ccc\"/>\n",
-                        fr->right - 196, fr->top + 4, 16.0 * (double) n_legend + 4);
+                        fr->left + 6, fr->top + 4, 16.0 * (double) n_legend + 4);
         for (size_t i = 0; i < c->n_lines; i++) {
                 const SvgLine *l = &c->lines[i];
 
                 if ((size_t) l->panel != p)
                         continue;
-                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->right - 190,
-                        legend_y - 4, fr->right - 166, legend_y - 4);
+                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left + 12,
+                        legend_y - 4, fr->left + 36, legend_y - 4);
                 put_escaped(f, l->color);
                 fprintf(f, "\" stroke-width=\"2\"%s/>\n", l->x ? "" : " stroke-dasharray=\"8 5\"");
-                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">", fr->right - 160, legend_y);
+                fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">", fr->left + 42, legend_y);
                 put_escaped(f, l->label);
                 fputs("</text>\n", f);
                 legend_y += 16;
