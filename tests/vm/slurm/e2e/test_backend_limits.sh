@@ -303,36 +303,6 @@ a = json.load(open(\"$USER_DIR/whole1.json\")); b = json.load(open(\"$USER_DIR/w
 sys.exit(not (a[\"started_at\"] < b[\"finished_at\"] and b[\"started_at\"] < a[\"finished_at\"]))'"
 }
 
-# Usage over time (issue 20): the runner inside the job samples the job's cgroup and writes the samples beside
-# the record on the share, the caller's alone as the record; the rows climb with the analysis' memory.
-testSamplesBesideTheRecord() {
-    local file=$USER_DIR/samples1.samples.csv
-    run_alice --backend=slurm -q -p slurmlimits --id=samples1 -- python3 -c '
-import time
-chunks = []
-for _ in range(12):
-    chunks.append(b"x" * (12 << 20))
-    time.sleep(0.5)
-'
-    assertEquals "analysis-run (stderr: $(cat "$ERR"))" 0 "$RC"
-    assertEquals "the record names them" "$file" "$(record_field samples1 '["samples"]')"
-    assertEquals "the caller's alone, as the record" "$(stat -c '%U %a' "$USER_DIR/samples1.json")" "$(stat -c '%U %a' "$file")"
-    assertEquals "the first line" "# analysis-sandbox samples v1 id=samples1 profile=slurmlimits interval=1s" "$(head -n 1 "$file")"
-    facts=$(python3 - "$file" <<'PY'
-import csv, sys
-rows = list(csv.DictReader(l for l in open(sys.argv[1]) if not l.startswith("#")))
-mem = [int(r["memory_bytes"]) for r in rows if r["memory_bytes"]]
-half = len(mem) // 2
-print(len(rows), max(mem) if mem else 0, int(half > 0 and max(mem[half:]) > max(mem[:half])))
-PY
-)
-    read -r rows mem_max climbs <<<"$facts"
-    echo "NOTE: rows=$rows mem_max=$mem_max"
-    assertTrue "a row a second or so ($rows)" "[ ${rows:-0} -ge 3 ]"
-    assertTrue "its memory seen (${mem_max:-0} bytes)" "[ ${mem_max:-0} -ge $((100 << 20)) ]"
-    assertEquals "climbing" 1 "$climbs"
-}
-
 # The same analysis on both backends: every field they share has the same value, except those that name the
 # run itself (id, paths, times, usage figures) and those Slurm cannot hold (Disk=).
 testRecordValuesMatchLocal() {
