@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "macro.h"
+
 /* How the numbers of an axis are shown: the unit is chosen from the axis' range. */
 typedef enum SvgUnit {
         SVG_UNIT_PLAIN,         /* as they are, with the label's own unit */
@@ -21,6 +23,7 @@ int svg_chart_new(const char *title, unsigned width, unsigned height, SvgChart *
 
 /* Frees the chart; accepts NULL and returns NULL. */
 SvgChart *svg_chart_free(SvgChart *c);
+DEFINE_TRIVIAL_CLEANUP_FUNC(SvgChart *, svg_chart_free);
 
 /* The x axis of every panel: its label ("Time since start") and unit. x_max 0: from the data. */
 void svg_chart_set_x(SvgChart *c, const char *label, SvgUnit unit, double x_max);

@@ -16,8 +16,6 @@
 #define PLOT_WIDTH 800
 #define PLOT_HEIGHT 560
 
-DEFINE_TRIVIAL_CLEANUP_FUNC(SvgChart *, svg_chart_free);
-
 static const char * const event_words[] = { "oom-kill", "fork-refused", "timeout", "disk-full" };
 
 static int load_record(Ctl *c, const char *id, Record *ret) {

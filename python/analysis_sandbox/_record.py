@@ -114,7 +114,7 @@ def read_samples(path: str) -> list[Sample]:
     """
     with open(path, encoding="utf-8", newline="") as f:
         first = f.readline()
-        if not first.startswith(SAMPLES_MAGIC):
+        if first.split()[:4] != SAMPLES_MAGIC.split():
             raise ValueError(f"{path}: not an analysis-sandbox samples file (v1)")
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
         return [Sample(time_sec=float(r["time_sec"]), span_sec=float(r["span_sec"]),
