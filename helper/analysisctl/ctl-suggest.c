@@ -1,0 +1,3 @@
+/* stub */
+#include "ctl.h"
+int verb_suggest(Ctl *c, char **args) { return 0; }
