@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* How well an analysis fitted its limits, from its record, and how it ended. */
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "efficiency.h"
+#include "parse-value.h"
 
 static const char * const efficiency_kind_table[_EFFICIENCY_KIND_MAX] = {
         [EFFICIENCY_MEMORY]  = "memory",
@@ -73,6 +77,67 @@ double efficiency_ratio(const Efficiency *e, EfficiencyKind kind) {
         if (e->used[kind] == RECORD_UNSET || e->allowed[kind] == RECORD_UNSET || e->allowed[kind] == 0)
                 return NAN;
         return (double) e->used[kind] / (double) e->allowed[kind];
+}
+
+static const char *format_figure(EfficiencyKind kind, uint64_t v, char *buf, size_t n) {
+        return kind == EFFICIENCY_MEMORY ? format_bytes(v, buf, n) : format_duration(v, buf, n);
+}
+
+static const char *format_percent(double ratio, char *buf, size_t n) {
+        snprintf(buf, n, ratio < 0.1 ? "%.1f%%" : "%.0f%%", ratio * 100);
+        return buf;
+}
+
+int efficiency_describe(const Efficiency *e, EfficiencyKind kind, uint64_t cpu_quota_percent, char **ret) {
+        static const char * const names[_EFFICIENCY_KIND_MAX] = {
+                [EFFICIENCY_MEMORY]  = "memory",
+                [EFFICIENCY_CPU]     = "CPU",
+                [EFFICIENCY_RUNTIME] = "runtime",
+        };
+        uint64_t used = e->used[kind], allowed = e->allowed[kind];
+        char u[32], a[32], p[16], t[32];
+        char *s;
+
+        if (used == RECORD_UNSET)
+                s = strprintf("%s not recorded", names[kind]);
+        else if (allowed == RECORD_UNSET || allowed == 0)
+                s = strprintf("%s %s, no limit", names[kind], format_figure(kind, used, u, sizeof(u)));
+        else if (kind == EFFICIENCY_CPU)
+                s = strprintf("CPU %s of %s (%s: %" PRIu64 "%% quota x %s runtime)", format_duration(used, u, sizeof(u)),
+                              format_duration(allowed, a, sizeof(a)),
+                              format_percent(efficiency_ratio(e, kind), p, sizeof(p)), cpu_quota_percent,
+                              format_duration(e->used[EFFICIENCY_RUNTIME], t, sizeof(t)));
+        else
+                s = strprintf("%s %s of %s (%s)", names[kind], format_figure(kind, used, u, sizeof(u)),
+                              format_figure(kind, allowed, a, sizeof(a)),
+                              format_percent(efficiency_ratio(e, kind), p, sizeof(p)));
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
+}
+
+int efficiency_describe_tasks(const Efficiency *e, char **ret) {
+        char *s;
+
+        if (e->tasks_max == RECORD_UNSET && e->tasks_refused == RECORD_UNSET)
+                s = strdup("tasks not recorded");
+        else if (e->tasks_refused == RECORD_UNSET)
+                s = strprintf("tasks: limit %" PRIu64 ", forks refused not recorded (no task peak is recorded)",
+                              e->tasks_max);
+        else if (e->tasks_max == RECORD_UNSET)
+                s = strprintf("tasks: no limit, %" PRIu64 " fork%s refused (no task peak is recorded)", e->tasks_refused,
+                              e->tasks_refused == 1 ? "" : "s");
+        else if (e->tasks_refused == 0)
+                s = strprintf("tasks: limit %" PRIu64 ", never reached (no fork refused; no task peak is recorded)",
+                              e->tasks_max);
+        else
+                s = strprintf("tasks: limit %" PRIu64 " reached, %" PRIu64 " fork%s refused (no task peak is recorded)",
+                              e->tasks_max, e->tasks_refused, e->tasks_refused == 1 ? "" : "s");
+        if (!s)
+                return -ENOMEM;
+        *ret = s;
+        return 0;
 }
 
 static bool streq_ptr(const char *a, const char *b) {

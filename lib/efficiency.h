@@ -62,6 +62,15 @@ const char *efficiency_kind_to_string(EfficiencyKind k);
 const char *end_class_to_string(EndClass c);
 const char *limit_kind_to_string(LimitKind k);
 
+/* One efficiency line as analysisctl status prints it, after seff: "memory 64.2 MiB of 64.0 MiB (100%)", "CPU 1.2 s
+ * of 4.0 s (30%: 50% quota x 8.0 s)", "runtime 8.0 s of 5 min (2.7%)", or what can be said when a figure is
+ * unknown ("memory 12.0 MiB, no limit"). Returns 0 with a malloc'ed string, or -ENOMEM. */
+int efficiency_describe(const Efficiency *e, EfficiencyKind kind, uint64_t cpu_quota_percent, char **ret);
+
+/* The tasks line: the record has the limit and the forks refused at it, never a peak, and says so. Returns 0 or
+ * -ENOMEM. */
+int efficiency_describe_tasks(const Efficiency *e, char **ret);
+
 /* How r ended. */
 EndClass end_class_from_record(const Record *r);
 
