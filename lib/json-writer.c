@@ -147,7 +147,7 @@ void json_double(JsonWriter *w, double v) {
                 return;
         }
         json_before_value(w);
-        fprintf(w->f, "%.6g", v);
+        fprintf(w->f, "%.15g", v);
 }
 
 void json_int(JsonWriter *w, int64_t v) {

@@ -67,7 +67,8 @@ static void help(void) {
                "                        (2026-12-01, \"2026-12-01 08:00\", today, yesterday, -7d)\n"
                "     --until=TIME       report, suggest: analyses that ended before TIME\n"
                "     --margin=PERCENT   suggest: room above the 95th percentile (default: 15%%)\n"
-               "     --write            suggest: install the drop-in (root; then daemon-reload)\n\n"
+               "     --write            suggest: install the drop-in (root; then daemon-reload)\n"
+               "     --output=FILE      metrics: write FILE atomically instead of printing\n\n"
                "See analysisctl(1).\n",
                program_invocation_short_name);
 }
@@ -91,7 +92,7 @@ static int parse_user(const char *s, uid_t *ret) {
 static int parse_argv(int argc, char *argv[], Ctl *c) {
         enum {
                 ARG_VERSION = 0x100, ARG_SYSTEM, ARG_USER, ARG_JSON, ARG_NO_BLOCK, ARG_OLDER_THAN, ARG_PROFILE,
-                ARG_SINCE, ARG_UNTIL, ARG_MARGIN, ARG_WRITE,
+                ARG_SINCE, ARG_UNTIL, ARG_MARGIN, ARG_WRITE, ARG_OUTPUT,
         };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
@@ -109,6 +110,7 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                 { "until",      required_argument, NULL, ARG_UNTIL      },
                 { "margin",     required_argument, NULL, ARG_MARGIN     },
                 { "write",      no_argument,       NULL, ARG_WRITE      },
+                { "output",     required_argument, NULL, ARG_OUTPUT     },
                 {}
         };
         uint64_t n;
@@ -159,6 +161,11 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                         return log_error_errno(EINVAL, "Invalid --margin '%s': expected 0%% to 1000%%.", optarg);
                 case ARG_WRITE:
                         c->write = true;
+                        break;
+                case ARG_OUTPUT:
+                        if (optarg[0] != '/')
+                                return log_error_errno(EINVAL, "Invalid --output '%s': expected an absolute path.", optarg);
+                        c->output = optarg;
                         break;
                 case ARG_JSON:
                         c->json = true;

@@ -33,6 +33,7 @@ typedef struct Ctl {
         uid_t caller;                   /* report, suggest: --user=NAME ((uid_t) -1: not given) */
         unsigned margin_percent;        /* suggest: --margin= */
         bool write;                     /* suggest: --write */
+        const char *output;             /* metrics: --output= (NULL: stdout) */
         sd_event *event;
         sd_bus *bus;
         AnalysisPaths paths;
@@ -94,6 +95,10 @@ int ctl_records_foreach(Ctl *c, const RecordFilter *filter, bool local_only, Rec
 /* The filter of --profile=, --since=, --until= and --user=NAME. Returns 0, or an exit status after saying why
  * (a member asking for another user's analyses). */
 int ctl_record_filter(Ctl *c, RecordFilter *ret);
+
+/* Adds the records of ids in results_dir to the metrics tally (ctl-metrics.c) before gc removes them, so that
+ * the counters of analysisctl metrics never go down. Returns 0 or a negative errno. */
+int ctl_metrics_tally_fold(Ctl *c, const char *results_dir, char * const *ids);
 
 /* The verbs. Each returns the exit status of analysisctl. */
 int verb_list(Ctl *c, char **args);
