@@ -235,7 +235,12 @@ static int compose(const char *name, const Profile *p, const Suggest *sg, unsign
         if (sg->n_tasks_refused > 0)
                 fprintf(f, "; %" PRIu64 " analys%s had forks refused at the limit", sg->n_tasks_refused,
                         sg->n_tasks_refused == 1 ? "is" : "es");
-        fputs(".\n[Limits]\n", f);
+        fputs(".\n", f);
+        for (SuggestKind k = 0; k < _SUGGEST_KIND_MAX; k++)
+                if (sg->s[k].have) {
+                        fputs("[Limits]\n", f);
+                        break;
+                }
         for (SuggestKind k = 0; k < _SUGGEST_KIND_MAX; k++)
                 if (sg->s[k].have)
                         fprintf(f, "%s=%s\n", suggest_keys[k], format_value(k, sg->s[k].value, a, sizeof(a)));
