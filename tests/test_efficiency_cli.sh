@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Tests analysisctl report, suggest and metrics on the host, over fixture records in a user's results directory
 # (--user: no service manager runs here): the figures, --json (checked with python3 -m json.tool), the time
-# syntax, suggest's rule and --write, the Prometheus text (tests/check-prometheus-text.py) and the metrics units.
+# syntax, suggest's rule and --write, the Prometheus text (tests/vm/e2e/check-prometheus-text.py, which the VM suite shares) and the metrics units.
 # status' efficiency lines need a manager: tests/vm/e2e/test_efficiency.sh. Needs ANALYSISCTL, MAKE_RECORDS,
 # METRICS_SERVICE, METRICS_TIMER and VENDOR_PROFILES_DIR from meson.
 
@@ -196,8 +196,8 @@ test_metrics_text() {
         ctl --user metrics
         assertEquals "metrics without a manager: exit status" 1 "$rc"
         assertContains "metrics without a manager: said so" "$stderr" "Leaving out the running analyses"
-        assertTrue "metrics: valid exposition text ($(python3 "$SHUNIT_SRCDIR"/check-prometheus-text.py "$SHUNIT_TMPDIR/stdout" 2>&1))" \
-                "python3 '$SHUNIT_SRCDIR/check-prometheus-text.py' '$SHUNIT_TMPDIR/stdout' --expect \
+        assertTrue "metrics: valid exposition text ($(python3 "$SHUNIT_SRCDIR"/vm/e2e/check-prometheus-text.py "$SHUNIT_TMPDIR/stdout" 2>&1))" \
+                "python3 '$SHUNIT_SRCDIR/vm/e2e/check-prometheus-text.py' '$SHUNIT_TMPDIR/stdout' --expect \
                 analysis_sandbox_analyses_ended_total analysis_sandbox_limit_hits_total analysis_sandbox_memory_peak_ratio"
         assertContains "metrics: ended by result" "$stdout" \
                 'analysis_sandbox_analyses_ended_total{profile="alpha",result="success"} 20'
