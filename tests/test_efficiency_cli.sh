@@ -72,10 +72,10 @@ test_report_counts_and_ratios() {
         assertContains "report: how they ended" "$stdout" \
                 "Ended:   success 20, exit-code 0, signal 0, memory 1, time 1, tasks 1, disk 0, cancelled 0"
         # Peaks 10..200 MiB and 20, 30, 256 of 256 MiB: the median is 100 MiB (39%), the maximum 100%.
-        assertContains "report: memory median" "$stdout" "Memory:   median 39%, 95th percentile"
+        assertContains "report: memory median" "$stdout" "Memory:  median 39%, 95th percentile"
         # 200 of 256 MiB is 78.1%: within the stated 1%.
         assertContains "report: memory 95th percentile and max" "$stdout" "percentile 79%, max 100% (peak of the memory limit"
-        assertContains "report: CPU is the analysis' own against quota x runtime" "$stdout" "CPU:      median 50%"
+        assertContains "report: CPU is the analysis' own against quota x runtime" "$stdout" "CPU:     median 50%"
         assertContains "report: runtime max is the timeout" "$stdout" "max 100% (of the time limit; 23 analyses)"
         assertContains "report: the limits hit" "$stdout" \
                 "3 analyses hit a limit (memory 1, time 1, tasks 1, disk 0):"

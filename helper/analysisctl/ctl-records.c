@@ -19,7 +19,8 @@
 #include "result-access.h"
 
 bool ctl_sees_everyone(const Ctl *c) {
-        gid_t admin = result_admin_gid(), groups[NGROUPS_MAX];
+        _cleanup_free_ gid_t *groups = NULL;
+        gid_t admin = result_admin_gid();
         int n;
 
         if (c->scope != RUNTIME_SCOPE_SYSTEM || geteuid() == 0)
@@ -28,7 +29,10 @@ bool ctl_sees_everyone(const Ctl *c) {
                 return false;
         if (getegid() == admin)
                 return true;
-        n = getgroups((int) ELEMENTSOF(groups), groups);
+        n = getgroups(0, NULL);
+        if (n <= 0 || !(groups = calloc((size_t) n, sizeof(gid_t))))
+                return false;
+        n = getgroups(n, groups);
         for (int i = 0; i < n; i++)
                 if (groups[i] == admin)
                         return true;

@@ -216,10 +216,10 @@ static void print_profile(const ProfileReport *p) {
                 const LogHistogram *h = &p->ratio[k];
 
                 if (h->n == 0) {
-                        printf("  %-9s no analysis with both figures\n", labels[k]);
+                        printf("  %-9sno analysis with both figures\n", labels[k]);
                         continue;
                 }
-                printf("  %-9s median %s, 95th percentile %s, max %s (%s; %" PRIu64 " analys%s)\n",
+                printf("  %-9smedian %s, 95th percentile %s, max %s (%s; %" PRIu64 " analys%s)\n",
                        labels[k], format_ratio(log_histogram_quantile(h, 0.5), a, sizeof(a)),
                        format_ratio(log_histogram_quantile(h, 0.95), b, sizeof(b)),
                        format_ratio(log_histogram_quantile(h, 1), c, sizeof(c)), of_what[k], h->n, h->n == 1 ? "is" : "es");
@@ -227,15 +227,15 @@ static void print_profile(const ProfileReport *p) {
         if (p->memory_byte_usec_allowed > 0 || p->cpu_usec_allowed > 0) {
                 const double gib_h = 1024.0 * 1024 * 1024 * 3600 * 1e6, cpu_h = 3600 * 1e6;
 
-                printf("  %-9s %.1f of %.1f GiB-hours of memory, %.2f of %.2f CPU-hours\n", "Unused:",
+                printf("  %-9s%.1f of %.1f GiB-hours of memory, %.2f of %.2f CPU-hours\n", "Unused:",
                        p->memory_byte_usec_unused / gib_h, p->memory_byte_usec_allowed / gib_h,
                        p->cpu_usec_unused / cpu_h, p->cpu_usec_allowed / cpu_h);
         }
         if (p->n_hits == 0) {
-                printf("  %-9s none\n", "Limits:");
+                printf("  %-9snone\n", "Limits:");
                 return;
         }
-        printf("  %-9s %" PRIu64 " analys%s hit a limit (memory %" PRIu64 ", time %" PRIu64 ", tasks %" PRIu64
+        printf("  %-9s%" PRIu64 " analys%s hit a limit (memory %" PRIu64 ", time %" PRIu64 ", tasks %" PRIu64
                ", disk %" PRIu64 ")%s\n", "Limits:", p->n_hits, p->n_hits == 1 ? "is" : "es",
                p->hits_by_limit[LIMIT_MEMORY], p->hits_by_limit[LIMIT_TIME], p->hits_by_limit[LIMIT_TASKS],
                p->hits_by_limit[LIMIT_DISK], p->n_hits > REPORT_HITS_SHOWN ? ", the latest:" : ":");
