@@ -48,9 +48,13 @@ oneTimeSetUp() {
         python3 "$MAKE_RECORDS" --count 400 --seed 3 --now 1796612645 "$SHUNIT_TMPDIR/mixed" || return 1
 }
 
-# Runs analysisctl; leaves $rc, $stdout and $stderr.
+# Runs analysisctl (or, given "runuser ...", that); leaves $rc, $stdout and $stderr.
 ctl() {
-        "$ANALYSISCTL" "$@" >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        if [ "$1" = runuser ]; then
+                "$@" >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        else
+                "$ANALYSISCTL" "$@" >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        fi
         rc=$?
         stdout=$(cat "$SHUNIT_TMPDIR/stdout")
         stderr=$(cat "$SHUNIT_TMPDIR/stderr")
@@ -134,6 +138,39 @@ test_report_many() {
                 "$(json "' '.join(p['profile'] for p in j['profiles'])")"
         assertEquals "report of the mixed month: ended adds up" 400 \
                 "$(json "sum(sum(p['ended'].values()) for p in j['profiles'])")"
+}
+
+# The system's report reads Slurm's records in [Slurm] SharedDirectory=/UID/: every user's for root, one's own
+# for anyone else (here nobody, when the suite runs as root).
+test_report_reads_slurm_records() {
+        local t nobody_uid
+        # Outside $SHUNIT_TMPDIR, whose parent only its owner may enter: nobody must reach its directory.
+        t=$(mktemp -d /tmp/analysisctl-slurm.XXXXXX)
+        nobody_uid=$(id -u nobody)
+        mkdir -p "$t/conf/profiles" "$t/shared/1234" "$t/shared/$nobody_uid"
+        cp "$VENDOR_PROFILES_DIR"/*.ini "$t/conf/profiles/"
+        printf '[Slurm]\nSharedDirectory=%s/shared\n' "$t" >"$t/conf/analysis-sandbox.conf"
+        python3 "$MAKE_RECORDS" --count 30 --caller 1234 "$t/shared/1234"
+        python3 "$MAKE_RECORDS" --count 12 --seed 2 --caller "$nobody_uid" "$t/shared/$nobody_uid"
+        sed -i 's/"profile":"[a-z_]*"/"profile":"slurmy"/' "$t/shared"/*/*.json
+        if [ "$(id -u)" != 0 ]; then
+                ANALYSIS_SANDBOX_PROFILE_PATH=$t/conf/profiles ctl report --json --profile=slurmy
+                assertEquals "report of one's own Slurm records (not root: the others' are not readable)" 0 "$rc"
+                rm -rf "$t"
+                return
+        fi
+        ANALYSIS_SANDBOX_PROFILE_PATH=$t/conf/profiles ctl report --json --profile=slurmy
+        assertEquals "report over Slurm's shared directory: exit status ($stderr)" 0 "$rc"
+        assertEquals "report over Slurm's shared directory: every user's, for root" 42 "$(json "j['analyses']")"
+        chmod 0755 "$t" "$t/conf" "$t/conf/profiles" "$t/shared"
+        chmod 0644 "$t/conf/profiles"/* "$t/conf/analysis-sandbox.conf"
+        chown -R nobody "$t/shared/$nobody_uid"
+        chmod 0700 "$t/shared/1234" "$t/shared/$nobody_uid"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$t/conf/profiles ctl runuser -u nobody -- "$ANALYSISCTL" report --json --profile=slurmy
+        assertEquals "report by another user: exit status ($stderr)" 0 "$rc"
+        assertEquals "report by another user: their own Slurm analyses only" 12 "$(json "j['analyses']")"
+        assertEquals "report by another user: not everyone" False "$(json "j['everyone']")"
+        rm -rf "$t"
 }
 
 test_suggest() {
