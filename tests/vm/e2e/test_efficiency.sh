@@ -31,7 +31,7 @@ Memory=128M
 CPU=100%
 Tasks=40
 Runtime=60s
-KillGrace=3s
+KillGrace=15s
 P
         systemctl daemon-reload
         # Eleven successes of different sizes, one after the other: started together on the emulated VM, some
