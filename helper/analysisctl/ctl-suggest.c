@@ -11,13 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "atomic-file.h"
 #include "ctl.h"
 #include "efficiency.h"
 #include "exit-status.h"
+#include "fs-util.h"
 #include "json-writer.h"
 #include "limit-suggest.h"
 #include "log-histogram.h"
@@ -321,9 +321,10 @@ static int write_dropin(Ctl *c, const char *name, char * const *files, const cha
         }
         if (r < 0)
                 return strv_free(ch.files), log_oom();
-        if (mkdir(dropin_dir, 0755) < 0 && errno != EEXIST) {
+        r = mkdir_p(dropin_dir, 0755);
+        if (r < 0) {
                 strv_free(ch.files);
-                return log_error_errno(errno, "Cannot create %s: %m", dropin_dir);
+                return log_error_errno(r, "Cannot create %s: %m", dropin_dir);
         }
         dir_fd = open(dropin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir_fd < 0) {
