@@ -103,9 +103,12 @@ testStatusEfficiency() {
                 "$(e2e_record_field eff-oom usage.cpu_sec)" "$(json "'%.3f' % j['efficiency']['cpu']['used_sec']")"
         assertEquals "status --json: no task peak, null" None "$(json "j['efficiency']['tasks']['peak']")"
 
+        # At least its whole time; above it by however long stopping it took (1.3 and 1.7 times its 3 s on the
+        # emulated Debian 12 and 13 VMs).
         run analysisctl status --json eff-slow
         assertEquals "status --json: the timeout used its whole time" True \
-                "$(json "0.95 <= j['efficiency']['runtime']['ratio'] <= 1.5")"
+                "$(json "j['efficiency']['runtime']['ratio'] >= 0.95")"
+        e2e_note "the timeout's runtime ratio: $(json "j['efficiency']['runtime']['ratio']")"
 }
 
 testReportAndWhoSeesWhat() {
