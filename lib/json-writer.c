@@ -2,6 +2,7 @@
 /* Writing JSON text to a stdio stream: always valid output, whatever bytes the strings hold. */
 
 #include <inttypes.h>
+#include <math.h>
 #include <string.h>
 
 #include "json-writer.h"
@@ -138,6 +139,15 @@ void json_key(JsonWriter *w, const char *key) {
 void json_uint(JsonWriter *w, uint64_t v) {
         json_before_value(w);
         fprintf(w->f, "%" PRIu64, v);
+}
+
+void json_double(JsonWriter *w, double v) {
+        if (!isfinite(v)) {
+                json_null(w);
+                return;
+        }
+        json_before_value(w);
+        fprintf(w->f, "%.15g", v);
 }
 
 void json_int(JsonWriter *w, int64_t v) {

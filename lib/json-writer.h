@@ -29,6 +29,8 @@ void json_int(JsonWriter *w, int64_t v);
 /* Seconds with millisecond precision from microseconds. */
 void json_seconds(JsonWriter *w, uint64_t usec);
 void json_bool(JsonWriter *w, bool b);
+/* A number with up to 15 significant digits; null for NaN and infinities, which JSON cannot hold. */
+void json_double(JsonWriter *w, double v);
 
 /* "key": v, or "key": null for UINT64_MAX (unknown or unlimited). */
 void json_field_uint_or_null(JsonWriter *w, const char *key, uint64_t v);

@@ -40,6 +40,17 @@ test_analysisctl_verbs_and_options() {
         assertEquals "options after a verb" "--older-than " "$got"
 }
 
+test_analysisctl_efficiency_verbs() {
+        complete_words _analysisctl analysisctl re
+        assertEquals "report" "report " "$got"
+        complete_words _analysisctl analysisctl --user suggest ""
+        assertEquals "suggest takes a profile" "default notebook_execution post_process tool " "$got"
+        complete_words _analysisctl analysisctl report --profile n
+        assertEquals "--profile takes a profile" "notebook_execution " "$got"
+        complete_words _analysisctl analysisctl report --si
+        assertEquals "report's options" "--since " "$got"
+}
+
 test_analysisctl_recorded_ids() {
         complete_words _analysisctl analysisctl --user notes "fi"
         assertEquals "recorded ids for notes" "fit1 fit2 " "$got"

@@ -81,6 +81,23 @@ testAnalysisctl() {
         assertEquals "analysisctl profiles --json under valgrind: $(cat "$SHUNIT_TMPDIR/profiles-json.vg")" 1 "$rc"
 }
 
+# report, suggest --write and metrics over generated records (in a user's results directory).
+testAnalysisctlEfficiency() {
+        local state=$SHUNIT_TMPDIR/eff-state verb
+        python3 "$MAKE_RECORDS" --count 60 --seed 5 "$state/analysis-sandbox/results"
+        mkdir -p "$SHUNIT_TMPDIR/eff-profiles"
+        for verb in "report" "report --json --since=-30d" "suggest --write tool" "metrics"; do
+                # shellcheck disable=SC2086 # the verb and its options
+                (export XDG_STATE_HOME=$state XDG_RUNTIME_DIR=$SHUNIT_TMPDIR DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
+                        ANALYSIS_SANDBOX_PROFILE_PATH=$SHUNIT_TMPDIR/eff-profiles:$VENDOR_PROFILES_DIR
+                 valgrind_run "$SHUNIT_TMPDIR/eff.vg" "$ANALYSISCTL" --user $verb >/dev/null 2>&1)
+                rc=$?
+                # metrics without a manager exits 1 after printing the counters.
+                assertEquals "analysisctl $verb under valgrind: $(cat "$SHUNIT_TMPDIR/eff.vg")" \
+                        "$([ "$verb" = metrics ] && echo 1 || echo 0)" "$rc"
+        done
+}
+
 # analysis-run --fallback=rlimit as it runs without systemd: the run, the timeout path and a bad profile.
 testAnalysisRunFallback() {
         local state="$SHUNIT_TMPDIR/fallback-state" runtime="$SHUNIT_TMPDIR/fallback-runtime"

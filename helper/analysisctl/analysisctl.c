@@ -3,6 +3,7 @@
  * shows the profiles as they take effect. The verbs live in ctl-*.c. */
 
 #include <getopt.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,8 @@
 #include "exit-status.h"
 #include "log.h"
 #include "parse-value.h"
+#include "profile.h"
+#include "time-util.h"
 
 typedef struct Verb {
         const char *name;
@@ -30,6 +33,9 @@ static const Verb verbs[] = {
         { "gc",       0, 0, verb_gc       },
         { "profiles", 0, 0, verb_profiles },
         { "plot",     1, 1, verb_plot     },
+        { "report",   0, 0, verb_report   },
+        { "suggest",  1, 1, verb_suggest  },
+        { "metrics",  0, 0, verb_metrics  },
 };
 
 static void help(void) {
@@ -43,41 +49,75 @@ static void help(void) {
                "  notes ID              Show the record of a finished analysis\n"
                "  gc --older-than=SPAN  Remove records and output older than SPAN\n"
                "  profiles              Show every profile as it takes effect, and where it comes from\n"
-               "  plot ID -o FILE.svg   Draw an ended analysis' memory and CPU over time against its limits\n\n"
+               "  plot ID -o FILE.svg   Draw an ended analysis' memory and CPU over time against its limits\n"
+               "  report                Per profile: how analyses ended, how much of their limits they used\n"
+               "  suggest PROFILE       Suggest the profile's limits from its past analyses, as a drop-in\n"
+               "  metrics               Print the host's analyses as Prometheus metrics\n\n"
                "Options:\n"
                "  -h --help             Show this help\n"
                "     --version          Show the version\n"
                "     --system           Use the system's service manager (default)\n"
                "     --user             Use the calling user's service manager\n"
-               "     --json             Print JSON (list, status, wait, notes, profiles)\n"
+               "     --user=NAME        report, suggest: only the analyses NAME started\n"
+               "     --json             Print JSON (list, status, wait, notes, profiles, report, suggest)\n"
                "  -q --quiet            Print less: no summary for wait, no header for list\n"
                "     --no-block         stop: do not wait for the analysis to end\n"
                "  -n --lines=N          status: lines of output to show (default: 10)\n"
                "     --older-than=SPAN  gc: age of the records to remove, such as 30d\n"
-               "  -o --output=FILE      plot: the SVG file to write (- for standard output)\n\n"
+               "     --profile=NAME     report: only this profile's analyses\n"
+               "     --since=TIME       report, suggest: analyses that ended at or after TIME\n"
+               "                        (2026-12-01, \"2026-12-01 08:00\", today, yesterday, -7d)\n"
+               "     --until=TIME       report, suggest: analyses that ended before TIME\n"
+               "     --margin=PERCENT   suggest: room above the 95th percentile (default: 15%%)\n"
+               "     --write            suggest: install the drop-in (root; then daemon-reload)\n"
+               "  -o --output=FILE      plot: the SVG file to write (- for standard output);\n"
+               "                        metrics: write FILE atomically instead of printing\n\n"
                "See analysisctl(1).\n",
                program_invocation_short_name);
 }
 
+/* A user name or numeric UID. Returns 0 or -ESRCH. */
+static int parse_user(const char *s, uid_t *ret) {
+        struct passwd *pw = getpwnam(s);
+        uint64_t uid;
+
+        if (pw) {
+                *ret = pw->pw_uid;
+                return 0;
+        }
+        if (parse_uint64(s, &uid) >= 0 && uid < UINT32_MAX) {
+                *ret = (uid_t) uid;
+                return 0;
+        }
+        return -ESRCH;
+}
+
 static int parse_argv(int argc, char *argv[], Ctl *c) {
         enum {
-                ARG_VERSION = 0x100, ARG_SYSTEM, ARG_USER, ARG_JSON, ARG_NO_BLOCK, ARG_OLDER_THAN,
+                ARG_VERSION = 0x100, ARG_SYSTEM, ARG_USER, ARG_JSON, ARG_NO_BLOCK, ARG_OLDER_THAN, ARG_PROFILE,
+                ARG_SINCE, ARG_UNTIL, ARG_MARGIN, ARG_WRITE,
         };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
                 { "version",    no_argument,       NULL, ARG_VERSION    },
                 { "system",     no_argument,       NULL, ARG_SYSTEM     },
-                { "user",       no_argument,       NULL, ARG_USER       },
+                /* --user alone is the user's manager, as systemctl's; --user=NAME filters by caller. */
+                { "user",       optional_argument, NULL, ARG_USER       },
                 { "json",       no_argument,       NULL, ARG_JSON       },
                 { "quiet",      no_argument,       NULL, 'q'            },
                 { "no-block",   no_argument,       NULL, ARG_NO_BLOCK   },
                 { "lines",      required_argument, NULL, 'n'            },
                 { "older-than", required_argument, NULL, ARG_OLDER_THAN },
+                { "profile",    required_argument, NULL, ARG_PROFILE    },
+                { "since",      required_argument, NULL, ARG_SINCE      },
+                { "until",      required_argument, NULL, ARG_UNTIL      },
+                { "margin",     required_argument, NULL, ARG_MARGIN     },
+                { "write",      no_argument,       NULL, ARG_WRITE      },
                 { "output",     required_argument, NULL, 'o'            },
                 {}
         };
         uint64_t n;
-        int opt;
+        int opt, r;
 
         while ((opt = getopt_long(argc, argv, "hqn:o:", options, NULL)) >= 0)
                 switch (opt) {
@@ -91,7 +131,39 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                         c->scope = RUNTIME_SCOPE_SYSTEM;
                         break;
                 case ARG_USER:
-                        c->scope = RUNTIME_SCOPE_USER;
+                        if (!optarg) {
+                                c->scope = RUNTIME_SCOPE_USER;
+                                break;
+                        }
+                        r = parse_user(optarg, &c->caller);
+                        if (r < 0)
+                                return log_error_errno(r, "Invalid --user '%s': no such user.", optarg);
+                        break;
+                case ARG_PROFILE:
+                        if (!profile_name_is_valid(optarg))
+                                return log_error_errno(EINVAL, "Invalid --profile '%s': a profile name is [a-z0-9_]+.",
+                                                       optarg);
+                        c->profile = optarg;
+                        break;
+                case ARG_SINCE:
+                case ARG_UNTIL:
+                        if (parse_timestamp(optarg, now_usec(CLOCK_REALTIME),
+                                            opt == ARG_SINCE ? &c->since_usec : &c->until_usec) < 0)
+                                return log_error_errno(EINVAL, "Invalid --%s '%s': expected a time such as 2026-12-01, "
+                                                       "\"2026-12-01 08:00:00\", today, yesterday or -7d.",
+                                                       opt == ARG_SINCE ? "since" : "until", optarg);
+                        break;
+                case ARG_MARGIN:
+                        /* "20%" or "20". */
+                        if (parse_percent(optarg, 1000, &c->margin_percent) >= 0)
+                                break;
+                        if (parse_uint64(optarg, &n) >= 0 && n <= 1000) {
+                                c->margin_percent = (unsigned) n;
+                                break;
+                        }
+                        return log_error_errno(EINVAL, "Invalid --margin '%s': expected 0%% to 1000%%.", optarg);
+                case ARG_WRITE:
+                        c->write = true;
                         break;
                 case ARG_JSON:
                         c->json = true;
@@ -132,7 +204,8 @@ static int dispatch(Ctl *c, int argc, char *argv[]) {
                 if (strcmp(v->name, name) != 0)
                         continue;
                 if (n_args < v->min_args || n_args > v->max_args) {
-                        log_error(v->min_args == 0 ? "'%s' takes no arguments." : "'%s' takes one analysis id.", name);
+                        log_error(v->min_args == 0 ? "'%s' takes no arguments." :
+                                  v->run == verb_suggest ? "'%s' takes one profile name." : "'%s' takes one analysis id.", name);
                         return EXIT_SETUP_USAGE;
                 }
                 return v->run(c, optind < argc ? argv + optind + 1 : argv + argc);
@@ -268,7 +341,13 @@ int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backen
 }
 
 int main(int argc, char *argv[]) {
-        Ctl c = { .scope = RUNTIME_SCOPE_SYSTEM, .lines = 10 };
+        Ctl c = {
+                .scope = RUNTIME_SCOPE_SYSTEM,
+                .lines = 10,
+                .until_usec = UINT64_MAX,
+                .caller = (uid_t) -1,
+                .margin_percent = 15,
+        };
         int r;
 
         log_open(LOG_TARGET_STDERR);

@@ -79,9 +79,9 @@ static int running_ids(Ctl *c, char ***ret) {
 }
 
 /* Removes the files of each id in dir whose newest file is older than cutoff. */
-static int gc_results(const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
+static int gc_results(Ctl *c, const char *dir, char * const *running, uint64_t cutoff, unsigned *ret_removed) {
         _cleanup_closedir_ DIR *d = opendir(dir);
-        _cleanup_strv_free_ char **fresh = NULL, **stale = NULL;
+        _cleanup_strv_free_ char **fresh = NULL, **stale = NULL, **gone = NULL;
         unsigned removed = 0;
         int ret = 0, r;
 
@@ -100,11 +100,19 @@ static int gc_results(const char *dir, char * const *running, uint64_t cutoff, u
                 } else if (!strv_contains(stale, id) && strv_extend(&stale, id) < 0)
                         return log_oom();
         }
+        /* Counted before they go, so that analysisctl metrics' counters never fall. Without the tally the
+         * records stay. */
+        STRV_FOREACH(id, stale)
+                if (!strv_contains(fresh, *id) && strv_extend(&gone, *id) < 0)
+                        return log_oom();
+        r = ctl_metrics_tally_fold(c, dir, gone);
+        if (r < 0)
+                return log_error_errno(r, "Cannot add the records to be removed to the metrics tally, keeping them: %m");
         rewinddir(d);
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_free_ char *id = results_file_id(de->d_name);
 
-                if (!id || !strv_contains(stale, id) || strv_contains(fresh, id))
+                if (!id || !strv_contains(gone, id))
                         continue;
                 /* The output directory is a tree, removed without following anything in it. */
                 r = tree_remove_at(dirfd(d), de->d_name);
@@ -225,7 +233,7 @@ int verb_gc(Ctl *c, char **args) {
         r = running_ids(c, &running);
         if (r != 0)
                 return r;
-        failed |= gc_results(c->paths.results_dir, running, cutoff, &n_files) < 0;
+        failed |= gc_results(c, c->paths.results_dir, running, cutoff, &n_files) < 0;
         failed |= gc_entries(c->paths.spool_dir, running, orphan_cutoff, remove_entry, &n_spool) < 0;
         failed |= gc_entries(c->paths.units_dir, running, orphan_cutoff, remove_entry, &n_units) < 0;
         if (c->scope == RUNTIME_SCOPE_SYSTEM && geteuid() == 0)

@@ -5,10 +5,12 @@
 #include <ctype.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "ctl.h"
+#include "efficiency.h"
 #include "exit-status.h"
 #include "fs-util.h"
 #include "json-writer.h"
@@ -90,6 +92,55 @@ static void print_limits(uint64_t memory, uint64_t cpu_percent, uint64_t tasks, 
         printf(", time %s\n", runtime == UINT64_MAX ? "none" : format_duration(runtime, b, sizeof(b)));
 }
 
+/* seff's lines: each figure against its limit. */
+static void print_efficiency(const Record *r) {
+        Efficiency e;
+        char *lines[_EFFICIENCY_KIND_MAX + 1] = {};
+        size_t n = 0;
+
+        efficiency_from_record(r, &e);
+        for (EfficiencyKind k = 0; k < _EFFICIENCY_KIND_MAX; k++)
+                if (efficiency_describe(&e, k, r->limits.cpu_quota_percent, &lines[n]) >= 0)
+                        n++;
+        if (efficiency_describe_tasks(&e, &lines[n]) >= 0)
+                n++;
+        for (size_t i = 0; i < n; i++) {
+                printf("%12s  %s\n", i == 0 ? "Efficiency:" : "", lines[i]);
+                free(lines[i]);
+        }
+}
+
+static void write_json_efficiency(JsonWriter *w, const Record *r) {
+        Efficiency e;
+
+        efficiency_from_record(r, &e);
+        json_key(w, "efficiency");
+        json_begin_object(w);
+        for (EfficiencyKind k = 0; k < _EFFICIENCY_KIND_MAX; k++) {
+                json_key(w, efficiency_kind_to_string(k));
+                json_begin_object(w);
+                if (k == EFFICIENCY_MEMORY) {
+                        json_field_uint_or_null(w, "used_bytes", e.used[k]);
+                        json_field_uint_or_null(w, "allowed_bytes", e.allowed[k]);
+                } else {
+                        json_field_seconds_or_null(w, "used_sec", e.used[k]);
+                        json_field_seconds_or_null(w, "allowed_sec", e.allowed[k]);
+                }
+                json_key(w, "ratio");
+                json_double(w, efficiency_ratio(&e, k));
+                json_end_object(w);
+        }
+        json_key(w, "tasks");
+        json_begin_object(w);
+        /* The record keeps no task peak: null, never a guess. */
+        json_key(w, "peak");
+        json_null(w);
+        json_field_uint_or_null(w, "max", e.tasks_max);
+        json_field_uint_or_null(w, "refused", e.tasks_refused);
+        json_end_object(w);
+        json_end_object(w);
+}
+
 static void print_tail(const char *path, const char *tail, unsigned lines) {
         const char *start;
 
@@ -163,6 +214,7 @@ static void print_human(const Status *s, const char *results_dir, unsigned lines
                        r->usage.runtime_usec == RECORD_UNSET ? "-" : format_duration(r->usage.runtime_usec, a, sizeof(a)),
                        r->usage.memory_peak == RECORD_UNSET ? "-" : format_bytes(r->usage.memory_peak, b, sizeof(b)),
                        r->usage.cpu_usec == RECORD_UNSET ? "-" : format_duration(r->usage.cpu_usec, c, sizeof(c)));
+                print_efficiency(r);
                 if (r->caller_uid != RECORD_UNSET)
                         printf("%12s: %" PRIu64 "\n", "Caller UID", r->caller_uid);
                 if (r->slurm_job_id != RECORD_UNSET)
@@ -273,6 +325,8 @@ static void write_json(const Status *s, unsigned lines) {
                 record_write_json_value(&s->record, &w);
         else
                 json_null(&w);
+        if (!s->running && s->have_record)
+                write_json_efficiency(&w, &s->record);
         json_end_object(&w);
         putchar('\n');
 }

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
@@ -26,7 +27,13 @@ typedef struct Ctl {
         bool no_block;
         unsigned lines;
         uint64_t older_than_usec;       /* 0: not given */
-        const char *output;             /* plot: -o FILE, "-" for stdout */
+        const char *profile;            /* report: --profile= */
+        uint64_t since_usec;            /* report, suggest: --since= (0: not given) */
+        uint64_t until_usec;            /* report, suggest: --until= (UINT64_MAX: not given) */
+        uid_t caller;                   /* report, suggest: --user=NAME ((uid_t) -1: not given) */
+        unsigned margin_percent;        /* suggest: --margin= */
+        bool write;                     /* suggest: --write */
+        const char *output;             /* plot: -o FILE (- for stdout); metrics: --output= (NULL: stdout) */
         sd_event *event;
         sd_bus *bus;
         AnalysisPaths paths;
@@ -63,6 +70,36 @@ const BackendConfig *ctl_backend_config(Ctl *c);
 int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backend, BackendAnalysis **ret_analysis,
                               Record *ret_record, char **ret_json, size_t *ret_size);
 
+/* Which records ctl_records_foreach() passes on. */
+typedef struct RecordFilter {
+        const char *profile;            /* NULL: every profile */
+        uint64_t since_usec;            /* finished (or, without an end, started) at or after; 0: any */
+        uint64_t until_usec;            /* and before; UINT64_MAX: any */
+        uid_t caller;                   /* started by this user only; (uid_t) -1: any the caller may see */
+} RecordFilter;
+
+/* Called with each record and the directory it is in; a negative errno stops the walk and is returned. */
+typedef int (*RecordVisitor)(const Record *r, const char *dir, void *userdata);
+
+/* Whether the caller may see everyone's records: root, the admin group (result-access.h), or anyone in a
+ * user's own manager. Members of the analysis group see only the analyses they started (record caller_uid). */
+bool ctl_sees_everyone(const Ctl *c);
+
+/* Calls visit with every record the caller may see that passes filter: the results directory of c->scope's
+ * manager, then (unless local_only) the other backends' shared directories (Slurm's SharedDirectory/UID/).
+ * Records are read one at a time; unreadable or bad ones are counted in *ret_skipped. Returns 0 or a negative
+ * errno. */
+int ctl_records_foreach(Ctl *c, const RecordFilter *filter, bool local_only, RecordVisitor visit, void *userdata,
+                        uint64_t *ret_skipped);
+
+/* The filter of --profile=, --since=, --until= and --user=NAME. Returns 0, or an exit status after saying why
+ * (a member asking for another user's analyses). */
+int ctl_record_filter(Ctl *c, RecordFilter *ret);
+
+/* Adds the records of ids in results_dir to the metrics tally (ctl-metrics.c) before gc removes them, so that
+ * the counters of analysisctl metrics never go down. Returns 0 or a negative errno. */
+int ctl_metrics_tally_fold(Ctl *c, const char *results_dir, char * const *ids);
+
 /* The verbs. Each returns the exit status of analysisctl. */
 int verb_list(Ctl *c, char **args);
 int verb_status(Ctl *c, char **args);
@@ -72,3 +109,6 @@ int verb_notes(Ctl *c, char **args);
 int verb_gc(Ctl *c, char **args);
 int verb_profiles(Ctl *c, char **args);
 int verb_plot(Ctl *c, char **args);
+int verb_report(Ctl *c, char **args);
+int verb_suggest(Ctl *c, char **args);
+int verb_metrics(Ctl *c, char **args);
