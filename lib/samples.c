@@ -354,6 +354,23 @@ void samples_total(const Samples *s, SampleRow *ret) {
                 sample_row_merge(ret, &s->rows[i]);
 }
 
+void samples_place_peak(Samples *s, SampleRow *last, uint64_t peak) {
+        SampleRow total;
+
+        if (peak == SAMPLE_UNSET)
+                return;
+        samples_total(s, &total);
+        merge_max(&total.memory_bytes, last->memory_bytes);
+        if (total.memory_bytes != SAMPLE_UNSET && peak <= total.memory_bytes)
+                return;
+        for (size_t i = 0; i < s->n_rows; i++)
+                if (s->rows[i].events & SAMPLE_EVENT_OOM_KILL) {
+                        s->rows[i].memory_bytes = peak;
+                        return;
+                }
+        last->memory_bytes = peak;
+}
+
 void samples_done(Samples *s) {
         free(s->comment);
         free(s->rows);

@@ -86,6 +86,11 @@ void samples_compact(Samples *s);
 /* The rows added up (spans, CPU, bytes) and the highest peaks, in one row; events of all. */
 void samples_total(const Samples *s, SampleRow *ret);
 
+/* Where the whole run's peak (memory.peak) is above every row's memory, it fell between two samples, in the
+ * climb that ended it: it goes into the first row marked oom-kill (the kill came at the peak), else into last,
+ * the row about to be added. */
+void samples_place_peak(Samples *s, SampleRow *last, uint64_t peak);
+
 /* Frees the rows and the comment. */
 void samples_done(Samples *s);
 

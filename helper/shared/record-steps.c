@@ -204,13 +204,8 @@ static int add_last_row(Samples *s, const CgroupCounters *final, const Record *r
                                      ? record->finished_at_usec - record->started_at_usec : 0,
                              before);
         last.span_usec = last.time_usec - before;
-        /* memory.peak above every row: the peak fell between two samples, most likely in the climb that ended
-         * it; the row where it is kept is then this one. */
-        if (final->memory_peak != SAMPLE_UNSET &&
-            (total.memory_bytes == SAMPLE_UNSET || final->memory_peak > total.memory_bytes))
-                last.memory_bytes = final->memory_peak;
-        else
-                last.memory_bytes = final->memory_current;
+        last.memory_bytes = final->memory_current;
+        samples_place_peak(s, &last, final->memory_peak);
         last.cpu_usec = unsampled(final->cpu_usec, total.cpu_usec);
         last.cpu_throttled_usec = unsampled(final->cpu_throttled_usec, total.cpu_throttled_usec);
         last.read_bytes = unsampled(final->read_bytes, total.read_bytes);

@@ -67,10 +67,7 @@ int slurm_samples_finish(SlurmSamples *s, int dir_fd, const char *dir, Record *r
                 final.time_usec = MAX(end > s->started_at_usec ? end - s->started_at_usec : 0, before);
                 samples_total(&s->builder.samples, &total);
                 cgroup_counters_row(s->have_prev ? &s->prev : NULL, &final, &last);
-                /* memory.peak above every row: the peak fell between two samples (the climb to an OOM kill). */
-                if (final.memory_peak != SAMPLE_UNSET &&
-                    (total.memory_bytes == SAMPLE_UNSET || final.memory_peak > total.memory_bytes))
-                        last.memory_bytes = final.memory_peak;
+                samples_place_peak(&s->builder.samples, &last, final.memory_peak);
                 last.tasks = SAMPLE_UNSET;
                 if (record->usage.oom_kills != RECORD_UNSET && record->usage.oom_kills > 0 &&
                     !((total.events | last.events) & SAMPLE_EVENT_OOM_KILL))

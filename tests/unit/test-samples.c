@@ -184,6 +184,26 @@ static void test_builder(void) {
         samples_done(&b.samples);
 }
 
+static void test_place_peak(void) {
+        Samples s = {};
+        SampleRow last = row_at(4, 10, 0);
+
+        for (uint64_t i = 1; i <= 3; i++) {
+                SampleRow row = row_at(i, i * 100, 0);
+
+                assert(samples_append(&s, &row) == 0);
+        }
+        samples_place_peak(&s, &last, 250);
+        assert(last.memory_bytes == 10 && s.rows[2].memory_bytes == 300);       /* below a row: nothing */
+        samples_place_peak(&s, &last, 1000);
+        assert(last.memory_bytes == 1000);                                      /* no kill seen: the last row */
+        last.memory_bytes = 10;
+        s.rows[1].events = SAMPLE_EVENT_OOM_KILL;
+        samples_place_peak(&s, &last, 1000);
+        assert(s.rows[1].memory_bytes == 1000 && last.memory_bytes == 10);      /* the row of the kill */
+        samples_done(&s);
+}
+
 int main(void) {
         test_row_round_trip();
         test_unknown_events_ignored();
@@ -191,5 +211,6 @@ int main(void) {
         test_file_round_trip();
         test_bounded();
         test_builder();
+        test_place_peak();
         return 0;
 }
