@@ -15,6 +15,7 @@
 #include "log.h"
 #include "parse-value.h"
 #include "profile.h"
+#include "record-file.h"
 #include "time-util.h"
 
 typedef struct Verb {
@@ -338,6 +339,49 @@ int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backen
                         return r == -ENOMEM ? EXIT_SETUP_UNAVAILABLE : EXIT_SETUP_NO_RECORD;
         }
         return -ENOENT;
+}
+
+int ctl_load_record(Ctl *c, const char *id, const char *running_why, Record *ret, char **ret_json, size_t *ret_size) {
+        _cleanup_free_ char *json = NULL, *why = NULL;
+        size_t size = 0;
+        int r;
+
+        r = record_file_load(c->paths.results_dir, id, ret, &json, &size, &why);
+        if (r == -ENOENT) {
+                const Backend *b = NULL;
+                BackendAnalysis *a = NULL;
+
+                /* Not here: maybe another backend's (Slurm's) analysis has one. */
+                r = ctl_find_backend_analysis(c, id, &b, &a, ret, &json, &size);
+                if (r > 0)
+                        return r;
+                if (a) {
+                        b->free(a);
+                        if (running_why) {
+                                log_error(running_why, id);
+                                return EXIT_CTL_NOT_RUNNING;
+                        }
+                        r = -ENOENT;
+                }
+        }
+        if (r == -ENOENT) {
+                log_error("No record of analysis '%s' in %s (still running, never run, or removed by gc).", id,
+                          c->paths.results_dir);
+                return EXIT_CTL_NO_SUCH_ANALYSIS;
+        }
+        if (r == -EBADMSG) {
+                log_error("The record %s/%s.json cannot be read: %s", c->paths.results_dir, id, strempty(why));
+                return EXIT_SETUP_NO_RECORD;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the record %s/%s.json: %m", c->paths.results_dir, id);
+                return r == -EACCES ? EXIT_SETUP_PERMISSION : EXIT_SETUP_NO_RECORD;
+        }
+        if (ret_json) {
+                *ret_json = TAKE_PTR(json);
+                *ret_size = size;
+        }
+        return 0;
 }
 
 int main(int argc, char *argv[]) {

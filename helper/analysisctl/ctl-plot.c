@@ -9,7 +9,6 @@
 #include "ctl.h"
 #include "exit-status.h"
 #include "log.h"
-#include "record-file.h"
 #include "samples-file.h"
 #include "svg-chart.h"
 
@@ -17,45 +16,6 @@
 #define PLOT_HEIGHT 560
 
 static const char * const event_words[] = { "oom-kill", "fork-refused", "timeout", "disk-full" };
-
-static int load_record(Ctl *c, const char *id, Record *ret) {
-        _cleanup_free_ char *json = NULL, *why = NULL;
-        size_t size = 0;
-        int r;
-
-        r = record_file_load(c->paths.results_dir, id, ret, NULL, NULL, &why);
-        if (r == -ENOENT) {
-                const Backend *b = NULL;
-                BackendAnalysis *a = NULL;
-
-                /* Not here: maybe another backend's (Slurm's) analysis has one. */
-                r = ctl_find_backend_analysis(c, id, &b, &a, ret, &json, &size);
-                if (r > 0)
-                        return r;
-                if (a) {
-                        b->free(a);
-                        log_error("Analysis '%s' is still running: its samples are plotted once it has ended.", id);
-                        return EXIT_CTL_NOT_RUNNING;
-                }
-                if (r == 0)
-                        return 0;
-                r = -ENOENT;
-        }
-        if (r == -ENOENT) {
-                log_error("No record of analysis '%s' in %s (still running, never run, or removed by gc).", id,
-                          c->paths.results_dir);
-                return EXIT_CTL_NO_SUCH_ANALYSIS;
-        }
-        if (r == -EBADMSG) {
-                log_error("The record %s/%s.json cannot be read: %s", c->paths.results_dir, id, strempty(why));
-                return EXIT_SETUP_NO_RECORD;
-        }
-        if (r < 0) {
-                log_error_errno(r, "Cannot read the record %s/%s.json: %m", c->paths.results_dir, id);
-                return r == -EACCES ? EXIT_SETUP_PERMISSION : EXIT_SETUP_NO_RECORD;
-        }
-        return 0;
-}
 
 static int build_chart(const Record *record, const Samples *s, SvgChart **ret) {
         _cleanup_(svg_chart_freep) SvgChart *chart = NULL;
@@ -152,7 +112,8 @@ int verb_plot(Ctl *c, char **args) {
                 log_error("plot needs -o FILE.svg (or -o - for standard output).");
                 return EXIT_SETUP_USAGE;
         }
-        r = load_record(c, id, &record);
+        r = ctl_load_record(c, id, "Analysis '%s' is still running: its samples are plotted once it has ended.",
+                            &record, NULL, NULL);
         if (r != 0)
                 return r;
         if (!record.samples_file) {

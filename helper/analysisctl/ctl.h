@@ -70,6 +70,11 @@ const BackendConfig *ctl_backend_config(Ctl *c);
 int ctl_find_backend_analysis(Ctl *c, const char *id, const Backend **ret_backend, BackendAnalysis **ret_analysis,
                               Record *ret_record, char **ret_json, size_t *ret_size);
 
+/* Loads the record of analysis id, here or another backend's (Slurm's), and its JSON text when ret_json is set.
+ * Returns 0, or an exit status after saying why not. Still running: with running_why set, says so with that
+ * message (one %s: the id) and returns EXIT_CTL_NOT_RUNNING; else it is an analysis without a record. */
+int ctl_load_record(Ctl *c, const char *id, const char *running_why, Record *ret, char **ret_json, size_t *ret_size);
+
 /* Which records ctl_records_foreach() passes on. */
 typedef struct RecordFilter {
         const char *profile;            /* NULL: every profile */
