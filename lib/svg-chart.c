@@ -25,6 +25,7 @@ typedef struct SvgLine {
         double *x, *y;          /* n points; NULL for a limit */
         size_t n;
         double bar_width;       /* > 0: the points are bars' left edges and heights */
+        bool vertical;          /* a limit at x = limit rather than y = limit */
         double limit;
 } SvgLine;
 
@@ -201,6 +202,16 @@ int svg_chart_add_limit(SvgChart *c, int panel, const char *label, const char *c
         return 0;
 }
 
+int svg_chart_add_x_limit(SvgChart *c, int panel, const char *label, const char *color, double x) {
+        int r;
+
+        r = svg_chart_add_limit(c, panel, label, color, x);
+        if (r < 0)
+                return r;
+        c->lines[c->n_lines - 1].vertical = true;
+        return 0;
+}
+
 int svg_chart_add_mark(SvgChart *c, double x, const char *label, const char *color) {
         SvgMark *marks = reallocarray(c->marks, c->n_marks + 1, sizeof(SvgMark));
 
@@ -313,9 +324,12 @@ static double data_x_max(const SvgChart *c) {
 
         if (m > 0)
                 return m;
-        for (size_t i = 0; i < c->n_lines; i++)
+        for (size_t i = 0; i < c->n_lines; i++) {
+                if (c->lines[i].vertical)
+                        m = MAX(m, c->lines[i].limit);
                 for (size_t k = 0; k < c->lines[i].n; k++)
                         m = MAX(m, c->lines[i].x[k] + c->lines[i].bar_width);
+        }
         for (size_t i = 0; i < c->n_marks; i++)
                 m = MAX(m, c->marks[i].x);
         return m > 0 ? m : 1;
@@ -329,7 +343,7 @@ static double data_y_max(const SvgChart *c, size_t panel) {
 
                 if ((size_t) l->panel != panel)
                         continue;
-                if (!l->x)
+                if (!l->x && !l->vertical)
                         m = MAX(m, l->limit);
                 for (size_t k = 0; k < l->n; k++)
                         m = MAX(m, l->y[k]);
@@ -423,11 +437,16 @@ static void write_panel(const SvgChart *c, size_t p, const Frame *fr, bool last,
                 if ((size_t) l->panel != p)
                         continue;
                 if (!l->x) {
-                        double y = px_y(fr, l->limit);
+                        double y = px_y(fr, l->limit), x = px_x(fr, l->limit);
 
                         fprintf(f, "<line class=\"limit\" data-label=\"");
                         put_escaped(f, l->label);
-                        fprintf(f, "\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left, y, fr->right, y);
+                        if (l->vertical)
+                                fprintf(f, "\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", x, fr->top, x,
+                                        fr->bottom);
+                        else
+                                fprintf(f, "\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left, y,
+                                        fr->right, y);
                         put_escaped(f, l->color);
                         fputs("\" stroke-width=\"2\" stroke-dasharray=\"8 5\"/>\n", f);
                         continue;

@@ -49,6 +49,10 @@ int svg_chart_add_bars(SvgChart *c, int panel, const char *label, const char *co
 /* Adds a dashed horizontal line at y (a limit) to a panel, named in the legend. Returns 0, -EINVAL or -ENOMEM. */
 int svg_chart_add_limit(SvgChart *c, int panel, const char *label, const char *color, double y);
 
+/* Adds a dashed vertical line at x (a limit on the x axis, as in a histogram of shares of it) to a panel, named
+ * in the legend. Returns 0, -EINVAL or -ENOMEM. */
+int svg_chart_add_x_limit(SvgChart *c, int panel, const char *label, const char *color, double x);
+
 /* Adds a vertical mark across every panel at x, labelled at its top (an event). Returns 0 or -ENOMEM. */
 int svg_chart_add_mark(SvgChart *c, double x, const char *label, const char *color);
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Tests for svg-chart.c's bars: one <rect> per bar above 0, heights in proportion to the values, bars side by
- * side over their x spans, bad arguments refused, panel titles escaped. */
+ * side over their x spans, an upright limit where its x is, bad arguments refused, panel titles escaped. */
 
 #undef NDEBUG
 #include <assert.h>
@@ -13,15 +13,14 @@
 #include "macro.h"
 #include "svg-chart.h"
 
-static char *write_chart(const SvgChart *c) {
-        char *buf = NULL;
+/* The chart's SVG text in *ret (the caller's, for open_memstream() to update). */
+static void write_chart(const SvgChart *c, char **ret) {
         size_t size = 0;
-        FILE *f = open_memstream(&buf, &size);
+        FILE *f = open_memstream(ret, &size);
 
         assert(f);
         assert(svg_chart_write(c, f) == 0);
         assert(fclose(f) == 0);
-        return buf;
 }
 
 /* Reads back the bars as (data-x, data-y, x, width, height), at most n; returns how many. */
@@ -38,7 +37,8 @@ static void test_bars(void) {
         static const double x[] = { 0, 10, 20, 30 }, y[] = { 4, 0, 2, 1 };
         _cleanup_(svg_chart_freep) SvgChart *c = NULL;
         _cleanup_free_ char *svg = NULL;
-        double bars[8][5];
+        double bars[8][5], x1, y1, x2, y2;
+        const char *l;
         int p;
 
         assert(svg_chart_new("bars", 800, 400, &c) == 0);
@@ -47,7 +47,8 @@ static void test_bars(void) {
         assert(p == 0);
         assert(svg_chart_set_panel_title(c, p, "Profile <a> & b") == 0);
         assert(svg_chart_add_bars(c, p, "counts", "#1f77b4", x, 10, y, ELEMENTSOF(x)) == 0);
-        svg = write_chart(c);
+        assert(svg_chart_add_x_limit(c, p, "limit", "red", 30) == 0);
+        write_chart(c, &svg);
 
         assert(strstr(svg, "class=\"panel-title\""));
         assert(strstr(svg, "Profile &lt;a&gt; &amp; b</text>"));
@@ -63,6 +64,13 @@ static void test_bars(void) {
         assert(fabs(bars[0][3] - bars[2][3]) < 0.02);
         assert(fabs((bars[2][2] - bars[1][2]) - (bars[1][2] - bars[0][2]) / 2) < 0.02);
         assert(bars[2][2] + bars[2][3] <= 800);
+        /* The x limit is upright, at the left edge of the bar that starts there. */
+        l = strstr(svg, "<line class=\"limit\" data-label=\"limit\"");
+        assert(l);
+        assert(sscanf(l, "<line class=\"limit\" data-label=\"limit\" x1=\"%lf\" y1=\"%lf\" x2=\"%lf\" y2=\"%lf\"",
+                      &x1, &y1, &x2, &y2) == 4);
+        assert(x1 == x2 && y1 < y2);
+        assert(fabs(x1 - (bars[2][2] - 0.5)) < 0.1);
 }
 
 static void test_bars_refused(void) {
