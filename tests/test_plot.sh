@@ -183,6 +183,20 @@ test_report_plot_file_and_text() {
         assertContains "report --plot with no analyses: still a picture" "$stdout" "(0 analyses)"
 }
 
+# A chart holds 16 profiles; the rest are left out with a warning that says how to see them.
+test_report_plot_many_profiles() {
+        local state=$SHUNIT_TMPDIR/many-state i
+        mkdir -p "$state/analysis-sandbox/results"
+        for i in $(seq 10 27); do
+                rresults=$state/analysis-sandbox/results report_record "m$i" "p$i" 45 75 2026-11-20 "$(id -u)"
+        done
+        XDG_STATE_HOME=$state ctl --user report --plot=-
+        assertEquals "report --plot of 18 profiles: exit status ($stderr)" 0 "$rc"
+        assertContains "report --plot of 18 profiles: says so" "$stderr" "the first 16 of 18 profiles"
+        assertEquals "report --plot of 18 profiles: 32 panels" 32 "$(grep -c 'class="panel-title"' <<<"$stdout")"
+        assertNotContains "report --plot of 18 profiles: the last left out" "$stdout" "Profile p27"
+}
+
 test_report_plot_renders() {
         if ! command -v rsvg-convert >/dev/null; then
                 startSkipping
