@@ -85,3 +85,18 @@ uint64_t log_histogram_count_above(const LogHistogram *h, double v) {
                 n += h->counts[i];
         return n;
 }
+
+void log_histogram_linear_counts(const LogHistogram *h, double width, uint64_t *counts, size_t n) {
+        if (n == 0)
+                return;
+        memset(counts, 0, n * sizeof(uint64_t));
+        counts[0] = h->n_zero;
+        for (unsigned i = 0; i < LOG_HISTOGRAM_BUCKETS; i++) {
+                double bin;
+
+                if (h->counts[i] == 0)
+                        continue;
+                bin = floor(bucket_middle(i) / width);
+                counts[bin >= (double) (n - 1) ? n - 1 : (size_t) bin] += h->counts[i];
+        }
+}

@@ -3,6 +3,7 @@
  * within a stated relative error. */
 #pragma once
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* Each bucket spans a factor of LOG_HISTOGRAM_GAMMA; a quantile is reported as its bucket's geometric middle, so it
@@ -35,3 +36,8 @@ double log_histogram_quantile(const LogHistogram *h, double q);
 /* The number of values added that are above v, counted by bucket: exact for values more than one bucket away
  * from v. */
 uint64_t log_histogram_count_above(const LogHistogram *h, double v);
+
+/* Counts the values added into n linear bins of the given width from 0: bin i holds [i * width, (i + 1) * width),
+ * the last bin everything above as well. A bucket goes whole to the bin of its geometric middle, so a value
+ * within LOG_HISTOGRAM_RELATIVE_ERROR of a bin's edge may be counted in its neighbour. Zeros go to bin 0. */
+void log_histogram_linear_counts(const LogHistogram *h, double width, uint64_t *counts, size_t n);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Charts as SVG, with no library: panels stacked over one x axis, lines, limit lines, marks and legends. */
+/* Charts as SVG, with no library: panels stacked over one x axis, lines, bars, limit lines, marks and legends. */
 
 #include <errno.h>
 #include <stdbool.h>
@@ -9,12 +9,13 @@
 #include "macro.h"
 #include "svg-chart.h"
 
-#define PANELS_MAX 4
 #define MARGIN_LEFT 84.0
 #define MARGIN_RIGHT 24.0
 #define MARGIN_TOP 56.0
 #define MARGIN_BOTTOM 52.0
 #define PANEL_GAP 34.0
+/* Room for a panel's title as well as the x ticks of the panel above it. */
+#define PANEL_GAP_TITLED 54.0
 #define FONT "font-family=\"DejaVu Sans, Verdana, sans-serif\""
 
 typedef struct SvgLine {
@@ -23,6 +24,8 @@ typedef struct SvgLine {
         char *color;
         double *x, *y;          /* n points; NULL for a limit */
         size_t n;
+        double bar_width;       /* > 0: the points are bars' left edges and heights */
+        bool vertical;          /* a limit at x = limit rather than y = limit */
         double limit;
 } SvgLine;
 
@@ -34,6 +37,7 @@ typedef struct SvgMark {
 
 typedef struct SvgPanel {
         char *y_label;
+        char *title;            /* NULL: none */
         SvgUnit unit;
         double y_max;
 } SvgPanel;
@@ -44,7 +48,7 @@ struct SvgChart {
         char *x_label;
         SvgUnit x_unit;
         double x_max;
-        SvgPanel panels[PANELS_MAX];
+        SvgPanel panels[SVG_CHART_PANELS_MAX];
         size_t n_panels;
         SvgLine *lines;
         size_t n_lines;
@@ -82,8 +86,10 @@ SvgChart *svg_chart_free(SvgChart *c) {
                 free(c->marks[i].label);
                 free(c->marks[i].color);
         }
-        for (size_t i = 0; i < c->n_panels; i++)
+        for (size_t i = 0; i < c->n_panels; i++) {
                 free(c->panels[i].y_label);
+                free(c->panels[i].title);
+        }
         free(c->lines);
         free(c->marks);
         free(c->title);
@@ -106,7 +112,7 @@ void svg_chart_set_x(SvgChart *c, const char *label, SvgUnit unit, double x_max)
 int svg_chart_add_panel(SvgChart *c, const char *y_label, SvgUnit unit, double y_max) {
         SvgPanel *p;
 
-        if (c->n_panels >= PANELS_MAX)
+        if (c->n_panels >= SVG_CHART_PANELS_MAX)
                 return -E2BIG;
         p = &c->panels[c->n_panels];
         p->y_label = strdup(y_label);
@@ -115,6 +121,19 @@ int svg_chart_add_panel(SvgChart *c, const char *y_label, SvgUnit unit, double y
         p->unit = unit;
         p->y_max = y_max;
         return (int) c->n_panels++;
+}
+
+int svg_chart_set_panel_title(SvgChart *c, int panel, const char *title) {
+        char *copy;
+
+        if (panel < 0 || (size_t) panel >= c->n_panels)
+                return -EINVAL;
+        copy = strdup(title);
+        if (!copy)
+                return -ENOMEM;
+        free(c->panels[panel].title);
+        c->panels[panel].title = copy;
+        return 0;
 }
 
 static SvgLine *add_line(SvgChart *c, int panel, const char *label, const char *color) {
@@ -158,6 +177,19 @@ int svg_chart_add_line(SvgChart *c, int panel, const char *label, const char *co
         return 0;
 }
 
+int svg_chart_add_bars(SvgChart *c, int panel, const char *label, const char *color, const double *x, double width,
+                       const double *y, size_t n) {
+        int r;
+
+        if (!(width > 0))
+                return -EINVAL;
+        r = svg_chart_add_line(c, panel, label, color, x, y, n);
+        if (r < 0)
+                return r;
+        c->lines[c->n_lines - 1].bar_width = width;
+        return 0;
+}
+
 int svg_chart_add_limit(SvgChart *c, int panel, const char *label, const char *color, double y) {
         SvgLine *l;
 
@@ -167,6 +199,16 @@ int svg_chart_add_limit(SvgChart *c, int panel, const char *label, const char *c
         if (!l)
                 return -ENOMEM;
         l->limit = y;
+        return 0;
+}
+
+int svg_chart_add_x_limit(SvgChart *c, int panel, const char *label, const char *color, double x) {
+        int r;
+
+        r = svg_chart_add_limit(c, panel, label, color, x);
+        if (r < 0)
+                return r;
+        c->lines[c->n_lines - 1].vertical = true;
         return 0;
 }
 
@@ -282,9 +324,12 @@ static double data_x_max(const SvgChart *c) {
 
         if (m > 0)
                 return m;
-        for (size_t i = 0; i < c->n_lines; i++)
+        for (size_t i = 0; i < c->n_lines; i++) {
+                if (c->lines[i].vertical)
+                        m = MAX(m, c->lines[i].limit);
                 for (size_t k = 0; k < c->lines[i].n; k++)
-                        m = MAX(m, c->lines[i].x[k]);
+                        m = MAX(m, c->lines[i].x[k] + c->lines[i].bar_width);
+        }
         for (size_t i = 0; i < c->n_marks; i++)
                 m = MAX(m, c->marks[i].x);
         return m > 0 ? m : 1;
@@ -298,12 +343,28 @@ static double data_y_max(const SvgChart *c, size_t panel) {
 
                 if ((size_t) l->panel != panel)
                         continue;
-                if (!l->x)
+                if (!l->x && !l->vertical)
                         m = MAX(m, l->limit);
                 for (size_t k = 0; k < l->n; k++)
                         m = MAX(m, l->y[k]);
         }
         return m > 0 ? m * 1.08 : 1;
+}
+
+/* A histogram's tallest bars are often at the left, under the legend: a panel with bars is scaled so that they
+ * stay below it. Returns the factor for the y axis' top. */
+static double bar_headroom(const SvgChart *c, size_t panel, double panel_height) {
+        size_t n_legend = 0;
+        bool bars = false;
+        double room;
+
+        for (size_t i = 0; i < c->n_lines; i++)
+                if ((size_t) c->lines[i].panel == panel) {
+                        n_legend++;
+                        bars = bars || c->lines[i].bar_width > 0;
+                }
+        room = panel_height - (16.0 * (double) n_legend + 12);
+        return bars && room > panel_height / 3 ? panel_height / room : 1;
 }
 
 static void write_axis_label(FILE *f, const char *label, const char *unit_name) {
@@ -327,6 +388,12 @@ static void write_panel(const SvgChart *c, size_t p, const Frame *fr, bool last,
         put_escaped(f, panel->y_label);
         fprintf(f, "\">\n<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" fill=\"#fcfcfc\" stroke=\"#888\"/>\n",
                 fr->left, fr->top, fr->right - fr->left, fr->bottom - fr->top);
+        if (panel->title) {
+                fprintf(f, "<text class=\"panel-title\" x=\"%.1f\" y=\"%.1f\" font-size=\"13\" font-weight=\"bold\" " FONT ">",
+                        fr->left, fr->top - 8);
+                put_escaped(f, panel->title);
+                fputs("</text>\n", f);
+        }
 
         /* y ticks and grid, in the unit chosen for the range */
         step = nice_step(fr->y_max / y_div, 4);
@@ -370,13 +437,40 @@ static void write_panel(const SvgChart *c, size_t p, const Frame *fr, bool last,
                 if ((size_t) l->panel != p)
                         continue;
                 if (!l->x) {
-                        double y = px_y(fr, l->limit);
+                        double y = px_y(fr, l->limit), x = px_x(fr, l->limit);
 
                         fprintf(f, "<line class=\"limit\" data-label=\"");
                         put_escaped(f, l->label);
-                        fprintf(f, "\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left, y, fr->right, y);
+                        if (l->vertical)
+                                fprintf(f, "\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", x, fr->top, x,
+                                        fr->bottom);
+                        else
+                                fprintf(f, "\" x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left, y,
+                                        fr->right, y);
                         put_escaped(f, l->color);
                         fputs("\" stroke-width=\"2\" stroke-dasharray=\"8 5\"/>\n", f);
+                        continue;
+                }
+                if (l->bar_width > 0) {
+                        fprintf(f, "<g class=\"bars\" data-label=\"");
+                        put_escaped(f, l->label);
+                        fputs("\" fill=\"", f);
+                        put_escaped(f, l->color);
+                        fputs("\">\n", f);
+                        for (size_t k = 0; k < l->n; k++) {
+                                double x0 = px_x(fr, l->x[k]), x1 = px_x(fr, l->x[k] + l->bar_width), y = px_y(fr, l->y[k]);
+
+                                if (!(l->y[k] > 0))
+                                        continue;
+                                /* A pixel's gap between neighbours, so that equal bars read as separate buckets. */
+                                fputs("<rect class=\"bar\" data-x=\"", f);
+                                put_number(f, l->x[k]);
+                                fputs("\" data-y=\"", f);
+                                put_number(f, l->y[k]);
+                                fprintf(f, "\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\"/>\n", x0 + 0.5, y,
+                                        MAX(x1 - x0 - 1, 0.5), fr->bottom - y);
+                        }
+                        fputs("</g>\n", f);
                         continue;
                 }
                 fprintf(f, "<path class=\"line\" data-label=\"");
@@ -401,10 +495,17 @@ static void write_panel(const SvgChart *c, size_t p, const Frame *fr, bool last,
 
                 if ((size_t) l->panel != p)
                         continue;
-                fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left + 12,
-                        legend_y - 4, fr->left + 36, legend_y - 4);
-                put_escaped(f, l->color);
-                fprintf(f, "\" stroke-width=\"2\"%s/>\n", l->x ? "" : " stroke-dasharray=\"8 5\"");
+                if (l->bar_width > 0) {
+                        fprintf(f, "<rect x=\"%.1f\" y=\"%.1f\" width=\"24\" height=\"10\" fill=\"", fr->left + 12,
+                                legend_y - 9);
+                        put_escaped(f, l->color);
+                        fputs("\"/>\n", f);
+                } else {
+                        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"", fr->left + 12,
+                                legend_y - 4, fr->left + 36, legend_y - 4);
+                        put_escaped(f, l->color);
+                        fprintf(f, "\" stroke-width=\"2\"%s/>\n", l->x ? "" : " stroke-dasharray=\"8 5\"");
+                }
                 fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"12\" " FONT ">", fr->left + 42, legend_y);
                 put_escaped(f, l->label);
                 fputs("</text>\n", f);
@@ -415,10 +516,15 @@ static void write_panel(const SvgChart *c, size_t p, const Frame *fr, bool last,
 
 int svg_chart_write(const SvgChart *c, FILE *f) {
         double x_max = data_x_max(c);
-        double panel_height = c->n_panels > 0
-                ? (c->height - MARGIN_TOP - MARGIN_BOTTOM - PANEL_GAP * (double) (c->n_panels - 1)) / (double) c->n_panels
-                : 0;
+        double gap = PANEL_GAP, panel_height;
         Frame first = {}, last = {};
+
+        for (size_t p = 0; p < c->n_panels; p++)
+                if (c->panels[p].title)
+                        gap = PANEL_GAP_TITLED;
+        panel_height = c->n_panels > 0
+                ? (c->height - MARGIN_TOP - MARGIN_BOTTOM - gap * (double) (c->n_panels - 1)) / (double) c->n_panels
+                : 0;
 
         fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
                    "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%u\" height=\"%u\" viewBox=\"0 0 %u %u\">\n"
@@ -432,12 +538,13 @@ int svg_chart_write(const SvgChart *c, FILE *f) {
                 Frame fr = {
                         .left = MARGIN_LEFT,
                         .right = c->width - MARGIN_RIGHT,
-                        .top = MARGIN_TOP + (double) p * (panel_height + PANEL_GAP),
+                        .top = MARGIN_TOP + (double) p * (panel_height + gap),
                         .x_max = x_max,
                         .y_max = data_y_max(c, p),
                 };
 
                 fr.bottom = fr.top + panel_height;
+                fr.y_max *= bar_headroom(c, p, panel_height);
                 write_panel(c, p, &fr, p + 1 == c->n_panels, f);
                 if (p == 0)
                         first = fr;

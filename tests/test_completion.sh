@@ -49,6 +49,12 @@ test_analysisctl_efficiency_verbs() {
         assertEquals "--profile takes a profile" "notebook_execution " "$got"
         complete_words _analysisctl analysisctl report --si
         assertEquals "report's options" "--since " "$got"
+        complete_words _analysisctl analysisctl report --pl
+        assertEquals "report --plot" "--plot " "$got"
+        mkdir -p "$SHUNIT_TMPDIR/pictures"
+        touch "$SHUNIT_TMPDIR/pictures/report.svg"
+        complete_words _analysisctl analysisctl report --plot "$SHUNIT_TMPDIR/pictures/rep"
+        assertEquals "--plot takes a file" "$SHUNIT_TMPDIR/pictures/report.svg " "$got"
 }
 
 test_analysisctl_recorded_ids() {

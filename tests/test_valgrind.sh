@@ -81,12 +81,12 @@ testAnalysisctl() {
         assertEquals "analysisctl profiles --json under valgrind: $(cat "$SHUNIT_TMPDIR/profiles-json.vg")" 1 "$rc"
 }
 
-# report, suggest --write and metrics over generated records (in a user's results directory).
+# report (with its picture), suggest --write and metrics over generated records (in a user's results directory).
 testAnalysisctlEfficiency() {
         local state=$SHUNIT_TMPDIR/eff-state verb
         python3 "$MAKE_RECORDS" --count 60 --seed 5 "$state/analysis-sandbox/results"
         mkdir -p "$SHUNIT_TMPDIR/eff-profiles"
-        for verb in "report" "report --json --since=-30d" "suggest --write tool" "metrics"; do
+        for verb in "report" "report --json --since=-30d" "report --plot=$SHUNIT_TMPDIR/report.svg" "suggest --write tool" "metrics"; do
                 # shellcheck disable=SC2086 # the verb and its options
                 (export XDG_STATE_HOME=$state XDG_RUNTIME_DIR=$SHUNIT_TMPDIR DBUS_SESSION_BUS_ADDRESS=unix:path=/nonexistent \
                         ANALYSIS_SANDBOX_PROFILE_PATH=$SHUNIT_TMPDIR/eff-profiles:$VENDOR_PROFILES_DIR

@@ -71,6 +71,8 @@ static void help(void) {
                "     --until=TIME       report, suggest: analyses that ended before TIME\n"
                "     --margin=PERCENT   suggest: room above the 95th percentile (default: 15%%)\n"
                "     --write            suggest: install the drop-in (root; then daemon-reload)\n"
+               "     --plot=FILE        report: also draw each profile's peak memory and runtime against\n"
+               "                        its limits as SVG (- for standard output, instead of the text)\n"
                "  -o --output=FILE      plot: the SVG file to write (- for standard output);\n"
                "                        metrics: write FILE atomically instead of printing\n\n"
                "See analysisctl(1).\n",
@@ -96,7 +98,7 @@ static int parse_user(const char *s, uid_t *ret) {
 static int parse_argv(int argc, char *argv[], Ctl *c) {
         enum {
                 ARG_VERSION = 0x100, ARG_SYSTEM, ARG_USER, ARG_JSON, ARG_NO_BLOCK, ARG_OLDER_THAN, ARG_PROFILE,
-                ARG_SINCE, ARG_UNTIL, ARG_MARGIN, ARG_WRITE,
+                ARG_SINCE, ARG_UNTIL, ARG_MARGIN, ARG_WRITE, ARG_PLOT,
         };
         static const struct option options[] = {
                 { "help",       no_argument,       NULL, 'h'            },
@@ -115,6 +117,7 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                 { "margin",     required_argument, NULL, ARG_MARGIN     },
                 { "write",      no_argument,       NULL, ARG_WRITE      },
                 { "output",     required_argument, NULL, 'o'            },
+                { "plot",       required_argument, NULL, ARG_PLOT       },
                 {}
         };
         uint64_t n;
@@ -182,6 +185,9 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                         break;
                 case 'o':
                         c->output = optarg;
+                        break;
+                case ARG_PLOT:
+                        c->plot = optarg;
                         break;
                 case ARG_OLDER_THAN:
                         if (parse_timespan(optarg, &c->older_than_usec) < 0 ||

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* analysisctl report: per profile, how the analyses in a time range ended, how much of their limits they used
  * (median, 95th percentile, maximum: seff's efficiencies across many), the allocation they left unused and those
- * that hit a limit. Any number of records in bounded memory: a fixed log-scale histogram per ratio. */
+ * that hit a limit; with --plot, the distributions of peak memory and runtime against the limits as SVG. Any
+ * number of records in bounded memory: a fixed log-scale histogram per ratio. */
 
 #include <inttypes.h>
 #include <math.h>
@@ -20,6 +21,7 @@
 #include "log.h"
 #include "parse-value.h"
 #include "result-access.h"
+#include "svg-chart.h"
 
 /* Beyond this many profiles the rest are counted together, so that memory stays bounded whatever the records
  * name. */
@@ -27,6 +29,14 @@
 #define REPORT_OTHER_PROFILES "(other profiles)"
 /* The analyses that hit a limit are counted; this many of the latest are named. */
 #define REPORT_HITS_SHOWN 10
+
+/* report --plot: two panels a profile (a chart holds SVG_CHART_PANELS_MAX), bars 10% of the limit wide from 0
+ * to 150%, the last bar everything above. */
+#define PLOT_PROFILES_MAX (SVG_CHART_PANELS_MAX / 2)
+#define PLOT_WIDTH 800
+#define PLOT_PANEL_HEIGHT 210
+#define PLOT_BIN_PERCENT 10
+#define PLOT_BINS 16
 
 typedef struct LimitHit {
         char id[ANALYSIS_ID_MAX + 1];
@@ -344,6 +354,97 @@ static void write_json_profile(JsonWriter *w, const ProfileReport *p) {
         json_end_object(w);
 }
 
+/* The distributions are drawn as shares of the limit rather than in bytes and seconds: the analyses of one
+ * profile may have run under different limits (a drop-in from suggest --write, a request that asked for less),
+ * and a share compares each with the limit it ran under, which is the question (how close do they come, how much
+ * is never used). It also gives every panel one x axis, with the limit at 100%, and it is what report's
+ * histograms hold. Bars are linear 10% bins: the readers want "most use 20-30%", not a log scale. */
+static int build_plot(const Ctl *c, const Report *rep, SvgChart **ret) {
+        static const struct {
+                EfficiencyKind kind;
+                const char *what, *bars, *color;
+        } panels[] = {
+                { EFFICIENCY_MEMORY,  "peak memory ÷ memory limit", "analyses by memory peak", "#1f77b4" },
+                { EFFICIENCY_RUNTIME, "runtime ÷ time limit",       "analyses by runtime",     "#2ca02c" },
+        };
+        _cleanup_(svg_chart_freep) SvgChart *chart = NULL;
+        _cleanup_free_ char *title = NULL;
+        size_t n = MIN(rep->n_profiles, (size_t) PLOT_PROFILES_MAX);
+        double x[PLOT_BINS];
+        int r;
+
+        title = strprintf("Peak memory and runtime against the limits, per profile (%" PRIu64 " analys%s%s)",
+                          rep->n_records, rep->n_records == 1 ? "is" : "es", ctl_sees_everyone(c) ? "" : " of yours");
+        if (!title)
+                return -ENOMEM;
+        r = svg_chart_new(title, PLOT_WIDTH, (unsigned) (110 + PLOT_PANEL_HEIGHT * ELEMENTSOF(panels) * MAX(n, (size_t) 1)),
+                          &chart);
+        if (r < 0)
+                return r;
+        svg_chart_set_x(chart, "Share of the limit the analysis ran under (%; the last bar: 150% and more)",
+                        SVG_UNIT_PLAIN, PLOT_BIN_PERCENT * PLOT_BINS);
+        for (size_t i = 0; i < PLOT_BINS; i++)
+                x[i] = (double) (i * PLOT_BIN_PERCENT);
+        for (size_t i = 0; i < n; i++) {
+                const ProfileReport *p = rep->profiles + i;
+
+                for (size_t k = 0; k < ELEMENTSOF(panels); k++) {
+                        const LogHistogram *h = &p->ratio[panels[k].kind];
+                        _cleanup_free_ char *t = NULL;
+                        uint64_t counts[PLOT_BINS];
+                        double y[PLOT_BINS];
+                        int panel;
+
+                        panel = svg_chart_add_panel(chart, "Analyses", SVG_UNIT_PLAIN, 4);
+                        if (panel < 0)
+                                return panel;
+                        t = strprintf("Profile %s: %s (%" PRIu64 " of %" PRIu64 " analys%s)", p->name, panels[k].what,
+                                      h->n, p->n, p->n == 1 ? "is" : "es");
+                        if (!t)
+                                return -ENOMEM;
+                        r = svg_chart_set_panel_title(chart, panel, t);
+                        if (r < 0)
+                                return r;
+                        log_histogram_linear_counts(h, PLOT_BIN_PERCENT / 100.0, counts, PLOT_BINS);
+                        for (size_t b = 0; b < PLOT_BINS; b++)
+                                y[b] = (double) counts[b];
+                        r = svg_chart_add_bars(chart, panel, panels[k].bars, panels[k].color, x, PLOT_BIN_PERCENT, y,
+                                               PLOT_BINS);
+                        if (r >= 0)
+                                r = svg_chart_add_x_limit(chart, panel, "the limit (100%)", "#d62728", 100);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        *ret = TAKE_PTR(chart);
+        return 0;
+}
+
+/* Writes the picture to c->plot, or to standard output for "-". Returns an exit status. */
+static int write_plot(const Ctl *c, const Report *rep) {
+        _cleanup_(svg_chart_freep) SvgChart *chart = NULL;
+        _cleanup_fclose_ FILE *f = NULL;
+        int r;
+
+        r = build_plot(c, rep, &chart);
+        if (r < 0)
+                return log_oom(), EXIT_CTL_FAILURE;
+        if (rep->n_profiles > PLOT_PROFILES_MAX)
+                log_warning("The picture shows the first %d of %zu profiles; choose others with --profile=NAME.",
+                            PLOT_PROFILES_MAX, rep->n_profiles);
+        if (strcmp(c->plot, "-") == 0)
+                return svg_chart_write(chart, stdout) < 0 || fflush(stdout) != 0 ? EXIT_CTL_FAILURE : EXIT_SUCCESS;
+        f = fopen(c->plot, "we");
+        if (!f)
+                return log_error_errno(errno, "Cannot create %s: %m", c->plot), EXIT_CTL_FAILURE;
+        r = svg_chart_write(chart, f);
+        if (r >= 0 && fflush(f) != 0)
+                r = -errno;
+        if (r < 0)
+                return log_error_errno(r, "Cannot write %s: %m", c->plot), EXIT_CTL_FAILURE;
+        return EXIT_SUCCESS;
+}
+
 int ctl_record_filter(Ctl *c, RecordFilter *ret) {
         *ret = (RecordFilter) {
                 .profile = c->profile,
@@ -356,6 +457,12 @@ int ctl_record_filter(Ctl *c, RecordFilter *ret) {
                 return EXIT_SETUP_PERMISSION;
         }
         return 0;
+}
+
+static void warn_skipped(uint64_t skipped) {
+        if (skipped > 0)
+                log_warning("%" PRIu64 " record%s could not be read and %s left out.", skipped, skipped == 1 ? "" : "s",
+                            skipped == 1 ? "was" : "were");
 }
 
 int verb_report(Ctl *c, char **args) {
@@ -371,6 +478,14 @@ int verb_report(Ctl *c, char **args) {
         if (r < 0)
                 return log_error_errno(r, "Cannot read the records in %s: %m", c->paths.results_dir), EXIT_CTL_FAILURE;
         qsort(rep.profiles, rep.n_profiles, sizeof(ProfileReport), profile_cmp);
+        if (c->plot) {
+                r = write_plot(c, &rep);
+                /* Standard output carries the picture: the text or JSON would make it invalid. */
+                if (r != EXIT_SUCCESS || strcmp(c->plot, "-") == 0) {
+                        warn_skipped(skipped);
+                        return r;
+                }
+        }
         if (c->json) {
                 JsonWriter w = { .f = stdout };
 
@@ -403,8 +518,6 @@ int verb_report(Ctl *c, char **args) {
                 if (i + 1 < rep.n_profiles)
                         putchar('\n');
         }
-        if (skipped > 0)
-                log_warning("%" PRIu64 " record%s could not be read and %s left out.", skipped, skipped == 1 ? "" : "s",
-                            skipped == 1 ? "was" : "were");
+        warn_skipped(skipped);
         return EXIT_SUCCESS;
 }

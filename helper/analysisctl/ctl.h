@@ -34,6 +34,7 @@ typedef struct Ctl {
         unsigned margin_percent;        /* suggest: --margin= */
         bool write;                     /* suggest: --write */
         const char *output;             /* plot: -o FILE (- for stdout); metrics: --output= (NULL: stdout) */
+        const char *plot;               /* report: --plot=FILE (- for stdout; NULL: no picture) */
         sd_event *event;
         sd_bus *bus;
         AnalysisPaths paths;

@@ -117,6 +117,25 @@ static void expect_line(const Efficiency *e, EfficiencyKind k, uint64_t quota, c
         }
 }
 
+/* report --plot's bins: 10% wide from 0, the last one open; each value in the bin it falls in when it is away
+ * from the edges. */
+static void test_histogram_linear_counts(void) {
+        static const double v[] = { 0, 0.05, 0.25, 0.26, 0.55, 0.95, 1.25, 1.45, 1.55, 40 };
+        static const uint64_t expected[] = { 2, 0, 2, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 1, 2 };
+        uint64_t counts[ELEMENTSOF(expected)], one = 7;
+        LogHistogram h;
+
+        log_histogram_init(&h);
+        for (size_t i = 0; i < ELEMENTSOF(v); i++)
+                log_histogram_add(&h, v[i]);
+        log_histogram_linear_counts(&h, 0.1, counts, ELEMENTSOF(counts));
+        for (size_t i = 0; i < ELEMENTSOF(expected); i++)
+                assert(counts[i] == expected[i]);
+        /* One bin takes everything. */
+        log_histogram_linear_counts(&h, 0.1, &one, 1);
+        assert(one == ELEMENTSOF(v));
+}
+
 static void test_efficiency(void) {
         Efficiency e;
         Record r;
@@ -342,6 +361,7 @@ static void test_metrics(void) {
 
 int main(void) {
         test_histogram_quantiles();
+        test_histogram_linear_counts();
         test_efficiency();
         test_suggest_rule();
         test_timestamps();
