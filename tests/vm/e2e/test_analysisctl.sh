@@ -228,9 +228,10 @@ testGcRemovesOnlyOldFiles() {
         mkdir -m 0700 "$SPOOL_DIR/ctl-gc-young"
         run analysisctl gc --older-than=30d
         assertEquals "gc: exit status ($stderr)" 0 "$rc"
-        # The record, the two output files and the output directory.
-        assertContains "gc: what it did" "$stdout" "Removed 4 files older than"
+        # The record, its samples, the two output files and the output directory.
+        assertContains "gc: what it did" "$stdout" "Removed 5 files older than"
         assertFalse "gc: the old record is gone" "[ -e $RESULTS_DIR/ctl-gc-old.json ]"
+        assertFalse "gc: the old samples are gone" "[ -e $RESULTS_DIR/ctl-gc-old.samples.csv ]"
         assertFalse "gc: the old output is gone" "[ -e $RESULTS_DIR/ctl-gc-old.stdout ]"
         assertFalse "gc: the old output directory is gone" "[ -e $RESULTS_DIR/ctl-gc-old.output ]"
         assertTrue "gc: the running analysis' output directory stays mounted" \
