@@ -198,7 +198,7 @@ testCopyWorkdirBringsResultsBack() {
 testGcRemovesTheOutputDirectory() {
         run_as resalice / --id=res-gc -- /bin/sh -c 'echo x >"$ANALYSIS_OUTPUT_DIR/x"'
         assertTrue "handed over" "[[ -d $RESULTS/res-gc.output ]]"
-        # gc removes an analysis's files together, once the newest of them is old enough: its samples too.
+        # gc removes an analysis' files together, once the newest of them is old enough: its samples too.
         touch -h -d '40 days ago' "$RESULTS/res-gc.json" "$RESULTS/res-gc.stdout" "$RESULTS/res-gc.stderr" "$RESULTS/res-gc.output" \
                 "$RESULTS/res-gc.samples.csv"
         analysisctl gc --older-than=30d >/dev/null
