@@ -5,6 +5,7 @@
 
 #undef NDEBUG
 #include <assert.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,6 +245,24 @@ static void test_suggest_rule(void) {
                 assert(v == runtimes[i].want);
                 assert(strcmp(suggest_format_runtime(v, buf, sizeof(buf)), runtimes[i].text) == 0);
                 assert(parse_timespan(buf, &parsed) == 0 && parsed == v);
+        }
+        /* Tasks: as is to 20, then steps of 5, 10, 100. */
+        static const struct {
+                double tasks;
+                uint64_t want;
+        } tasks[] = {
+                { 0, 10 }, { 3, 10 }, { 10, 10 }, { 10.2, 11 }, { 17, 17 }, { 20, 20 }, { 20.5, 25 }, { 21, 25 },
+                { 99.1, 100 }, { 100, 100 }, { 101, 110 }, { 999, 1000 }, { 1000, 1000 }, { 1001, 1100 },
+                { 12345, 13000 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(tasks); i++) {
+                uint64_t v = suggest_round_tasks(tasks[i].tasks);
+
+                if (v != tasks[i].want) {
+                        fprintf(stderr, "suggest_round_tasks(%g) = %" PRIu64 ", want %" PRIu64 "\n", tasks[i].tasks, v,
+                                tasks[i].want);
+                        assert(false);
+                }
         }
         assert(suggest_round_cpu_percent(0, 400) == 10);
         assert(suggest_round_cpu_percent(57.5, 400) == 60);
