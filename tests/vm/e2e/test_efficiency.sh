@@ -101,7 +101,7 @@ testStatusEfficiency() {
                 "$(json "j['efficiency']['memory']['ratio'] >= 0.9")"
         assertEquals "status --json: memory allowed" 134217728 "$(json "j['efficiency']['memory']['allowed_bytes']")"
         assertEquals "status --json: the analysis' own CPU, not the sandbox's" \
-                "$(e2e_record_field eff-oom usage.cpu_sec)" "$(json "'%.3f' % j['efficiency']['cpu']['used_sec']")"
+                "$(printf '%.3f' "$(e2e_record_field eff-oom usage.cpu_sec)")" "$(json "'%.3f' % j['efficiency']['cpu']['used_sec']")"
         assertEquals "status --json: the record's task peak" "$(e2e_record_field eff-oom usage.tasks_peak)" \
                 "$(json "j['efficiency']['tasks']['peak']")"
 
