@@ -15,6 +15,7 @@ enum {
         FILE_MEMORY_CURRENT,
         FILE_MEMORY_PEAK,
         FILE_PIDS_CURRENT,
+        FILE_PIDS_PEAK,
         FILE_MEMORY_EVENTS,
         FILE_PIDS_EVENTS,
         FILE_CPU_STAT,
@@ -29,6 +30,7 @@ static const char * const file_names[_FILE_MAX] = {
         [FILE_MEMORY_CURRENT]      = "memory.current",
         [FILE_MEMORY_PEAK]         = "memory.peak",
         [FILE_PIDS_CURRENT]        = "pids.current",
+        [FILE_PIDS_PEAK]           = "pids.peak",
         [FILE_MEMORY_EVENTS]       = "memory.events",
         [FILE_PIDS_EVENTS]         = "pids.events",
         [FILE_CPU_STAT]            = "cpu.stat",
@@ -155,6 +157,7 @@ int cgroup_files_read(CgroupFiles *f, CgroupCounters *ret) {
         c.memory_current = r >= 0 ? text_uint(buf) : SAMPLE_UNSET;
         c.memory_peak = figure(f, FILE_MEMORY_PEAK, NULL);
         c.tasks = figure(f, FILE_PIDS_CURRENT, NULL);
+        c.tasks_peak = figure(f, FILE_PIDS_PEAK, NULL);
         c.oom_kills = figure(f, FILE_MEMORY_EVENTS, "oom_kill");
         c.fork_refusals = figure(f, FILE_PIDS_EVENTS, "max");
         c.cpu_throttled_usec = figure(f, FILE_CPU_STAT, "throttled_usec");

@@ -14,6 +14,7 @@ typedef struct CgroupCounters {
         uint64_t cpu_usec;              /* the payload leaf's where there is one, else the unit's */
         uint64_t cpu_throttled_usec;    /* the unit's and the leaf's: throttling counts where the quota is */
         uint64_t tasks;                 /* the unit's pids.current */
+        uint64_t tasks_peak;            /* the unit's pids.peak (Linux 6.1), SAMPLE_UNSET without */
         uint64_t read_bytes;            /* io.stat of the unit, SAMPLE_UNSET without the io controller */
         uint64_t written_bytes;
         uint64_t oom_kills;             /* memory.events oom_kill of the unit */
@@ -26,7 +27,7 @@ typedef struct CgroupCounters {
 typedef struct CgroupFiles {
         int dir_fd;
         int payload_fd;         /* the payload leaf, once it exists */
-        int fds[9];
+        int fds[10];
 } CgroupFiles;
 
 /* Sets every file closed. */

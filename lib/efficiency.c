@@ -14,6 +14,7 @@ static const char * const efficiency_kind_table[_EFFICIENCY_KIND_MAX] = {
         [EFFICIENCY_MEMORY]  = "memory",
         [EFFICIENCY_CPU]     = "cpu",
         [EFFICIENCY_RUNTIME] = "runtime",
+        [EFFICIENCY_TASKS]   = "tasks",
 };
 
 static const char * const end_class_table[_END_CLASS_MAX] = {
@@ -62,11 +63,13 @@ void efficiency_from_record(const Record *r, Efficiency *ret) {
                         [EFFICIENCY_MEMORY]  = r->usage.memory_peak,
                         [EFFICIENCY_CPU]     = r->usage.cpu_usec,
                         [EFFICIENCY_RUNTIME] = r->usage.runtime_usec,
+                        [EFFICIENCY_TASKS]   = r->usage.tasks_peak,
                 },
                 .allowed = {
                         [EFFICIENCY_MEMORY]  = r->limits.memory_max,
                         [EFFICIENCY_CPU]     = mul_percent(r->usage.runtime_usec, r->limits.cpu_quota_percent),
                         [EFFICIENCY_RUNTIME] = r->limits.runtime_max_usec,
+                        [EFFICIENCY_TASKS]   = r->limits.tasks_max,
                 },
                 .tasks_max = r->limits.tasks_max,
                 .tasks_refused = r->usage.tasks_limit_hits,
@@ -98,6 +101,8 @@ int efficiency_describe(const Efficiency *e, EfficiencyKind kind, uint64_t cpu_q
         char u[32], a[32], p[16], t[32];
         char *s;
 
+        if (kind == EFFICIENCY_TASKS)
+                return efficiency_describe_tasks(e, ret);
         if (used == RECORD_UNSET)
                 s = strprintf("%s not recorded", names[kind]);
         else if (allowed == RECORD_UNSET || allowed == 0)
@@ -118,9 +123,20 @@ int efficiency_describe(const Efficiency *e, EfficiencyKind kind, uint64_t cpu_q
 }
 
 int efficiency_describe_tasks(const Efficiency *e, char **ret) {
+        uint64_t peak = e->used[EFFICIENCY_TASKS];
+        char p[16], refused[64] = "";
         char *s;
 
-        if (e->tasks_max == RECORD_UNSET && e->tasks_refused == RECORD_UNSET)
+        if (peak != RECORD_UNSET) {
+                if (e->tasks_refused != RECORD_UNSET && e->tasks_refused > 0)
+                        (void) snprintf(refused, sizeof(refused), ", %" PRIu64 " fork%s refused", e->tasks_refused,
+                                        e->tasks_refused == 1 ? "" : "s");
+                if (e->tasks_max == RECORD_UNSET || e->tasks_max == 0)
+                        s = strprintf("tasks: peak %" PRIu64 ", no limit%s", peak, refused);
+                else
+                        s = strprintf("tasks: peak %" PRIu64 " of the limit %" PRIu64 " (%s)%s", peak, e->tasks_max,
+                                      format_percent(efficiency_ratio(e, EFFICIENCY_TASKS), p, sizeof(p)), refused);
+        } else if (e->tasks_max == RECORD_UNSET && e->tasks_refused == RECORD_UNSET)
                 s = strdup("tasks not recorded");
         else if (e->tasks_refused == RECORD_UNSET)
                 s = strprintf("tasks: limit %" PRIu64 ", forks refused not recorded (no task peak is recorded)",

@@ -12,15 +12,17 @@ typedef enum EfficiencyKind {
         EFFICIENCY_MEMORY,      /* memory peak / memory limit */
         EFFICIENCY_CPU,         /* the analysis' own CPU time / (CPU quota x runtime) */
         EFFICIENCY_RUNTIME,     /* runtime / time limit */
+        EFFICIENCY_TASKS,       /* task peak / task limit */
         _EFFICIENCY_KIND_MAX,
         _EFFICIENCY_KIND_INVALID = -EINVAL,
 } EfficiencyKind;
 
 typedef struct Efficiency {
-        /* Per kind: used and allowed, in bytes or microseconds; RECORD_UNSET where the record does not tell. */
+        /* Per kind: used and allowed, in bytes, microseconds or tasks; RECORD_UNSET where the record does not
+         * tell. */
         uint64_t used[_EFFICIENCY_KIND_MAX];
         uint64_t allowed[_EFFICIENCY_KIND_MAX];
-        /* The record keeps no task peak: only the limit and the forks it refused. */
+        /* The task limit (allowed[EFFICIENCY_TASKS]) and the forks it refused. */
         uint64_t tasks_max;
         uint64_t tasks_refused;
 } Efficiency;
@@ -63,12 +65,14 @@ const char *end_class_to_string(EndClass c);
 const char *limit_kind_to_string(LimitKind k);
 
 /* One efficiency line as analysisctl status prints it, after seff: "memory 64.2 MiB of 64.0 MiB (100%)", "CPU 1.2 s
- * of 4.0 s (30%: 50% quota x 8.0 s)", "runtime 8.0 s of 5 min (2.7%)", or what can be said when a figure is
- * unknown ("memory 12.0 MiB, no limit"). Returns 0 with a malloc'ed string, or -ENOMEM. */
+ * of 4.0 s (30%: 50% quota x 8.0 s)", "runtime 8.0 s of 5 min (2.7%)", the tasks line of
+ * efficiency_describe_tasks(), or what can be said when a figure is unknown ("memory 12.0 MiB, no limit").
+ * Returns 0 with a malloc'ed string, or -ENOMEM. */
 int efficiency_describe(const Efficiency *e, EfficiencyKind kind, uint64_t cpu_quota_percent, char **ret);
 
-/* The tasks line: the record has the limit and the forks refused at it, never a peak, and says so. Returns 0 or
- * -ENOMEM. */
+/* The tasks line: "tasks: peak 7 of the limit 32 (22%)", with the forks refused at the limit if any; for a record
+ * without a peak (written before usage.tasks_peak, or without samples), the limit and the forks refused, and
+ * that no peak is recorded. Returns 0 or -ENOMEM. */
 int efficiency_describe_tasks(const Efficiency *e, char **ret);
 
 /* How r ended. */

@@ -36,6 +36,23 @@ unsigned suggest_round_cpu_percent(double percent, unsigned max_percent) {
         return v > max_percent ? max_percent : (unsigned) v;
 }
 
+uint64_t suggest_round_tasks(double tasks) {
+        uint64_t step = 5;
+
+        if (!(tasks > 10))
+                return 10;
+        if (tasks >= 0x1p62)
+                return UINT64_C(1) << 62;
+        if (tasks <= 20)
+                return (uint64_t) ceil(tasks);
+        if (tasks >= 100) {
+                step = 10;
+                for (double top = 1000; tasks >= top; top *= 10)
+                        step *= 10;
+        }
+        return (uint64_t) ceil(tasks / (double) step) * step;
+}
+
 uint64_t suggest_round_runtime(double usec) {
         static const struct {
                 uint64_t below, step;

@@ -27,6 +27,16 @@ unsigned suggest_round_cpu_percent(double percent, unsigned max_percent);
  * an hour above. At least 10 s. */
 uint64_t suggest_round_runtime(double usec);
 
+/* Tasks a unit keeps for the sandbox's own processes above what the analysis may use: analysis-exec gives the
+ * payload the unit's pids.max less 2 (the recorder systemd forks into the unit, and one more) less 1 for the
+ * supervisor when there is one (payload_tasks_max() in helper/exec/analysis-exec.c). A suggested Tasks= adds
+ * them to the peak, or the analysis would meet its limit that many tasks early. */
+#define SUGGEST_TASKS_RESERVED 3
+
+/* A task count rounded up to a readable number: as is up to 20, then to a multiple of 5 below 100, of 10 below
+ * 1000, of 100 below 10000, and so on. At least 10. */
+uint64_t suggest_round_tasks(double tasks);
+
 /* A byte count from suggest_round_bytes() as a Memory= value: "384M", "2G", "1280M". Returns buf. */
 const char *suggest_format_bytes(uint64_t bytes, char *buf, size_t n);
 

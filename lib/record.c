@@ -23,6 +23,7 @@ void record_init(Record *r) {
                         .memory_peak = RECORD_UNSET,
                         .oom_kills = RECORD_UNSET,
                         .tasks_limit_hits = RECORD_UNSET,
+                        .tasks_peak = RECORD_UNSET,
                         .cpu_throttled_usec = RECORD_UNSET,
                         .disk_used = RECORD_UNSET,
                         .disk_full = -1,
@@ -152,6 +153,7 @@ void record_write_json_value(const Record *r, JsonWriter *w) {
         json_field_uint_or_null(w, "memory_peak", r->usage.memory_peak);
         json_field_uint_or_null(w, "oom_kills", r->usage.oom_kills);
         json_field_uint_or_null(w, "tasks_limit_hits", r->usage.tasks_limit_hits);
+        json_field_uint_or_null(w, "tasks_peak", r->usage.tasks_peak);
         json_field_seconds_or_null(w, "cpu_throttled_sec", r->usage.cpu_throttled_usec);
         json_field_uint_or_null(w, "disk_used", r->usage.disk_used);
         json_key(w, "disk_full");
@@ -301,6 +303,7 @@ int record_parse_json(const char *data, size_t size, Record *ret, char **ret_rea
         read_uint(usage, "memory_peak", &r.usage.memory_peak);
         read_uint(usage, "oom_kills", &r.usage.oom_kills);
         read_uint(usage, "tasks_limit_hits", &r.usage.tasks_limit_hits);
+        read_uint(usage, "tasks_peak", &r.usage.tasks_peak);
         read_seconds(usage, "cpu_throttled_sec", &r.usage.cpu_throttled_usec);
         read_uint(usage, "disk_used", &r.usage.disk_used);
         status = json_object_get(usage, "disk_full");

@@ -35,6 +35,7 @@ typedef struct RecordUsage {
         uint64_t cpu_throttled_usec;
         uint64_t disk_used;             /* bytes in the output directory when the analysis ended */
         int disk_full;                  /* the output directory was full (writes failed): 1, 0, or -1 unknown */
+        uint64_t tasks_peak;            /* the most tasks seen at once, from the samples (record-steps.h) */
 } RecordUsage;
 
 typedef struct Record {

@@ -354,6 +354,15 @@ void samples_total(const Samples *s, SampleRow *ret) {
                 sample_row_merge(ret, &s->rows[i]);
 }
 
+uint64_t samples_tasks_peak(const Samples *s) {
+        uint64_t peak = SAMPLE_UNSET;
+
+        for (size_t i = 0; i < s->n_rows; i++)
+                if (s->rows[i].tasks != SAMPLE_UNSET && (peak == SAMPLE_UNSET || s->rows[i].tasks > peak))
+                        peak = s->rows[i].tasks;
+        return peak;
+}
+
 void samples_place_peak(Samples *s, SampleRow *last, uint64_t peak) {
         SampleRow total;
 

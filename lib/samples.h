@@ -86,6 +86,9 @@ void samples_compact(Samples *s);
 /* The rows added up (spans, CPU, bytes) and the highest peaks, in one row; events of all. */
 void samples_total(const Samples *s, SampleRow *ret);
 
+/* The most tasks of any row (the record's usage.tasks_peak), or SAMPLE_UNSET when no row has the figure. */
+uint64_t samples_tasks_peak(const Samples *s);
+
 /* Where the whole run's peak (memory.peak) is above every row's memory, it fell between two samples, in the
  * climb that ended it: it goes into the first row marked oom-kill (the kill came at the peak), else into last,
  * the row about to be added. */

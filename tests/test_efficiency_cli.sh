@@ -6,15 +6,16 @@
 # status' efficiency lines need a manager: tests/vm/e2e/test_efficiency.sh. Needs ANALYSISCTL, MAKE_RECORDS,
 # METRICS_SERVICE, METRICS_TIMER and VENDOR_PROFILES_DIR from meson.
 
-# One record of profile alpha: ID RESULT EXIT_CODE STATUS PEAK_MIB RUNTIME_S CPU_S FINISHED [TASK_HITS]
+# One record of profile alpha: ID RESULT EXIT_CODE STATUS PEAK_MIB RUNTIME_S CPU_S FINISHED [TASK_HITS [TASK_PEAK]]
+# (without TASK_PEAK, no usage.tasks_peak at all: a record written before it)
 alpha_record() {
         local status=$4
         [ "$status" = "" ] && status=null
         printf '{"id":"%s","unit":"analysis-alpha@%s.service","profile":"alpha","result":"%s","exit_code":"%s",' "$1" "$1" "$2" "$3"
         printf '"exit_status":%s,"signal":null,"limits":{"memory_max":268435456,"cpu_quota_percent":100,' "$status"
         printf '"tasks_max":20,"runtime_max_sec":120.000,"disk_max":null},"profile_limits":{"memory_max":268435456},'
-        printf '"usage":{"runtime_sec":%s,"cpu_sec":%s,"memory_peak":%s,"oom_kills":0,"tasks_limit_hits":%s},' \
-                "$6" "$7" "$(($5 << 20))" "${9:-0}"
+        printf '"usage":{"runtime_sec":%s,"cpu_sec":%s,"memory_peak":%s,"oom_kills":0,"tasks_limit_hits":%s%s},' \
+                "$6" "$7" "$(($5 << 20))" "${9:-0}" "${10:+,\"tasks_peak\":${10}}"
         printf '"started_at":null,"finished_at":"%s","caller_uid":%s,"notes":"x"}\n' "$8" "$(id -u)"
 }
 
@@ -30,15 +31,16 @@ oneTimeSetUp() {
                 >"$SHUNIT_TMPDIR/vendor/alpha.ini"
         printf '[Profile]\nDescription=Beta\nExec=/bin/true\n[Limits]\nMemory=256M\nCPU=100%%\nTasks=20\nRuntime=2min\n' >"$SHUNIT_TMPDIR/vendor/beta.ini"
         # 20 successes peaking at 10 .. 200 MiB, running 3 .. 60 s at half a CPU, one a day from 2026-11-01;
-        # one OOM kill at the 256 MiB limit, one timeout at 2 min, one failure with refused forks.
+        # one OOM kill at the 256 MiB limit, one timeout at 2 min, one failure with refused forks. The successes
+        # peaked at 2 .. 12 tasks of 20, the failure at 20; the OOM kill and the timeout have no task peak.
         local i
         for i in $(seq 1 20); do
                 alpha_record "alpha$i" success exited 0 $((i * 10)) $((i * 3)).000 $((i * 3 / 2)).500 \
-                        "$(printf '2026-11-%02dT12:00:00.000Z' "$i")" >"$results/alpha$i.json"
+                        "$(printf '2026-11-%02dT12:00:00.000Z' "$i")" 0 $((i / 2 + 2)) >"$results/alpha$i.json"
         done
         alpha_record alpha-oom oom-kill killed "" 256 5.000 2.000 2026-11-21T12:00:00.000Z >"$results/alpha-oom.json"
         alpha_record alpha-slow timeout killed "" 30 120.000 60.000 2026-11-22T12:00:00.000Z >"$results/alpha-slow.json"
-        alpha_record alpha-forks exit-code exited 1 20 4.000 2.000 2026-11-23T12:00:00.000Z 7 >"$results/alpha-forks.json"
+        alpha_record alpha-forks exit-code exited 1 20 4.000 2.000 2026-11-23T12:00:00.000Z 7 20 >"$results/alpha-forks.json"
         for i in 1 2 3; do
                 alpha_record "beta$i" success exited 0 50 10.000 5.000 2026-11-24T12:00:00.000Z |
                         sed 's/alpha/beta/g' >"$results/beta$i.json"
@@ -81,6 +83,9 @@ test_report_counts_and_ratios() {
         assertContains "report: memory 95th percentile and max" "$stdout" "percentile 79%, max 100% (peak of the memory limit"
         assertContains "report: CPU is the analysis' own against quota x runtime" "$stdout" "CPU:     median 50%"
         assertContains "report: runtime max is the timeout" "$stdout" "max 100% (of the time limit; 23 analyses)"
+        # Task peaks 2 .. 12 of 20 and the failure's 20; the OOM kill and the timeout have none (older records).
+        assertContains "report: the task peak against the task limit" "$stdout" \
+                "Tasks:   median 35%, 95th percentile 60%, max 100% (task peak of the task limit; 21 analyses)"
         assertContains "report: the limits hit" "$stdout" \
                 "3 analyses hit a limit (memory 1, time 1, tasks 1, disk 0):"
         assertContains "report: the latest hit first" "$(echo "$stdout" | grep -A1 'hit a limit' | tail -1)" "alpha-forks"
@@ -95,6 +100,9 @@ test_report_json() {
         assertEquals "report --json: analyses" 26 "$(json "j['analyses']")"
         assertEquals "report --json: the stated error" 0.01 "$(json "j['relative_error']")"
         assertEquals "report --json: alpha's memory max" 1 "$(json "j['profiles'][0]['ratios']['memory']['max']")"
+        assertEquals "report --json: alpha's tasks ratio" "21 0.35 1" \
+                "$(json "'%d %.2f %g' % tuple(j['profiles'][0]['ratios']['tasks'][k] for k in ('analyses', 'median', 'max'))")"
+        assertEquals "report --json: beta's records have no task peak" 0 "$(json "j['profiles'][1]['ratios']['tasks']['analyses']")"
         assertEquals "report --json: alpha's oom" 1 "$(json "j['profiles'][0]['ended']['memory']")"
         assertEquals "report --json: alpha's hits" "alpha-forks alpha-slow alpha-oom" \
                 "$(json "' '.join(h['id'] for h in j['profiles'][0]['limit_hits']['latest'])")"
@@ -187,14 +195,24 @@ Runtime=2min"
                 "#   Memory=224M: 1 of 23 past analyses would have been killed (1 of them were, at the current limit)."
         assertContains "suggest: the timeout that might not fit" "$stdout" \
                 "0 of 23 past analyses would have been stopped; 1 more were stopped at the current limit"
-        assertContains "suggest: no task peak, said so" "$stdout" \
-                "# Tasks=: kept at 20: records keep no task peak; 1 analysis had forks refused at the limit."
+        # Task peaks 2 .. 12 of the successes: p95 11 (within 1%), +15% is 12.6, 13 tasks, and 3 kept for the
+        # sandbox: 16. The failure that peaked at 20 with forks refused is above the 13 it leaves the analysis.
+        assertContains "suggest: Tasks=" "$stdout" "Runtime=2min
+Tasks=16"
+        assertContains "suggest: tasks asked and used" "$stdout" \
+                "# Tasks=: you asked for 20; successful analyses peaked at 12 tasks at most (95th percentile 11 tasks); 3 more kept for the sandbox's own tasks."
+        assertContains "suggest: who would have had forks refused" "$stdout" \
+                "#   Tasks=16: 1 of 21 past analyses would have had forks refused (1 of them were, at the current limit)."
+        assertContains "suggest: forks refused, counted" "$stdout" "# 1 analysis had forks refused at the current task limit."
         assertContains "suggest: how to take it back" "$stdout" "rm $profiles/alpha.ini.d/90-analysisctl-suggest.conf"
         ctl --user suggest --margin=50% alpha
         assertContains "suggest --margin=50%: 285 MiB, rounded to 320M" "$stdout" "Memory=320M"
         ctl --user suggest --json alpha
         assertValidJson "suggest --json"
         assertEquals "suggest --json: the value" 224M "$(json "j['suggestions']['Memory']['value']")"
+        assertEquals "suggest --json: Tasks=" 16 "$(json "j['suggestions']['Tasks']['value']")"
+        assertEquals "suggest --json: tasks over it" "1 21 3" \
+                "$(json "'%d %d %d' % (j['suggestions']['Tasks']['over'], j['suggestions']['Tasks']['with_figure'], j['suggestions']['Tasks']['reserved_for_sandbox'])")"
         ctl --user suggest beta
         assertEquals "suggest with too few analyses: exit status" 1 "$rc"
         assertContains "suggest with too few: said so" "$stderr" "Too few successful analyses of profile 'beta'"
@@ -214,7 +232,7 @@ test_suggest_write() {
         assertContains "suggest --write: says how to make it live" "$stderr" "systemctl --user daemon-reload"
         ctl --user profiles
         assertContains "profiles: Memory= from the drop-in" "$(echo "$stdout" | grep '^Memory=234881024')" "$dropin:"
-        assertContains "profiles: Tasks= untouched" "$(echo "$stdout" | grep -A12 "'alpha'" | grep '^Tasks=')" "alpha.ini"
+        assertContains "profiles: Tasks= from the drop-in" "$(echo "$stdout" | grep '^Tasks=16')" "$dropin:"
         # A later drop-in that breaks the profile: nothing is written, the old drop-in stays as it was.
         cp "$dropin" "$SHUNIT_TMPDIR/before"
         printf '[Limits]\nMemory=3X\n' >"$profiles/alpha.ini.d/95-bad.conf"

@@ -144,6 +144,11 @@ class RecordTest(unittest.TestCase):
         c = Completion.from_record({"id": "a", "result": "success", "usage": {"memory_peak": True}}, 0)
         self.assertEqual((c.limits, c.usage.memory_peak, c.started_at), (sandbox.Limits(), None, None),
                          "missing or mistyped fields read as None")
+        self.assertIsNone(c.usage.tasks_peak, "a record without tasks_peak (older) reads as None")
+
+    def test_tasks_peak(self):
+        c = Completion.from_record({"id": "a", "result": "success", "usage": {"tasks_peak": 7}}, 0)
+        self.assertEqual(c.usage.tasks_peak, 7, "usage.tasks_peak read")
 
     def test_output_and_disk(self):
         c = Completion.from_record({"id": "a", "result": "exit-code", "output_dir": "/r/a.output",

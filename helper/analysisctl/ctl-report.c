@@ -200,11 +200,13 @@ static void print_profile(const ProfileReport *p) {
                 [EFFICIENCY_MEMORY]  = "Memory:",
                 [EFFICIENCY_CPU]     = "CPU:",
                 [EFFICIENCY_RUNTIME] = "Runtime:",
+                [EFFICIENCY_TASKS]   = "Tasks:",
         };
         static const char * const of_what[_EFFICIENCY_KIND_MAX] = {
                 [EFFICIENCY_MEMORY]  = "peak of the memory limit",
                 [EFFICIENCY_CPU]     = "CPU time of quota x runtime",
                 [EFFICIENCY_RUNTIME] = "of the time limit",
+                [EFFICIENCY_TASKS]   = "task peak of the task limit",
         };
         LimitHit hits[REPORT_HITS_SHOWN];
         char a[32], b[32], c[32];

@@ -95,15 +95,13 @@ static void print_limits(uint64_t memory, uint64_t cpu_percent, uint64_t tasks, 
 /* seff's lines: each figure against its limit. */
 static void print_efficiency(const Record *r) {
         Efficiency e;
-        char *lines[_EFFICIENCY_KIND_MAX + 1] = {};
+        char *lines[_EFFICIENCY_KIND_MAX] = {};
         size_t n = 0;
 
         efficiency_from_record(r, &e);
         for (EfficiencyKind k = 0; k < _EFFICIENCY_KIND_MAX; k++)
                 if (efficiency_describe(&e, k, r->limits.cpu_quota_percent, &lines[n]) >= 0)
                         n++;
-        if (efficiency_describe_tasks(&e, &lines[n]) >= 0)
-                n++;
         for (size_t i = 0; i < n; i++) {
                 printf("%12s  %s\n", i == 0 ? "Efficiency:" : "", lines[i]);
                 free(lines[i]);
@@ -117,6 +115,8 @@ static void write_json_efficiency(JsonWriter *w, const Record *r) {
         json_key(w, "efficiency");
         json_begin_object(w);
         for (EfficiencyKind k = 0; k < _EFFICIENCY_KIND_MAX; k++) {
+                if (k == EFFICIENCY_TASKS)
+                        continue;       /* below, with the forks refused */
                 json_key(w, efficiency_kind_to_string(k));
                 json_begin_object(w);
                 if (k == EFFICIENCY_MEMORY) {
@@ -132,11 +132,12 @@ static void write_json_efficiency(JsonWriter *w, const Record *r) {
         }
         json_key(w, "tasks");
         json_begin_object(w);
-        /* The record keeps no task peak: null, never a guess. */
-        json_key(w, "peak");
-        json_null(w);
+        /* null for a record without a peak (older, or without samples): never a guess. */
+        json_field_uint_or_null(w, "peak", e.used[EFFICIENCY_TASKS]);
         json_field_uint_or_null(w, "max", e.tasks_max);
         json_field_uint_or_null(w, "refused", e.tasks_refused);
+        json_key(w, "ratio");
+        json_double(w, efficiency_ratio(&e, EFFICIENCY_TASKS));
         json_end_object(w);
         json_end_object(w);
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* analysisctl suggest: Memory=, CPU= and Runtime= for a profile from its past analyses (the rule of
+/* analysisctl suggest: Memory=, CPU=, Tasks= and Runtime= for a profile from its past analyses (the rule of
  * limit-suggest.h, after the VPA recommender's percentile and margin), each with what it would have cost the
  * past (jobstats' "you asked for X and used Y"), printed as a profile drop-in; --write installs it, checked as
  * the generator checks profiles, as one file that can be removed to take it back. */
@@ -34,14 +34,16 @@ typedef enum SuggestKind {
         SUGGEST_MEMORY,
         SUGGEST_CPU,
         SUGGEST_RUNTIME,
+        SUGGEST_TASKS,
         _SUGGEST_KIND_MAX,
 } SuggestKind;
 
 typedef struct Suggestion {
-        LogHistogram success;           /* of the successful analyses: bytes, percent of one CPU, microseconds */
+        LogHistogram success;           /* of the successful analyses: bytes, percent of one CPU, microseconds,
+                                         * tasks */
         bool have;                      /* enough analyses to suggest */
         double p95, max;
-        uint64_t value;                 /* bytes, percent, microseconds */
+        uint64_t value;                 /* bytes, percent, microseconds, tasks */
         uint64_t n_known;               /* analyses with the figure */
         uint64_t n_over;                /* ... above the suggestion */
         uint64_t n_over_stopped;        /* ... of which the current limit stopped anyway */
@@ -60,16 +62,18 @@ static const char * const suggest_keys[_SUGGEST_KIND_MAX] = {
         [SUGGEST_MEMORY]  = "Memory",
         [SUGGEST_CPU]     = "CPU",
         [SUGGEST_RUNTIME] = "Runtime",
+        [SUGGEST_TASKS]   = "Tasks",
 };
 
 static const ProfileKey suggest_profile_keys[_SUGGEST_KIND_MAX] = {
         [SUGGEST_MEMORY]  = PROFILE_MEMORY,
         [SUGGEST_CPU]     = PROFILE_CPU,
         [SUGGEST_RUNTIME] = PROFILE_RUNTIME,
+        [SUGGEST_TASKS]   = PROFILE_TASKS,
 };
 
-/* The figure of kind for r: peak bytes, average CPU in percent of one CPU (the record keeps no CPU peak), or
- * runtime; NaN when the record lacks it. */
+/* The figure of kind for r: peak bytes, average CPU in percent of one CPU (the record keeps no CPU peak),
+ * runtime, or the task peak; NaN when the record lacks it. */
 static double figure(const Record *r, SuggestKind kind) {
         switch (kind) {
         case SUGGEST_MEMORY:
@@ -80,6 +84,8 @@ static double figure(const Record *r, SuggestKind kind) {
                 return 100.0 * (double) r->usage.cpu_usec / (double) r->usage.runtime_usec;
         case SUGGEST_RUNTIME:
                 return r->usage.runtime_usec == RECORD_UNSET ? NAN : (double) r->usage.runtime_usec;
+        case SUGGEST_TASKS:
+                return r->usage.tasks_peak == RECORD_UNSET ? NAN : (double) r->usage.tasks_peak;
         default:
                 return NAN;
         }
@@ -88,7 +94,16 @@ static double figure(const Record *r, SuggestKind kind) {
 static bool stopped_by(const Record *r, SuggestKind kind) {
         EndClass e = end_class_from_record(r);
 
-        return (kind == SUGGEST_MEMORY && e == END_MEMORY) || (kind == SUGGEST_RUNTIME && e == END_TIME);
+        return (kind == SUGGEST_MEMORY && e == END_MEMORY) || (kind == SUGGEST_RUNTIME && e == END_TIME) ||
+                (kind == SUGGEST_TASKS && e == END_TASKS);
+}
+
+/* The most of kind an analysis can use under a suggested value: all of it, but for Tasks= the room the unit keeps
+ * for the sandbox's own tasks. */
+static double usable(SuggestKind kind, uint64_t value) {
+        if (kind == SUGGEST_TASKS)
+                return value > SUGGEST_TASKS_RESERVED ? (double) (value - SUGGEST_TASKS_RESERVED) : 0;
+        return (double) value;
 }
 
 static int collect(const Record *r, const char *dir, void *userdata) {
@@ -121,7 +136,7 @@ static int count_over(const Record *r, const char *dir, void *userdata) {
                 if (!s->have || isnan(v))
                         continue;
                 s->n_known++;
-                if (v > (double) s->value) {
+                if (v > usable(k, s->value)) {
                         s->n_over++;
                         s->n_over_stopped += stopped_by(r, k);
                 }
@@ -144,6 +159,7 @@ static void compute(Suggest *sg, unsigned margin) {
                 v = suggest_value(s->p95, s->max, margin);
                 s->value = k == SUGGEST_MEMORY ? suggest_round_bytes(v) :
                            k == SUGGEST_CPU ? suggest_round_cpu_percent(v, cpu_percent_max()) :
+                           k == SUGGEST_TASKS ? suggest_round_tasks(ceil(v) + SUGGEST_TASKS_RESERVED) :
                            suggest_round_runtime(v);
         }
 }
@@ -154,7 +170,7 @@ static const char *format_value(SuggestKind k, uint64_t v, char *buf, size_t n) 
                 return suggest_format_bytes(v, buf, n);
         if (k == SUGGEST_RUNTIME)
                 return suggest_format_runtime(v, buf, n);
-        snprintf(buf, n, "%" PRIu64 "%%", v);
+        snprintf(buf, n, k == SUGGEST_TASKS ? "%" PRIu64 : "%" PRIu64 "%%", v);
         return buf;
 }
 
@@ -164,7 +180,10 @@ static const char *format_human(SuggestKind k, double v, char *buf, size_t n) {
                 return format_bytes((uint64_t) v, buf, n);
         if (k == SUGGEST_RUNTIME)
                 return format_duration((uint64_t) v, buf, n);
-        snprintf(buf, n, "%.0f%%", v);
+        if (k == SUGGEST_TASKS)
+                snprintf(buf, n, "%.0f task%s", v, v == 1 ? "" : "s");
+        else
+                snprintf(buf, n, "%.0f%%", v);
         return buf;
 }
 
@@ -180,6 +199,8 @@ static const char *format_current(const Profile *p, SuggestKind k, char *buf, si
                 snprintf(buf, n, "%" PRIu64 "%% of RAM", s->number);
         else if (k == SUGGEST_CPU)
                 snprintf(buf, n, "%" PRIu64 "%%", s->number);
+        else if (k == SUGGEST_TASKS)
+                snprintf(buf, n, "%" PRIu64, s->number);
         else
                 (void) format_human(k, (double) s->number, buf, n);
         return buf;
@@ -191,11 +212,13 @@ static int compose(const char *name, const Profile *p, const Suggest *sg, unsign
                 [SUGGEST_MEMORY]  = "peaked at",
                 [SUGGEST_CPU]     = "averaged",
                 [SUGGEST_RUNTIME] = "ran for",
+                [SUGGEST_TASKS]   = "peaked at",
         };
         static const char * const stopped[_SUGGEST_KIND_MAX] = {
                 [SUGGEST_MEMORY]  = "would have been killed",
                 [SUGGEST_CPU]     = "would have been held back (CPU= throttles, it stops nothing)",
                 [SUGGEST_RUNTIME] = "would have been stopped",
+                [SUGGEST_TASKS]   = "would have had forks refused",
         };
         _cleanup_free_ char *text = NULL;
         size_t size = 0;
@@ -217,9 +240,12 @@ static int compose(const char *name, const Profile *p, const Suggest *sg, unsign
                                 s->success.n == 1 ? "is" : "es", SUGGEST_MIN_ANALYSES);
                         continue;
                 }
-                fprintf(f, "# %s=: you asked for %s; successful analyses %s %s at most (95th percentile %s).\n",
+                fprintf(f, "# %s=: you asked for %s; successful analyses %s %s at most (95th percentile %s)",
                         suggest_keys[k], format_current(p, k, a, sizeof(a)), used[k], format_human(k, s->max, b, sizeof(b)),
                         format_human(k, s->p95, c, sizeof(c)));
+                if (k == SUGGEST_TASKS)
+                        fprintf(f, "; %d more kept for the sandbox's own tasks", SUGGEST_TASKS_RESERVED);
+                fputs(".\n", f);
                 fprintf(f, "#   %s=%s: %" PRIu64 " of %" PRIu64 " past analyses %s", suggest_keys[k],
                         format_value(k, s->value, d, sizeof(d)), s->n_over, s->n_known, stopped[k]);
                 if (s->n_over_stopped > 0)
@@ -229,13 +255,9 @@ static int compose(const char *name, const Profile *p, const Suggest *sg, unsign
                                 s->n_stopped_unknown);
                 fputs(".\n", f);
         }
-        fprintf(f, "# Tasks=: kept at %s: records keep no task peak",
-                p && p->settings[PROFILE_TASKS].set && !p->settings[PROFILE_TASKS].infinity ?
-                        (snprintf(a, sizeof(a), "%" PRIu64, p->settings[PROFILE_TASKS].number), a) : "its value");
         if (sg->n_tasks_refused > 0)
-                fprintf(f, "; %" PRIu64 " analys%s had forks refused at the limit", sg->n_tasks_refused,
+                fprintf(f, "# %" PRIu64 " analys%s had forks refused at the current task limit.\n", sg->n_tasks_refused,
                         sg->n_tasks_refused == 1 ? "is" : "es");
-        fputs(".\n", f);
         for (SuggestKind k = 0; k < _SUGGEST_KIND_MAX; k++)
                 if (sg->s[k].have) {
                         fputs("[Limits]\n", f);
@@ -385,6 +407,10 @@ static void write_json(const char *name, const Suggest *sg, unsigned margin, con
                 json_uint(&w, s->n_over_stopped);
                 json_key(&w, "stopped_below_it_at_current_limit");
                 json_uint(&w, s->n_stopped_unknown);
+                if (k == SUGGEST_TASKS) {
+                        json_key(&w, "reserved_for_sandbox");
+                        json_uint(&w, SUGGEST_TASKS_RESERVED);
+                }
                 json_end_object(&w);
         }
         json_end_object(&w);

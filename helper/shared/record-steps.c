@@ -206,6 +206,11 @@ static int add_last_row(Samples *s, const CgroupCounters *final, const Record *r
         last.span_usec = last.time_usec - before;
         last.memory_bytes = final->memory_current;
         samples_place_peak(s, &last, final->memory_peak);
+        /* pids.peak (Linux 6.1) counts every fork, where the rows saw only the tasks alive at each look, so it
+         * wins where it is higher: a burst fell between two looks. Like the memory peak, it goes into the last
+         * row (when it came is not known), so that the highest row is the run's peak, as the record says. */
+        if (final->tasks_peak != SAMPLE_UNSET && (total.tasks == SAMPLE_UNSET || final->tasks_peak > total.tasks))
+                last.tasks = final->tasks_peak;
         last.cpu_usec = unsampled(final->cpu_usec, total.cpu_usec);
         last.cpu_throttled_usec = unsampled(final->cpu_throttled_usec, total.cpu_throttled_usec);
         last.read_bytes = unsampled(final->read_bytes, total.read_bytes);
@@ -258,5 +263,6 @@ int record_store_samples(const RecordTarget *t, const CgroupCounters *final, Rec
                 return r;
         }
         record->samples_file = strprintf("%s/%s" RECORD_SAMPLES_SUFFIX, t->results_dir, t->id);
+        record->usage.tasks_peak = samples_tasks_peak(&s);
         return 0;
 }

@@ -51,7 +51,8 @@ void record_release(const RecordTarget *t);
 
 /* Takes the samples analysis-sampler kept while the analysis ran (units/ID/samples.csv), adds the last row (from
  * final, the cgroup's counters as the analysis ended, where known) with the limits hit that the record knows,
- * and stores them beside the record, as private as it, naming them in record->samples_file. Where there are
+ * and stores them beside the record, as private as it, naming them in record->samples_file and setting
+ * record->usage.tasks_peak to their highest row (left unset on any failure). Where there are
  * none, or they cannot be stored, record->samples_missing says why: the record never waits on them. Returns 0,
  * or a negative errno for the caller to log. */
 int record_store_samples(const RecordTarget *t, const CgroupCounters *final, Record *record);

@@ -96,6 +96,7 @@ int slurm_samples_finish(SlurmSamples *s, int dir_fd, const char *dir, Record *r
                 return r;
         }
         record->samples_file = strprintf("%s/%s" RECORD_SAMPLES_SUFFIX, dir, record->id);
+        record->usage.tasks_peak = samples_tasks_peak(&s->builder.samples);
         return 0;
 }
 

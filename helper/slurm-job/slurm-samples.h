@@ -25,7 +25,8 @@ int slurm_samples_start(SlurmSamples *s, sd_event *event, const char *cgroup, ui
 
 /* Stops, adds the last row (the counters now, the limits the record says were hit) and writes the file as
  * ID.samples.csv into dir_fd (DIR/ID.samples.csv), the caller's alone as the record; names it in the record,
- * or says in it why there are none. Returns 0 or a negative errno (the record says so). */
+ * with the highest tasks of its rows as usage.tasks_peak, or says in it why there are none. Returns 0 or a
+ * negative errno (the record says so). */
 int slurm_samples_finish(SlurmSamples *s, int dir_fd, const char *dir, Record *record);
 
 void slurm_samples_done(SlurmSamples *s);

@@ -44,7 +44,9 @@ class Usage:
 
     ``cpu_sec`` is the analysis' own CPU time, ``sandbox_cpu_sec`` the sandbox's around it (the runner,
     the recorder, systemd's executor), None where it is not measured apart. ``oom_kills`` counts processes the kernel killed at the memory limit, ``tasks_limit_hits`` forks
-    refused at the task limit, ``cpu_throttled_sec`` the time the CPU quota held it back.
+    refused at the task limit, ``tasks_peak`` the most tasks it had at once (from its samples: None in
+    a record without them, or written before the field), ``cpu_throttled_sec`` the time the CPU quota
+    held it back.
     ``disk_used`` is the bytes in its output directory when it ended, ``disk_full`` True when that
     directory was full then (writes failed), False when it was not.
     """
@@ -58,6 +60,7 @@ class Usage:
     disk_used: int | None = None
     disk_full: bool | None = None
     sandbox_cpu_sec: float | None = None
+    tasks_peak: int | None = None
 
     @classmethod
     def from_record(cls, value: Any) -> Usage:
@@ -70,6 +73,7 @@ class Usage:
                    memory_peak=_int(value.get("memory_peak")),
                    oom_kills=_int(value.get("oom_kills")),
                    tasks_limit_hits=_int(value.get("tasks_limit_hits")),
+                   tasks_peak=_int(value.get("tasks_peak")),
                    cpu_throttled_sec=_float(value.get("cpu_throttled_sec")),
                    disk_used=_int(value.get("disk_used")),
                    disk_full=_bool(value.get("disk_full")))

@@ -5,6 +5,7 @@
 
 #undef NDEBUG
 #include <assert.h>
+#include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,6 +102,7 @@ static void base_record(Record *r, const char *result, const char *exit_code, in
                 .cpu_throttled_usec = 0,
                 .disk_used = 0,
                 .disk_full = 0,
+                .tasks_peak = 8,
         };
 }
 
@@ -150,7 +152,13 @@ static void test_efficiency(void) {
         expect_line(&e, EFFICIENCY_MEMORY, 50, "memory 64.0 MiB of 512.0 MiB (12%)");
         expect_line(&e, EFFICIENCY_CPU, 50, "CPU 1.2 s of 4 s (30%: 50% quota x 8 s runtime)");
         expect_line(&e, EFFICIENCY_RUNTIME, 50, "runtime 8 s of 5 min (2.7%)");
-        expect_line(&e, _EFFICIENCY_KIND_MAX, 50, "tasks: limit 32, never reached (no fork refused; no task peak is recorded)");
+        expect_line(&e, EFFICIENCY_TASKS, 50, "tasks: peak 8 of the limit 32 (25%)");
+        expect_within(efficiency_ratio(&e, EFFICIENCY_TASKS), 0.25, 1e-12);
+        /* A record without a peak (before usage.tasks_peak, or without samples) says what it has. */
+        r.usage.tasks_peak = RECORD_UNSET;
+        efficiency_from_record(&r, &e);
+        expect_line(&e, EFFICIENCY_TASKS, 50, "tasks: limit 32, never reached (no fork refused; no task peak is recorded)");
+        assert(isnan(efficiency_ratio(&e, EFFICIENCY_TASKS)));
         assert(end_class_from_record(&r) == END_SUCCESS);
         assert(limits_hit_from_record(&r) == 0);
 
@@ -161,6 +169,15 @@ static void test_efficiency(void) {
         expect_line(&e, EFFICIENCY_MEMORY, 50, "memory not recorded");
         expect_line(&e, EFFICIENCY_RUNTIME, 50, "runtime 8 s, no limit");
         expect_line(&e, _EFFICIENCY_KIND_MAX, 50, "tasks: limit 32 reached, 3 forks refused (no task peak is recorded)");
+        r.usage.tasks_peak = 32;
+        efficiency_from_record(&r, &e);
+        expect_line(&e, EFFICIENCY_TASKS, 50, "tasks: peak 32 of the limit 32 (100%), 3 forks refused");
+        r.limits.tasks_max = RECORD_UNSET;
+        efficiency_from_record(&r, &e);
+        expect_line(&e, EFFICIENCY_TASKS, 50, "tasks: peak 32, no limit, 3 forks refused");
+        r.limits.tasks_max = 32;
+        r.usage.tasks_peak = RECORD_UNSET;
+        efficiency_from_record(&r, &e);
         assert(isnan(efficiency_ratio(&e, EFFICIENCY_MEMORY)));
         /* Succeeded all the same: counted as a success that hit the task limit. */
         assert(end_class_from_record(&r) == END_SUCCESS);
@@ -247,6 +264,24 @@ static void test_suggest_rule(void) {
                 assert(v == runtimes[i].want);
                 assert(strcmp(suggest_format_runtime(v, buf, sizeof(buf)), runtimes[i].text) == 0);
                 assert(parse_timespan(buf, &parsed) == 0 && parsed == v);
+        }
+        /* Tasks: as is to 20, then steps of 5, 10, 100. */
+        static const struct {
+                double tasks;
+                uint64_t want;
+        } tasks[] = {
+                { 0, 10 }, { 3, 10 }, { 10, 10 }, { 10.2, 11 }, { 17, 17 }, { 20, 20 }, { 20.5, 25 }, { 21, 25 },
+                { 99.1, 100 }, { 100, 100 }, { 101, 110 }, { 999, 1000 }, { 1000, 1000 }, { 1001, 1100 },
+                { 12345, 13000 },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(tasks); i++) {
+                uint64_t v = suggest_round_tasks(tasks[i].tasks);
+
+                if (v != tasks[i].want) {
+                        fprintf(stderr, "suggest_round_tasks(%g) = %" PRIu64 ", want %" PRIu64 "\n", tasks[i].tasks, v,
+                                tasks[i].want);
+                        assert(false);
+                }
         }
         assert(suggest_round_cpu_percent(0, 400) == 10);
         assert(suggest_round_cpu_percent(57.5, 400) == 60);

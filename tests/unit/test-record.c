@@ -260,7 +260,9 @@ static void test_round_trip(void) {
         r.usage.disk_full = 1;
         r.usage.cpu_usec = 1500000;
         r.usage.sandbox_cpu_usec = 250000;
+        r.usage.tasks_peak = 7;
         assert(f && record_write_json(&r, f) == 0 && fclose(f) == 0);
+        assert(strstr(text, "\"tasks_limit_hits\":0,\"tasks_peak\":7,"));
         assert(strstr(text, "\"disk_full\":true"));
         assert(strstr(text, "\"cpu_sec\":1.500,\"sandbox_cpu_sec\":0.250,"));
         assert(strstr(text, "\"started_at\":\"2025-11-26T04:15:00.123Z\""));
@@ -278,6 +280,7 @@ static void test_round_trip(void) {
         assert(back.limits.runtime_max_usec == 1800 * UINT64_C(1000000));
         assert(back.usage.runtime_usec == 41 * UINT64_C(1000000) && back.usage.oom_kills == 2);
         assert(back.usage.cpu_usec == 1500000 && back.usage.sandbox_cpu_usec == 250000);
+        assert(back.usage.tasks_peak == 7);
         assert(back.caller_uid == 1000);
         assert(back.started_at_usec == 1764130500123000 && back.finished_at_usec == RECORD_UNSET);
         assert(strcmp(back.output_dir, r.output_dir) == 0);
@@ -315,6 +318,7 @@ static void test_round_trip(void) {
         r.slurm_job_id = 4242;
         r.node = strdup("n2");
         r.slurm_tasks_limit = strdup("best-effort");
+        r.usage.tasks_peak = RECORD_UNSET;
         free(text);
         text = NULL;
         f = open_memstream(&text, &size);
@@ -322,6 +326,8 @@ static void test_round_trip(void) {
         assert(record_parse_json(text, size, &back, &why) == 0);
         assert(back.slurm_job_id == 4242 && strcmp(back.node, "n2") == 0);
         assert(strstr(text, "\"sandbox_cpu_sec\":null") && back.usage.sandbox_cpu_usec == RECORD_UNSET);
+        /* Unknown is null, and a record written before the field reads as unknown. */
+        assert(strstr(text, "\"tasks_peak\":null") && back.usage.tasks_peak == RECORD_UNSET);
         assert(strcmp(back.slurm_tasks_limit, "best-effort") == 0);
         record_done(&r);
         record_done(&back);
@@ -331,7 +337,7 @@ static void test_round_trip(void) {
         base_record(&r, "host-stopped", NULL, -1, NULL);
         r.reconstructed = strdup("host-stopped");
         r.usage = (RecordUsage) { RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET, RECORD_UNSET,
-                                  RECORD_UNSET, 4096, -1 };
+                                  RECORD_UNSET, 4096, -1, RECORD_UNSET };
         r.host_booted_at_usec = 1765065541 * UINT64_C(1000000);
         free(text);
         text = NULL;

@@ -204,6 +204,25 @@ static void test_place_peak(void) {
         samples_done(&s);
 }
 
+/* The record's task peak is the highest row's; rows without the figure (the Slurm runner's last) do not count. */
+static void test_tasks_peak(void) {
+        Samples s = {};
+        SampleRow row;
+
+        assert(samples_tasks_peak(&s) == SAMPLE_UNSET);
+        row = row_at(1, 100, 10);
+        row.tasks = SAMPLE_UNSET;
+        assert(samples_append(&s, &row) == 0);
+        assert(samples_tasks_peak(&s) == SAMPLE_UNSET);
+        for (unsigned i = 2; i <= 4; i++) {
+                row = row_at(i, 100, 10);
+                row.tasks = i == 3 ? 7 : 2;
+                assert(samples_append(&s, &row) == 0);
+        }
+        assert(samples_tasks_peak(&s) == 7);
+        samples_done(&s);
+}
+
 int main(void) {
         test_row_round_trip();
         test_unknown_events_ignored();
@@ -212,5 +231,6 @@ int main(void) {
         test_bounded();
         test_builder();
         test_place_peak();
+        test_tasks_peak();
         return 0;
 }

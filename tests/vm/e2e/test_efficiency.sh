@@ -91,7 +91,8 @@ testStatusEfficiency() {
         assertContains "status: against the memory limit" "$stdout" " of 128.0 MiB ("
         assertContains "status: CPU against quota x runtime" "$stdout" "% quota x "
         assertContains "status: runtime against the time limit" "$(echo "$stdout" | grep '  runtime ')" " of 1 min ("
-        assertContains "status: tasks, without a peak" "$stdout" "tasks: limit 40, never reached (no fork refused; no task peak is recorded)"
+        assertContains "status: the task peak against the task limit" "$stdout" \
+                "tasks: peak $(e2e_record_field eff-ok11 usage.tasks_peak) of the limit 40 ("
         e2e_note "$(echo "$stdout" | grep -A3 'Efficiency:' | tr -s ' ' | tr '\n' ';')"
 
         run analysisctl status --json eff-oom
@@ -102,7 +103,8 @@ testStatusEfficiency() {
         # As numbers: the record's 0.250 reads back as 0.25.
         assertEquals "status --json: the analysis' own CPU, not the sandbox's" True \
                 "$(json "abs(j['efficiency']['cpu']['used_sec'] - $(e2e_record_field eff-oom usage.cpu_sec)) < 0.0005")"
-        assertEquals "status --json: no task peak, null" None "$(json "j['efficiency']['tasks']['peak']")"
+        assertEquals "status --json: the record's task peak" "$(e2e_record_field eff-oom usage.tasks_peak)" \
+                "$(json "j['efficiency']['tasks']['peak']")"
 
         # At least its whole time; above it by however long stopping it took (1.3 and 1.7 to 1.8 times its 3 s on
         # the emulated Debian 12 and 13 VMs).

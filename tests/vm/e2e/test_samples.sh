@@ -153,6 +153,28 @@ testCpuUnderAQuota() {
         assertContains "a timeout mark at the end" "$last_events" timeout
 }
 
+# Five sleeping children of one shell for 3 s: six processes at once, seen by the sampler. The record's
+# usage.tasks_peak is the highest row of the samples file (pids.peak, where the kernel has it and it is
+# higher, goes into the last row), and analysisctl status sets it against the task limit.
+testTasksPeak() {
+        local rc peak status
+        write_profile
+        (cd "$WORK" && exec analysis-run -q -p e2esmp --id=smp5 -- /bin/bash -c \
+                'for i in 1 2 3 4 5; do sleep 3 & done; wait') 2>"$SHUNIT_TMPDIR/smp5.err"
+        rc=$?
+        assertEquals "analysis-run ($(cat "$SHUNIT_TMPDIR/smp5.err"))" 0 "$rc"
+        eval "$(samples_facts "$RESULTS_DIR/smp5.samples.csv")"
+        peak=$(field smp5 usage.tasks_peak)
+        e2e_note "rows=$rows tasks_max=$tasks_max tasks_peak=$peak pids.peak=$([ -e /sys/fs/cgroup/system.slice/pids.peak ] && echo yes || echo no) kernel=$(uname -r)"
+        assertEquals "the record's peak is the samples' highest row" "$tasks_max" "$peak"
+        assertTrue "at least the six processes it ran at once ($peak)" "[ ${peak:-0} -ge 6 ]"
+        assertTrue "within the limit of 20 ($peak)" "[ ${peak:-99} -le 20 ]"
+        status=$(analysisctl status smp5 2>&1)
+        assertContains "analysisctl status sets it against the limit ($status)" "$status" "tasks: peak $peak of the limit 20"
+        assertEquals "analysisctl status --json has it" "$peak" \
+                "$(analysisctl status --json smp5 | python3 -c 'import json, sys; print(json.load(sys.stdin)["efficiency"]["tasks"]["peak"])' 2>&1)"
+}
+
 # A member's analysis: the samples are as private as the record (owner, group, mode, ACL), the member reads them.
 testPrivacyIsTheRecords() {
         local rc
