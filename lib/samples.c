@@ -368,15 +368,21 @@ void samples_place_peak(Samples *s, SampleRow *last, uint64_t peak) {
 
         if (peak == SAMPLE_UNSET)
                 return;
+        /* The kill came at the limit, where the peak is, whatever the looks around it saw (the recorder's last
+         * look comes after the kill, when the memory is gone). */
+        for (size_t i = 0; i < s->n_rows; i++)
+                if (s->rows[i].events & SAMPLE_EVENT_OOM_KILL) {
+                        merge_max(&s->rows[i].memory_bytes, peak);
+                        return;
+                }
+        if (last->events & SAMPLE_EVENT_OOM_KILL) {
+                merge_max(&last->memory_bytes, peak);
+                return;
+        }
         samples_total(s, &total);
         merge_max(&total.memory_bytes, last->memory_bytes);
         if (total.memory_bytes != SAMPLE_UNSET && peak <= total.memory_bytes)
                 return;
-        for (size_t i = 0; i < s->n_rows; i++)
-                if (s->rows[i].events & SAMPLE_EVENT_OOM_KILL) {
-                        s->rows[i].memory_bytes = peak;
-                        return;
-                }
         last->memory_bytes = peak;
 }
 

@@ -89,9 +89,9 @@ void samples_total(const Samples *s, SampleRow *ret);
 /* The most tasks of any row (the record's usage.tasks_peak), or SAMPLE_UNSET when no row has the figure. */
 uint64_t samples_tasks_peak(const Samples *s);
 
-/* Where the whole run's peak (memory.peak) is above every row's memory, it fell between two samples, in the
- * climb that ended it: it goes into the first row marked oom-kill (the kill came at the peak), else into last,
- * the row about to be added. */
+/* The whole run's peak (memory.peak) goes into the first row marked oom-kill, last (the row about to be added)
+ * included: the kill came at the peak. Without a kill, where it is above every row's memory (it fell between
+ * two samples), into last. */
 void samples_place_peak(Samples *s, SampleRow *last, uint64_t peak);
 
 /* Frees the rows and the comment. */

@@ -205,6 +205,7 @@ static int add_last_row(Samples *s, const CgroupCounters *final, const Record *r
                              before);
         last.span_usec = last.time_usec - before;
         last.memory_bytes = final->memory_current;
+        last.events = events;
         samples_place_peak(s, &last, final->memory_peak);
         /* pids.peak (Linux 6.1) counts every fork, where the rows saw only the tasks alive at each look, so it
          * wins where it is higher: a burst fell between two looks. Like the memory peak, it goes into the last
@@ -215,7 +216,6 @@ static int add_last_row(Samples *s, const CgroupCounters *final, const Record *r
         last.cpu_throttled_usec = unsampled(final->cpu_throttled_usec, total.cpu_throttled_usec);
         last.read_bytes = unsampled(final->read_bytes, total.read_bytes);
         last.written_bytes = unsampled(final->written_bytes, total.written_bytes);
-        last.events = events;
         return samples_append(s, &last);
 }
 

@@ -67,7 +67,6 @@ int slurm_samples_finish(SlurmSamples *s, int dir_fd, const char *dir, Record *r
                 final.time_usec = MAX(end > s->started_at_usec ? end - s->started_at_usec : 0, before);
                 samples_total(&s->builder.samples, &total);
                 cgroup_counters_row(s->have_prev ? &s->prev : NULL, &final, &last);
-                samples_place_peak(&s->builder.samples, &last, final.memory_peak);
                 last.tasks = SAMPLE_UNSET;
                 if (record->usage.oom_kills != RECORD_UNSET && record->usage.oom_kills > 0 &&
                     !((total.events | last.events) & SAMPLE_EVENT_OOM_KILL))
@@ -77,6 +76,7 @@ int slurm_samples_finish(SlurmSamples *s, int dir_fd, const char *dir, Record *r
                         last.events |= SAMPLE_EVENT_FORK_REFUSED;
                 if (record->result && strcmp(record->result, "timeout") == 0)
                         last.events |= SAMPLE_EVENT_TIMEOUT;
+                samples_place_peak(&s->builder.samples, &last, final.memory_peak);
                 r = samples_append(&s->builder.samples, &last);
                 if (r < 0)
                         return r;

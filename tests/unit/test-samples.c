@@ -202,6 +202,18 @@ static void test_place_peak(void) {
         samples_place_peak(&s, &last, 1000);
         assert(s.rows[1].memory_bytes == 1000 && last.memory_bytes == 10);      /* the row of the kill */
         samples_done(&s);
+
+        /* The kill in the last row, after a row that saw the peak: the last look came after the kill. */
+        for (uint64_t i = 1; i <= 3; i++) {
+                SampleRow row = row_at(i, i * 100, 0);
+
+                assert(samples_append(&s, &row) == 0);
+        }
+        last = row_at(4, 10, 0);
+        last.events = SAMPLE_EVENT_OOM_KILL;
+        samples_place_peak(&s, &last, 300);
+        assert(last.memory_bytes == 300 && s.rows[2].memory_bytes == 300);
+        samples_done(&s);
 }
 
 /* The record's task peak is the highest row's; rows without the figure (the Slurm runner's last) do not count. */
