@@ -71,10 +71,13 @@ print(f"last_events='{rows[-1]['events'] if rows else ''}'")
 print(f"all_events='{';'.join(r['events'] for r in rows if r['events'])}'")
 print(f"cpu_share={statistics.median(shares) if shares else 0:.2f}")
 print(f"throttled={sum(num(r, 'cpu_throttled_sec') for r in rows):.3f}")
+print(f"cpu_sum={sum(num(r, 'cpu_sec') for r in rows):.3f}")
 print(f"tasks_max={int(max(num(r, 'tasks') for r in rows)) if rows else 0}")
 print(f"joined={1 if joined else 0}")
 oom = [i for i, r in enumerate(rows) if "oom-kill" in r["events"].split(";")]
-print(f"oom_row_from_end={'ok' if oom and oom[0] >= len(rows) - 2 else 'no'}")
+# The kill row holds the peak; every row after it (the sampler's looks while the unit stops, the recorder's
+# last) sees the memory gone. How many such rows there are depends on how long stopping took.
+print(f"oom_row_from_end={'ok' if oom and all(m < 0.5 * max(mem) for m in mem[oom[0] + 1:]) else 'no'}")
 print(f"oom_row_memory={int(num(rows[oom[0]], 'memory_bytes')) if oom else 0}")
 PY
 }
@@ -121,7 +124,7 @@ while True:
         assertTrue "up to the limit ($mem_max of 134217728)" "[ $mem_max -ge $((134217728 * 8 / 10)) ]"
         # Marked in the row where the sampler saw the kill, else (a kill after its last look) by the recorder
         # in the last row; the peak at the limit is in that row.
-        assertContains "an oom-kill mark near the end ($all_events)" "$oom_row_from_end" "ok"
+        assertContains "an oom-kill mark, the memory gone after it ($all_events)" "$oom_row_from_end" "ok"
         assertTrue "the peak in the row of the kill ($oom_row_memory)" "[ ${oom_row_memory:-0} -ge $((134217728 * 9 / 10)) ]"
         # The picture of it, drawn by analysisctl plot, brought back with the results (README shows one).
         if [[ -n ${E2E_OUT:-} ]]; then
@@ -147,7 +150,12 @@ testCpuUnderAQuota() {
         assertEquals "analysis-run: the time limit ($(cat "$SHUNIT_TMPDIR/smp2.err"))" 124 "$rc"
         eval "$(samples_facts "$RESULTS_DIR/smp2.samples.csv")"
         e2e_note "rows=$rows cpu_share=$cpu_share throttled=$throttled tasks_max=$tasks_max last_events=$last_events"
-        assertTrue "about the quota per second ($cpu_share)" "awk 'BEGIN { exit !($cpu_share >= 0.35 && $cpu_share <= 0.65) }'"
+        # At most the quota per second. Not "about" it: on a loaded emulated host the vCPU runs less than
+        # the wall clock (0.33 of a second per second seen, throttled all the same); that the rows hold all
+        # the CPU is checked against the record instead.
+        assertTrue "at most the quota per second ($cpu_share)" "awk 'BEGIN { exit !($cpu_share > 0 && $cpu_share <= 0.65) }'"
+        assertTrue "the rows add up to the record's CPU ($cpu_sum of $(field smp2 usage.cpu_sec) s)" \
+                "awk 'BEGIN { r = $(field smp2 usage.cpu_sec); exit !($cpu_sum >= 0.75 * r && $cpu_sum <= 1.25 * r + 0.05) }'"
         assertTrue "throttled ($throttled s)" "awk 'BEGIN { exit !($throttled > 0) }'"
         assertTrue "two tasks or more ($tasks_max)" "[ $tasks_max -ge 2 ]"
         assertContains "a timeout mark at the end" "$last_events" timeout
