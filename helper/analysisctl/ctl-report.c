@@ -479,7 +479,8 @@ int verb_report(Ctl *c, char **args) {
         r = ctl_records_foreach(c, &filter, false, report_add, &rep, &skipped);
         if (r < 0)
                 return log_error_errno(r, "Cannot read the records in %s: %m", c->paths.results_dir), EXIT_CTL_FAILURE;
-        qsort(rep.profiles, rep.n_profiles, sizeof(ProfileReport), profile_cmp);
+        if (rep.n_profiles > 0)
+                qsort(rep.profiles, rep.n_profiles, sizeof(ProfileReport), profile_cmp);
         if (c->plot) {
                 r = write_plot(c, &rep);
                 /* Standard output carries the picture: the text or JSON would make it invalid. */
