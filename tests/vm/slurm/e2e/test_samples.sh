@@ -72,4 +72,51 @@ PY
     assertEquals "climbing" 1 "$climbs"
 }
 
+# report, suggest and plot (issue 20) read the Slurm analyses' records and samples on the share as they read local
+# ones: ten analyses of the profile (suggest's least), each peaking near 60 MiB under its 300M.
+testReportSuggestPlotFromTheShare() {
+    local i json
+    for i in $(seq 1 10); do
+        run_alice --backend=slurm -p slurmsamples --detach --id=rsp$i -- \
+            python3 -c 'import time; b = bytearray(60 << 20); time.sleep(1.5)'
+        assertEquals "detach rsp$i (stderr: $(cat "$ERR"))" 0 "$RC"
+    done
+    for i in $(seq 1 10); do
+        as_user analysisctl wait rsp$i >/dev/null 2>&1
+        assertEquals "rsp$i: ended well" 0 $?
+    done
+
+    json=$SHUNIT_TMPDIR/report.json
+    as_user analysisctl report --json --profile=slurmsamples >"$json" 2>"$ERR"
+    assertEquals "report (stderr: $(cat "$ERR"))" 0 $?
+    facts=$(python3 - "$json" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+p = j["profiles"][0]
+m = p["ratios"]["memory"]
+print(p["profile"], p["ended"]["success"], m["analyses"], "%.2f" % m["median"])
+PY
+)
+    read -r profile successes with_memory median <<<"$facts"
+    echo "NOTE: report: $facts"
+    assertEquals "report: the profile" slurmsamples "$profile"
+    assertTrue "report: the ten from the share, at least ($successes)" "[ ${successes:-0} -ge 10 ]"
+    assertTrue "report: their memory ratios ($with_memory)" "[ ${with_memory:-0} -ge 10 ]"
+    # 60 MiB of 300 MiB is 0.2: the runner and Python's own memory add a little.
+    assertTrue "report: median memory ratio near 0.2 ($median)" \
+        "python3 -c 'import sys; sys.exit(not 0.18 <= float(\"$median\") <= 0.35)'"
+
+    as_user analysisctl suggest slurmsamples >"$OUT" 2>"$ERR"
+    assertEquals "suggest (stderr: $(cat "$ERR"))" 0 $?
+    assertContains "suggest: from the share's analyses" "$(cat "$OUT")" "[Limits]
+Memory="
+    assertContains "suggest: what was used" "$(cat "$OUT")" "# Memory=: you asked for 300.0 MiB; successful analyses peaked at"
+
+    as_user analysisctl plot rsp1 -o "$SLURM_WORK/rsp1.svg" 2>"$ERR"
+    assertEquals "plot (stderr: $(cat "$ERR"))" 0 $?
+    assertContains "plot: an SVG" "$(head -c 400 "$SLURM_WORK/rsp1.svg")" "<svg"
+    assertContains "plot: the analysis named in its title" "$(cat "$SLURM_WORK/rsp1.svg")" "rsp1"
+    assertTrue "plot: its memory curve" "grep -q 'class=\"line\" data-label=\"memory in use\" .* d=\"M[0-9.]*,[0-9.]* L' '$SLURM_WORK/rsp1.svg'"
+}
+
 . shunit2
