@@ -115,6 +115,17 @@ static uint64_t figure(CgroupFiles *f, unsigned i, const char *key) {
         return key ? text_keyed(buf, key) : text_uint(buf);
 }
 
+/* Two keys of one flat keyed file, from one read: cpu.stat's text is made anew (and its counters flushed) at each. */
+static void figures(CgroupFiles *f, unsigned i, const char *key_a, uint64_t *ret_a, const char *key_b, uint64_t *ret_b) {
+        char buf[1024];
+
+        *ret_a = *ret_b = SAMPLE_UNSET;
+        if (read_file(f, i, buf, sizeof(buf)) < 0)
+                return;
+        *ret_a = text_keyed(buf, key_a);
+        *ret_b = text_keyed(buf, key_b);
+}
+
 /* rbytes= and wbytes= of every device in io.stat, added up. */
 static void io_bytes(CgroupFiles *f, uint64_t *ret_read, uint64_t *ret_written) {
         char buf[8192];
@@ -147,6 +158,7 @@ static uint64_t add_known(uint64_t a, uint64_t b) {
 
 int cgroup_files_read(CgroupFiles *f, CgroupCounters *ret) {
         CgroupCounters c = {};
+        uint64_t unit_cpu_usec, payload_throttled_usec;
         char buf[64];
         int r;
 
@@ -160,20 +172,19 @@ int cgroup_files_read(CgroupFiles *f, CgroupCounters *ret) {
         c.tasks_peak = figure(f, FILE_PIDS_PEAK, NULL);
         c.oom_kills = figure(f, FILE_MEMORY_EVENTS, "oom_kill");
         c.fork_refusals = figure(f, FILE_PIDS_EVENTS, "max");
-        c.cpu_throttled_usec = figure(f, FILE_CPU_STAT, "throttled_usec");
+        figures(f, FILE_CPU_STAT, "throttled_usec", &c.cpu_throttled_usec, "usage_usec", &unit_cpu_usec);
         io_bytes(f, &c.read_bytes, &c.written_bytes);
 
         /* The payload leaf appears once the runner made it: looked for until then. */
         if (f->payload_fd < 0)
                 f->payload_fd = openat(f->dir_fd, "payload", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        c.cpu_usec = figure(f, FILE_PAYLOAD_CPU_STAT, "usage_usec");
+        figures(f, FILE_PAYLOAD_CPU_STAT, "usage_usec", &c.cpu_usec, "throttled_usec", &payload_throttled_usec);
         c.payload = c.cpu_usec != SAMPLE_UNSET;
         if (c.payload) {
-                c.cpu_throttled_usec = add_known(c.cpu_throttled_usec,
-                                                 figure(f, FILE_PAYLOAD_CPU_STAT, "throttled_usec"));
+                c.cpu_throttled_usec = add_known(c.cpu_throttled_usec, payload_throttled_usec);
                 c.fork_refusals = add_known(c.fork_refusals, figure(f, FILE_PAYLOAD_PIDS_EVENTS, "max"));
         } else
-                c.cpu_usec = figure(f, FILE_CPU_STAT, "usage_usec");
+                c.cpu_usec = unit_cpu_usec;
         *ret = c;
         return 0;
 }
