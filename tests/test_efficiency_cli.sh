@@ -132,6 +132,10 @@ test_report_by_user() {
         assertEquals "report --user=UID of nobody here: none" 0 "$(json "j['analyses']")"
         ctl --user report --user=no-such-user-here
         assertEquals "report --user=unknown: exit status" 64 "$rc"
+        # "--user NAME" (no '='): --user is the scope, NAME a stray argument; the message says how to write it.
+        ctl report --user "$(id -un)"
+        assertEquals "report --user NAME: exit status" 64 "$rc"
+        assertContains "report --user NAME: how to write it" "$stderr" "write --user=$(id -un):"
 }
 
 test_report_many() {

@@ -137,6 +137,7 @@ static int parse_argv(int argc, char *argv[], Ctl *c) {
                 case ARG_USER:
                         if (!optarg) {
                                 c->scope = RUNTIME_SCOPE_USER;
+                                c->user_without_name = true;
                                 break;
                         }
                         r = parse_user(optarg, &c->caller);
@@ -213,6 +214,9 @@ static int dispatch(Ctl *c, int argc, char *argv[]) {
                 if (n_args < v->min_args || n_args > v->max_args) {
                         log_error(v->min_args == 0 ? "'%s' takes no arguments." :
                                   v->run == verb_suggest ? "'%s' takes one profile name." : "'%s' takes one analysis id.", name);
+                        if (v->run == verb_report && c->user_without_name && n_args == 1)
+                                log_error("To report the analyses of user '%s', write --user=%s: --user alone means "
+                                          "the analyses of your own service manager.", argv[optind + 1], argv[optind + 1]);
                         return EXIT_SETUP_USAGE;
                 }
                 return v->run(c, optind < argc ? argv + optind + 1 : argv + argc);

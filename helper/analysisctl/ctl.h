@@ -22,6 +22,7 @@ enum {
 
 typedef struct Ctl {
         RuntimeScope scope;
+        bool user_without_name;         /* --user with no =NAME: the scope (report's filter needs the '=') */
         bool json;
         bool quiet;
         bool no_block;
