@@ -136,9 +136,15 @@ e2e_sec() {
     awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000000 }'
 }
 
-# Records the running test's outcome in $E2E_RESULTS, with NOTE (if given) after its name.
+# Records the running test's outcome in $E2E_RESULTS, with NOTE (if given) and the seconds it took (from
+# setUp on) after its name.
 e2e_record_outcome() {
     local note=${1:+ ($1)}
+    local ds
+    if [[ -n ${e2e_test_start_ns:-} ]]; then
+        ds=$((($(date +%s%N) - e2e_test_start_ns) / 100000000))
+        note+=" [$((ds / 10)).$((ds % 10)) s]"
+    fi
     # shunit2 keeps the running test's outcome in __shunit_testSuccess (asserts and a non-zero return of
     # the test set it). A test cut short by a signal (the suite's timeout) is a failure whatever
     # that says; the trap names the signal in _shunit_name_.
@@ -194,6 +200,7 @@ e2e_reset_host() {
 }
 
 setUp() {
+    e2e_test_start_ns=$(date +%s%N)
     e2e_units=()
     e2e_files=()
     mkdir -p "$E2E_SCRATCH/out"
