@@ -8,6 +8,15 @@
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# How qemu runs the test VMs (run-vm) and the Slurm cluster's nodes (slurm/run-cluster) under TCG
+# (tests/vm/RELEASES.md, "Emulation"). The CPU model is qemu64, the x86-64 baseline Debian builds for, not max:
+# max adds 5-level paging, SMAP, PKU and AVX2, all slow to emulate (a probe VM booted and ran 15-30% faster
+# with qemu64, 2026-12-07). tsc=reliable: qemu's TSC is one clock for all vCPUs, but Debian 12's kernel finds it
+# unsynchronized and falls back to the HPET, which every clock_gettime() then reads through emulated I/O.
+vm_tcg_cpu=${ANALYSIS_SANDBOX_VM_CPU:-qemu64}
+vm_kernel_cmdline="root=LABEL=analysis-vm rw console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1"
+vm_kernel_cmdline+=" systemd.journald.forward_to_console=0 mitigations=off tsc=reliable"
+
 # shellcheck source=../../tools/release-lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../tools/release-lib.sh"
 
