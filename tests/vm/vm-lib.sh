@@ -13,6 +13,7 @@ elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
 # max adds 5-level paging, SMAP, PKU and AVX2, all slow to emulate (a probe VM booted and ran 15-30% faster
 # with qemu64, 2026-12-07). tsc=reliable: qemu's TSC is one clock for all vCPUs, but Debian 12's kernel finds it
 # unsynchronized and falls back to the HPET, which every clock_gettime() then reads through emulated I/O.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 vm_tcg_cpu=${ANALYSIS_SANDBOX_VM_CPU:-qemu64}
 vm_kernel_cmdline="root=LABEL=analysis-vm rw console=ttyS0 quiet panic=-1 systemd.unified_cgroup_hierarchy=1"
 vm_kernel_cmdline+=" systemd.journald.forward_to_console=0 mitigations=off tsc=reliable"
