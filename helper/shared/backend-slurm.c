@@ -39,6 +39,8 @@
 #define POLL_MAX_USEC (2 * USEC_PER_SEC)
 /* At most one squeue a minute per analysis: three controller RPCs (FINDINGS.md (d)). */
 #define SQUEUE_INTERVAL_USEC (60 * USEC_PER_SEC)
+/* After a stop, ours or another process' (its cancel marker): squeue this soon, not at the next minute. */
+#define STOPPED_SQUEUE_DELAY_USEC (5 * USEC_PER_SEC)
 /* How long a job squeue no longer lists as alive may take to show its record (NFS, the runner's last write). */
 #define GONE_GRACE_USEC (15 * USEC_PER_SEC)
 /* Slurm's --time above our own limit: the runner stops the analysis exactly, Slurm only if the runner fails. */
@@ -544,13 +546,21 @@ static bool state_is_alive(const char *state) {
 
 /* The job ended without a record (its node failed, it was cancelled, its runner was killed): the record
  * says so, written by us. One we cancelled says it was cancelled. */
-static int write_vanished_record(BackendAnalysis *a) {
+/* Whether a process of ours stopped the analysis (analysisctl stop --no-block, the first analysis-run): its
+ * cancel marker ID/cancel. The directory is opened by its path first: over NFS that makes the client fetch
+ * its attributes again (close-to-open) instead of answering from a cached "no such file". */
+static bool cancel_marker_exists(BackendAnalysis *a) {
         _cleanup_free_ char *marker = strprintf("%s/cancel", a->id);
+        _cleanup_close_ int id_fd = openat(a->user_fd, a->id, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+        return marker && id_fd >= 0 && faccessat(a->user_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0;
+}
+
+static int write_vanished_record(BackendAnalysis *a) {
         Record *r = &a->skeleton;
         bool node_failed;
 
-        /* Cancelled by another process of ours (analysisctl stop --no-block, the first analysis-run) too. */
-        if (marker && faccessat(a->user_fd, marker, F_OK, AT_SYMLINK_NOFOLLOW) >= 0)
+        if (cancel_marker_exists(a))
                 a->cancelled = true;
         r->finished_at_usec = now_usec(CLOCK_REALTIME);
         free(r->result);
@@ -627,6 +637,10 @@ static int on_poll(sd_event_source *source, uint64_t usec, void *userdata) {
                         return 0;
                 }
                 return on_poll(source, usec, userdata);
+        }
+        if (!a->cancelled && a->gone_since_usec == 0 && cancel_marker_exists(a)) {
+                a->cancelled = true;
+                a->next_squeue_usec = MIN(a->next_squeue_usec, now + STOPPED_SQUEUE_DELAY_USEC);
         }
         if (a->gone_since_usec == 0 && now >= a->next_squeue_usec) {
                 _cleanup_free_ char *state = NULL, *node = NULL;
@@ -721,7 +735,7 @@ static int slurm_stop(BackendAnalysis *a) {
         else
                 r = scancel(a, "--batch", "--signal=TERM");
         /* Look again soon, not at the next minute: a runner killed early leaves no record. */
-        a->next_squeue_usec = now + 5 * USEC_PER_SEC;
+        a->next_squeue_usec = now + STOPPED_SQUEUE_DELAY_USEC;
         a->poll_usec = POLL_MIN_USEC;
         if (a->timer)
                 (void) sd_event_source_set_time(a->timer, now + POLL_MIN_USEC);

@@ -208,7 +208,7 @@ testStopRunning() {
 # A stop that does not wait, of an analysis still pending (both nodes busy): Slurm cancels the job, which never
 # runs, and whoever waits for the analysis afterwards gets a record saying it was cancelled, not that it vanished.
 testStopNoBlockWhilePending() {
-    local b1 b2 job=""
+    local b1 b2 job="" t0
     b1=$(as_user sbatch --parsable -J blocker -w n1 -o /dev/null --wrap 'sleep 120')
     b2=$(as_user sbatch --parsable -J blocker -w n2 -o /dev/null --wrap 'sleep 120')
     slurm_wait_running "$b1" 60
@@ -221,7 +221,10 @@ testStopNoBlockWhilePending() {
     as_alice analysisctl stop --no-block pend2
     assertEquals "stop --no-block: status (stderr: $(cat "$ERR"))" 0 "$RC"
     assertFalse "stop --no-block: returns without a record" "[[ -e $USER_DIR/pend2.json ]]"
+    t0=$SECONDS
     as_alice analysisctl wait pend2
+    # Not an assertion (speed belongs in bench/): the waiter sees the cancel marker and asks squeue in 5 s.
+    e2e_note "analysisctl wait returned $((SECONDS - t0)) s after stop --no-block (squeue 5 s after the marker, then 15 s of grace)"
     scancel "$b1" "$b2"
     assertEquals "result (wait's stderr: $(cat "$ERR"))" cancelled "$(record_field pend2 '["result"]')"
     assertEquals "started_at: never" null "$(record_field pend2 '["started_at"]')"
