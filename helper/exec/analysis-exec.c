@@ -244,6 +244,14 @@ static uint64_t payload_tasks_max(const char *unit, const Request *request, bool
         return max;
 }
 
+/* The payload leaf's cpu.weight, against the unit's other leaves (.control, where systemd runs the recorder, and
+ * the supervisor): the least there is. Alone it runs as fast as before (a weight only splits what siblings
+ * contend for), beside the recorder it leaves it the unit's quota. After a stop, systemd 257 starts the
+ * recorder (ExecStopPost=) as soon as the main process is gone, and a fork bomb's processes, forked after the
+ * stop's SIGTERM, shared the unit's quota with it as equals: eighteen of them left it a nineteenth, and under
+ * emulation it had not even started when KillGrace= ran out (no record from it, the bomb left running). */
+#define PAYLOAD_CPU_WEIGHT "1"
+
 /* Whether the payload leaf carries something the caller asked for (not only the room kept for the sandbox). */
 static bool payload_required(const Request *request, bool supervised) {
         return supervised ||
@@ -309,6 +317,13 @@ static int setup_payload_cgroup(const Request *request, bool supervised, char **
                 r = cgroup_write(payload, "pids.max", value);
                 if (r < 0)
                         return log_error_errno(r, "Cannot set pids.max of %s: %m", payload);
+        }
+        /* Where the unit has the cpu controller: without a quota of the caller's it is enabled here on its own,
+         * and a unit without it (no CPU= in the profile and none in analysis.slice) needs no weight. */
+        if ((request && request->cpu_percent > 0) || cgroup_write(unit, "cgroup.subtree_control", "+cpu") >= 0) {
+                r = cgroup_write(payload, "cpu.weight", PAYLOAD_CPU_WEIGHT);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set cpu.weight of %s: %m", payload);
         }
         if (request && request->cpu_percent > 0) {
                 /* The same period systemd uses for CPUQuota=. */

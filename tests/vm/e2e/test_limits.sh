@@ -118,6 +118,8 @@ testForkBombHeldAtPidLimit() {
     # systemd 257 forks the recorder (ExecStopPost=) while the bomb's processes are still dying.
     max=$(cat "$cg/payload/pids.max")
     assertEquals "$cg/payload/pids.max" 18 "$max"
+    # And the least CPU weight: after the stop, the recorder beside the bomb's last processes gets the unit's quota.
+    assertEquals "$cg/payload/cpu.weight" 1 "$(cat "$cg/payload/cpu.weight" 2>&1)"
     for ((i = 0; i < 50; i++)); do
         current=$(cat "$cg/pids.current" 2>/dev/null) || break
         ((current > peak)) && peak=$current
