@@ -184,8 +184,8 @@ testDefaultFromConf() {
 testJobWithoutRecordGetsOne() {
     local pid job start
     start=$SECONDS
-    (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- analysis-run --backend=slurm -p slurmtest --id=lost1 -- sleep 300 \
-        >"$SHUNIT_TMPDIR/lost.out" 2>"$SHUNIT_TMPDIR/lost.err") &
+    (cd "$SLURM_WORK" && runuser -u "$SLURM_USER" -- analysis-run --backend=slurm -p slurmtest --id=lost1 -- \
+        sh -c 'echo started; exec sleep 300' >"$SHUNIT_TMPDIR/lost.out" 2>"$SHUNIT_TMPDIR/lost.err") &
     pid=$!
     for _ in $(seq 1 100); do
         job=$(cat "$USER_DIR/lost1/job" 2>/dev/null)
@@ -193,7 +193,13 @@ testJobWithoutRecordGetsOne() {
         sleep 0.2
     done
     slurm_wait_running "$job" 60
-    sleep 2
+    # RUNNING is not yet the batch step: on a loaded host the Prolog still ran, and a signal to the batch step
+    # sent then was lost (the analysis ran its 300 s). The analysis' first line says the runner runs it.
+    for _ in $(seq 1 300); do
+        grep -q started "$USER_DIR/lost1.stdout" 2>/dev/null && break
+        sleep 0.2
+    done
+    assertContains "the analysis started" "$(cat "$USER_DIR/lost1.stdout" 2>&1)" started
     scancel --batch --signal=KILL "$job"
     wait "$pid"
     RC=$?
