@@ -268,6 +268,13 @@ static void tracked_sample(Tracked *t, uint64_t interval) {
                 t->prev.payload = now.payload;
         }
         cgroup_counters_row(t->have_prev ? &t->prev : NULL, &now, &row);
+        /* Until the runner has made the payload leaf and moved into it, the analysis has not started: the unit's
+         * CPU then is the sandbox's own (seconds of it on systemd 257 under emulation: the executor, the
+         * runner's set-up), which the record does not count as the analysis' either. The row that first sees
+         * the leaf takes all of the leaf's; a unit that never gets one (no task limit anywhere) has its CPU in
+         * the recorder's last row, which brings the rows up to the record. */
+        if (!now.payload)
+                row.cpu_usec = 0;
         t->prev = now;
         t->have_prev = true;
         if (t->have_pending)
