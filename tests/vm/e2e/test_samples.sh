@@ -148,7 +148,7 @@ testCpuUnderAQuota() {
                 2>"$SHUNIT_TMPDIR/smp2.err"
         rc=$?
         assertEquals "analysis-run: the time limit ($(cat "$SHUNIT_TMPDIR/smp2.err"))" 124 "$rc"
-        eval "$(samples_facts "$RESULTS_DIR/smp2.samples.csv")"; cat "$RESULTS_DIR/smp2.samples.csv"; python3 -c "import json; print(json.load(open(\"$RESULTS_DIR/smp2.json\"))[\"usage\"])"
+        eval "$(samples_facts "$RESULTS_DIR/smp2.samples.csv")"
         e2e_note "rows=$rows cpu_share=$cpu_share throttled=$throttled tasks_max=$tasks_max last_events=$last_events"
         # At most the quota per second. Not "about" it: on a loaded emulated host the vCPU runs less than
         # the wall clock (0.33 of a second per second seen, throttled all the same); that the rows hold all
