@@ -178,7 +178,9 @@ test_report_reads_slurm_records() {
         chmod 0644 "$t/conf/profiles"/* "$t/conf/analysis-sandbox.conf"
         chown -R nobody "$t/shared/$nobody_uid"
         chmod 0700 "$t/shared/1234" "$t/shared/$nobody_uid"
-        ANALYSIS_SANDBOX_PROFILE_PATH=$t/conf/profiles ctl runuser -u nobody -- "$ANALYSISCTL" report --json --profile=slurmy
+        # A copy nobody can run: the build tree may be where nobody cannot go (a clone under /root).
+        install -m 0755 "$ANALYSISCTL" "$t/analysisctl"
+        ANALYSIS_SANDBOX_PROFILE_PATH=$t/conf/profiles ctl runuser -u nobody -- "$t/analysisctl" report --json --profile=slurmy
         assertEquals "report by another user: exit status ($stderr)" 0 "$rc"
         assertEquals "report by another user: their own Slurm analyses only" 12 "$(json "j['analyses']")"
         assertEquals "report by another user: not everyone" False "$(json "j['everyone']")"

@@ -7,6 +7,9 @@
 # the host's own /var/lib is never touched.
 # Needs ANALYSIS_RUN from meson; perl and python3.
 
+# shellcheck source=tests/for-other-users.sh
+. "$(dirname "${BASH_SOURCE[0]}")/for-other-users.sh"
+
 oneTimeSetUp() {
         profiles="$SHUNIT_TMPDIR/profiles"
         mkdir -p "$profiles" "$SHUNIT_TMPDIR/runtime" "$SHUNIT_TMPDIR/work"
@@ -284,11 +287,15 @@ test_system_scope_runs_as_the_profile_user() {
 }
 
 test_system_scope_needs_root() {
+        local analysis_run profiles
         { [ "$(id -u)" = 0 ] && [ ! -S /run/dbus/system_bus_socket ]; } || startSkipping
         # The vendor profiles, which nobody can read; our scratch directory it cannot.
-        ANALYSIS_SANDBOX_PROFILE_PATH=$VENDOR_PROFILES_DIR setpriv --reuid=65534 --regid=65534 --clear-groups \
-                "$ANALYSIS_RUN" --fallback=rlimit -C / -- /bin/true >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        analysis_run=$(copy_for_other_users "$ANALYSIS_RUN")
+        profiles=$(copy_for_other_users "$VENDOR_PROFILES_DIR")
+        ANALYSIS_SANDBOX_PROFILE_PATH=$profiles setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$analysis_run" --fallback=rlimit -C / -- /bin/true >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
         status=$?
+        rm -rf "$(dirname "$analysis_run")" "$(dirname "$profiles")"
         stderr=$(cat "$SHUNIT_TMPDIR/stderr")
         assertEquals "exit status" 77 "$status"
         assertContains "message" "$stderr" "without systemd, only root can run analyses for the system"
