@@ -287,15 +287,15 @@ test_system_scope_runs_as_the_profile_user() {
 }
 
 test_system_scope_needs_root() {
-        local analysis_run profiles
+        local run_copy profiles_copy
         { [ "$(id -u)" = 0 ] && [ ! -S /run/dbus/system_bus_socket ]; } || startSkipping
         # The vendor profiles, which nobody can read; our scratch directory it cannot.
-        analysis_run=$(copy_for_other_users "$ANALYSIS_RUN")
-        profiles=$(copy_for_other_users "$VENDOR_PROFILES_DIR")
-        ANALYSIS_SANDBOX_PROFILE_PATH=$profiles setpriv --reuid=65534 --regid=65534 --clear-groups \
-                "$analysis_run" --fallback=rlimit -C / -- /bin/true >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
+        run_copy=$(copy_for_other_users "$ANALYSIS_RUN")
+        profiles_copy=$(copy_for_other_users "$VENDOR_PROFILES_DIR")
+        ANALYSIS_SANDBOX_PROFILE_PATH=$profiles_copy setpriv --reuid=65534 --regid=65534 --clear-groups \
+                "$run_copy" --fallback=rlimit -C / -- /bin/true >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
         status=$?
-        rm -rf "$(dirname "$analysis_run")" "$(dirname "$profiles")"
+        rm -rf "$(dirname "$run_copy")" "$(dirname "$profiles_copy")"
         stderr=$(cat "$SHUNIT_TMPDIR/stderr")
         assertEquals "exit status" 77 "$status"
         assertContains "message" "$stderr" "without systemd, only root can run analyses for the system"

@@ -183,7 +183,7 @@ test_concurrent_runs() {
 
 # Files no admin meant as profiles: each is refused by name, and the good profile beside them still works.
 test_hostile_files() {
-        local base dir generator
+        local base dir generator_copy
         # Outside shunit2's private (0700) directory, so the unprivileged run below can reach it.
         base=$(mktemp -d /tmp/analysis-hostile.XXXXXX)
         dir=$base/profiles
@@ -197,10 +197,10 @@ test_hostile_files() {
         chmod 0000 "$dir/secret.ini"
         chmod 0755 "$base" "$dir"
         chmod 0777 "$out"
-        generator=$(copy_for_other_users "$GENERATOR")
+        generator_copy=$(copy_for_other_users "$GENERATOR")
         # As an unprivileged account, so that mode 0000 really is unreadable.
         ANALYSIS_SANDBOX_PROFILE_PATH=$dir SYSTEMD_LOG_TARGET=console \
-                setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 "$generator" "$out" \
+                setpriv --reuid=65534 --regid=65534 --clear-groups timeout 20 "$generator_copy" "$out" \
                 >"$SHUNIT_TMPDIR/stdout" 2>"$SHUNIT_TMPDIR/stderr"
         status=$?
         stderr=$(cat "$SHUNIT_TMPDIR/stderr")
@@ -212,7 +212,7 @@ test_hostile_files() {
         assertContains "unreadable" "$stderr" "$dir/secret.ini: cannot open: Permission denied, skipping profile 'secret'"
         assertEquals "nothing else generated" \
                 "analysis-good.slice analysis-good@.service analysis.slice" "$(cd "$out" && echo *)"
-        rm -rf "$base" "$(dirname "$generator")"
+        rm -rf "$base" "$(dirname "$generator_copy")"
 }
 
 # shellcheck source=/dev/null
