@@ -468,6 +468,17 @@ static int apply_thread_counts(const Request *request) {
         return thread_env_apply(thread_count_for_quota(percent, usable_cpus()));
 }
 
+/* What to do about a working directory the analysis' account cannot enter or read, after the message. */
+static const char *workdir_hint(const char *cwd, int error) {
+        if (strncmp(cwd, "/tmp/", 5) == 0 || strncmp(cwd, "/var/tmp/", 9) == 0)
+                return " (analyses have a /tmp and /var/tmp of their own, see PrivateTmp=)";
+        /* Debian 13 makes new home directories private (0700): the commonest case. */
+        if (error == EACCES)
+                return " (the analysis runs as that account, not as its caller: run it from a directory other "
+                       "users can enter, not a private home directory)";
+        return "";
+}
+
 /* analysis-run --copy-workdir: the analysis works in a copy of its directory inside its output directory, so
  * what it writes there reaches its caller (who copies it back) and nothing of the caller's is writable. */
 static int enter_workdir_copy(const Request *request) {
@@ -480,8 +491,8 @@ static int enter_workdir_copy(const Request *request) {
                 return fail(EXIT_CHDIR, 0, "cannot copy the working directory: no $ANALYSIS_OUTPUT_DIR");
         src_fd = open(request->cwd, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (src_fd < 0)
-                return fail(EXIT_CHDIR, errno, "cannot open directory %s as user %s: %m", request->cwd,
-                            strempty(getenv("USER")));
+                return fail(EXIT_CHDIR, errno, "cannot open directory %s as user %s: %m%s", request->cwd,
+                            strempty(getenv("USER")), workdir_hint(request->cwd, errno));
         dst_fd = open(output, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dst_fd < 0)
                 return fail(EXIT_CHDIR, errno, "cannot open the output directory %s: %m", output);
@@ -562,13 +573,9 @@ int main(int argc, char *argv[]) {
                 r = enter_workdir_copy(request);
                 if (r != 0)
                         return r;
-        } else if (chdir(request->cwd) < 0) {
-                bool private_tmp = strncmp(request->cwd, "/tmp/", 5) == 0 || strncmp(request->cwd, "/var/tmp/", 9) == 0;
-
+        } else if (chdir(request->cwd) < 0)
                 return fail(EXIT_CHDIR, errno, "cannot change to directory %s as user %s: %m%s", request->cwd,
-                            strempty(getenv("USER")),
-                            private_tmp ? " (analyses have a /tmp and /var/tmp of their own, see PrivateTmp=)" : "");
-        }
+                            strempty(getenv("USER")), workdir_hint(request->cwd, errno));
         STRV_FOREACH(e, request->environment)
                 if (putenv(*e) < 0) {
                         log_oom();

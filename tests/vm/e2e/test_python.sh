@@ -143,6 +143,8 @@ except s.UnavailableError as e:
         assertEquals "python3 (stderr: $stderr)" 0 "$rc"
         assertEquals "status 69, the record attached" "69 py-notrun1 True" "$(sed -n 1p <<<"$stdout")"
         assertContains "the message is the record's notes" "$(sed -n 2p <<<"$stdout")" "Not run: cannot change to directory /root"
+        assertContains "the message says what to do" "$(sed -n 2p <<<"$stdout")" \
+                "the analysis runs as that account, not as its caller: run it from a directory other users can enter"
 }
 
 testBusyId() {
