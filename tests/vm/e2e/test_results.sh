@@ -198,21 +198,18 @@ testCopyWorkdirBringsResultsBack() {
 # A private working directory (Debian 13 makes new home directories 0700): the analysis' own account cannot
 # enter it, with --copy-workdir or without; nothing runs, and the notes say why and what to do.
 testPrivateWorkdirSaysWhatToDo() {
-        local dir=$WORK/alice-private id
+        local dir=$WORK/alice-private copy id
         rm -rf "$dir"
         mkdir -p "$dir"
         chown resalice: "$dir"
         chmod 0700 "$dir"
-        for id in res-private res-private-copy; do
-                if [[ $id == res-private ]]; then
-                        run_as resalice "$dir" --id=$id -- /bin/sh -c 'echo ran'
-                else
-                        run_as resalice "$dir" --id=$id --copy-workdir -- /bin/sh -c 'echo ran'
-                fi
+        for copy in '' --copy-workdir; do
+                id=res-private${copy:+-copy}
+                run_as resalice "$dir" --id="$id" ${copy:+"$copy"} -- /bin/sh -c 'echo ran'
                 assertEquals "$id: not run (stderr: $(cat "$SHUNIT_TMPDIR/err"))" 69 "$rc"
                 assertEquals "$id: the command did not run" "" "$(cat "$SHUNIT_TMPDIR/out")"
-                assertContains "$id: the notes name the directory" "$(e2e_record_field $id notes)" "Not run: cannot"
-                assertContains "$id: the notes name the directory" "$(e2e_record_field $id notes)" "directory $dir as user"
+                assertContains "$id: the notes say it did not run" "$(e2e_record_field "$id" notes)" "Not run: cannot"
+                assertContains "$id: the notes name the directory" "$(e2e_record_field "$id" notes)" "directory $dir as user"
                 assertContains "$id: and say what to do" "$(cat "$SHUNIT_TMPDIR/err")" \
                         "the analysis runs as that account, not as its caller: run it from a directory other users can enter"
         done
