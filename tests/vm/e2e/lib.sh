@@ -234,14 +234,42 @@ tearDown() {
     return 0
 }
 
-# Prints a field of the completion record of analysis ID, dotted for nested ones ("usage.memory_peak");
-# null prints "null", a missing record nothing.
+# Prints a field of the completion record of analysis ID, dotted for nested ones ("usage.memory_peak"),
+# as Python prints it (True, 3.0, ['...']); null prints "null", a missing record or field nothing.
+# One python3 answers a suite's calls (below): under emulation each python3 takes most of a second to start,
+# and the suites read about 250 fields per VM run. Each call reads the file anew. A subshell other than a
+# command substitution has no access to it, and starts a python3 of its own.
 e2e_record_field() {
-    python3 - "/var/lib/analysis-sandbox/results/$1.json" "$2" 2>/dev/null <<'PY'
-import json, sys
-value = json.load(open(sys.argv[1]))
-for part in sys.argv[2].split("."):
-    value = value[part]
-print("null" if value is None else value)
-PY
+    local reply
+    if [[ -n ${E2E_FIELD_READER[1]:-} ]] && { printf '%s\t%s\n' "$1" "$2" >&"${E2E_FIELD_READER[1]}"; } 2>/dev/null; then
+        IFS= read -r -d '' reply <&"${E2E_FIELD_READER[0]}" || return 0
+    else
+        reply=$(python3 -c "$e2e_field_reader_py" "$1" "$2" 2>/dev/null | tr -d '\0'; echo .)
+        reply=${reply%.}
+    fi
+    [[ -n $reply ]] && printf '%s\n' "${reply#=}"
+    return 0
 }
+# Answers "ID<TAB>FIELD" lines on its standard input (or the one request given as its arguments) with
+# "=VALUE" for a field it found and nothing for one it did not, each followed by a NUL.
+e2e_field_reader_py='
+import json, sys
+
+def field(analysis_id, name):
+    try:
+        with open(f"/var/lib/analysis-sandbox/results/{analysis_id}.json") as f:
+            value = json.load(f)
+        for part in name.split("."):
+            value = value[part]
+    except Exception:
+        return ""
+    return "=" + ("null" if value is None else str(value))
+
+requests = [sys.argv[1:3]] if len(sys.argv) == 3 else (line.rstrip("\n").split("\t", 1) for line in sys.stdin)
+for analysis_id, name in requests:
+    sys.stdout.write(field(analysis_id, name) + "\0")
+    sys.stdout.flush()
+'
+# Disowned: a suite's "wait" without arguments must not wait for it. It ends with the suite (end of input).
+coproc E2E_FIELD_READER { exec python3 -c "$e2e_field_reader_py" 2>/dev/null; }
+disown "$E2E_FIELD_READER_PID"
