@@ -219,14 +219,13 @@ static void compose_slurm_sentences(FILE *f, const Record *r) {
         if (r->limits.cpu_quota_percent != RECORD_UNSET && r->limits.cpu_quota_percent % 100 != 0)
                 fprintf(f, "; its CPU quota of %" PRIu64 "%% was rounded up to %" PRIu64 " whole CPU%s", r->limits.cpu_quota_percent,
                         (r->limits.cpu_quota_percent + 99) / 100, r->limits.cpu_quota_percent > 100 ? "s" : "");
-        if (r->limits.tasks_max != RECORD_UNSET && r->slurm_tasks_limit && strcmp(r->slurm_tasks_limit, "exact") == 0)
-                fprintf(f, "; its limit of %" PRIu64 " tasks was enforced by the kernel (pids.max of the job's cgroup, "
-                        "set by analysis-sandbox's Slurm Prolog)", r->limits.tasks_max);
-        else if (r->limits.tasks_max != RECORD_UNSET && r->slurm_tasks_limit)
-                fprintf(f, "; its limit of %" PRIu64 " tasks was enforced only best effort (no pids.max on the node: "
-                        "analysis-sandbox's Slurm Prolog is not installed there), by counting its tasks every 0.1 s and "
-                        "stopping it at the limit", r->limits.tasks_max);
-        else if (r->profile_limits.tasks_max != RECORD_UNSET)
+        /* An exact limit (the Prolog's pids.max) holds as it does on this host: the notes say nothing of it. */
+        if (r->limits.tasks_max != RECORD_UNSET && r->slurm_tasks_limit) {
+                if (strcmp(r->slurm_tasks_limit, "exact") != 0)
+                        fprintf(f, "; its limit of %" PRIu64 " tasks was enforced only best effort (no pids.max on the node: "
+                                "analysis-sandbox's Slurm Prolog is not installed there), by counting its tasks every 0.1 s "
+                                "and stopping it at the limit", r->limits.tasks_max);
+        } else if (r->profile_limits.tasks_max != RECORD_UNSET)
                 fputs("; its task limit was not enforced", f);
         if (r->limits.disk_max == RECORD_UNSET && r->profile_limits.disk_max != RECORD_UNSET)
                 fprintf(f, "; its output directory was not bounded by Disk= (%s): Slurm cannot enforce it",

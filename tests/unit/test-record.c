@@ -160,9 +160,8 @@ static void test_notes_slurm(void) {
         r.limits.disk_max = RECORD_UNSET;
         r.profile_limits.disk_max = MiB;
         expect_notes(&r, "Finished: exited with status 0 after 41 s (peak memory 2.0 GiB, CPU 3 s). It ran as Slurm job 17, "
-                         "as the caller rather than the profile's account; its limit of 64 tasks was enforced by the "
-                         "kernel (pids.max of the job's cgroup, set by analysis-sandbox's Slurm Prolog); its output "
-                         "directory was not bounded by Disk= (1.0 MiB): Slurm cannot enforce it.");
+                         "as the caller rather than the profile's account; its output directory was not bounded by Disk= "
+                         "(1.0 MiB): Slurm cannot enforce it.");
         base_record(&r, "signal", "killed", -1, "KILL");
         r.isolation = strdup("slurm");
         r.slurm_job_id = 17;
