@@ -94,8 +94,13 @@ testDetachThenWait() {
 }
 
 testStatusRunningAndEnded() {
-    local job
-    as_alice analysis-run --backend=slurm -p ctltest --detach --id=st1 -- sh -c 'echo status-line; sleep 15'
+    local job go=$SLURM_WORK/st1.go
+    # The analysis runs until the test has looked at it running and writes "go", however slow a busy host makes
+    # the calls in between, and never longer than 5 minutes. It reads the file rather than waiting for one to
+    # appear: an NFS client sees new contents at open, a new name only when it looks at the directory again.
+    as_alice sh -c ': >"$1"' sh "$go"
+    as_alice analysis-run --backend=slurm -p ctltest --detach --id=st1 -- \
+        sh -c 'echo status-line; for _ in $(seq 600); do grep -q go "$0" && break; sleep 0.5; done' "$go"
     assertEquals "detach: status (stderr: $(cat "$ERR"))" 0 "$RC"
     job=$(wait_job_running st1 60)
     # Slurm calls the job RUNNING before its runner has started the command: status shows the output so far,
@@ -118,6 +123,7 @@ testStatusRunningAndEnded() {
     assertEquals "running --json: active_state" RUNNING "$(json_field "$OUT" '["active_state"]')"
     assertEquals "running --json: memory limit" 209715200 "$(json_field "$OUT" '["limits"]["memory_max"]')"
 
+    as_alice sh -c 'echo go >"$1"' sh "$go"
     as_alice analysisctl wait st1
     assertEquals "wait: status (stderr: $(cat "$ERR"))" 0 "$RC"
     as_alice analysisctl status st1
