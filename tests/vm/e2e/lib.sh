@@ -271,8 +271,7 @@ e2e_record_field() {
     if [[ -n ${E2E_FIELD_READER[1]:-} ]] && { printf '%s\t%s\n' "$1" "$2" >&"${E2E_FIELD_READER[1]}"; } 2>/dev/null; then
         IFS= read -r -d '' reply <&"${E2E_FIELD_READER[0]}" || return 0
     else
-        reply=$(python3 -c "$e2e_field_reader_py" "$1" "$2" 2>/dev/null | tr -d '\0'; echo .)
-        reply=${reply%.}
+        IFS= read -r -d '' reply < <(python3 -c "$e2e_field_reader_py" "$1" "$2" 2>/dev/null) || return 0
     fi
     [[ -n $reply ]] && printf '%s\n' "${reply#=}"
     return 0
